@@ -1,0 +1,48 @@
+import { UserError } from '@hotsplice/kernel';
+import { guestCommand } from './commands/guest';
+import { kernelCommand } from './commands/kernel';
+
+export type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  kernel: { run: kernelCommand, summary: 'kernel prepare [--abi A] [--json]   fetch and prepare a Debian kernel' },
+  guest: { run: guestCommand, summary: 'guest --run SCRIPT [--file F]… [--json]   run a script in a QEMU guest' },
+};
+
+export function usage(): string {
+  return ['usage: hotsplice <command> …', ...Object.values(COMMANDS).map((c) => `  hotsplice ${c.summary}`)].join('\n');
+}
+
+/** Run one CLI invocation; returns the exit code. Errors become one line on stderr, never a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`hotsplice: unknown command "${name}"\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof UserError) {
+    process.stderr.write(`hotsplice: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const parseError = err as { code?: string; message?: string };
+  if (parseError.code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`hotsplice: ${parseError.message}\n`);
+    return 2;
+  }
+  if (process.env.HOTSPLICE_DEBUG) console.error(err);
+  process.stderr.write(`hotsplice: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+  return 70;
+}

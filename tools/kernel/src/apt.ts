@@ -1,0 +1,98 @@
+import { run } from './exec';
+import { UserError } from './errors';
+
+/** The Debian packages one kernel ABI needs, all at the same source version. */
+export interface KernelPackages {
+  abi: string; // e.g. "6.1.0-56-amd64"
+  version: string; // Debian package version, e.g. "6.1.192-2"
+  source: string;
+  headers: string;
+  headersCommon: string;
+  kbuild: string;
+  image: string;
+  dbg: string;
+}
+
+const IMAGE_NAME = /^linux-image-(6\.1\.0-\d+-amd64)$/;
+
+/** ABIs named by `apt-cache pkgnames linux-image-6.1` output, newest first (signed amd64 flavour only). */
+export function parseAbis(pkgnames: string): string[] {
+  const abis = pkgnames
+    .split('\n')
+    .map((line) => IMAGE_NAME.exec(line.trim())?.[1])
+    .filter((abi): abi is string => abi !== undefined);
+  return [...new Set(abis)].sort((a, b) => abiNumber(b) - abiNumber(a));
+}
+
+function abiNumber(abi: string): number {
+  return Number(/^6\.1\.0-(\d+)-/.exec(abi)?.[1] ?? -1);
+}
+
+/** Versions listed by `apt-cache madison PKG`, in apt's order (newest first). */
+export function parseMadison(output: string, pkg: string): string[] {
+  return output
+    .split('\n')
+    .map((line) => line.split('|').map((field) => field.trim()))
+    .filter((fields) => fields.length >= 3 && fields[0] === pkg)
+    .map((fields) => fields[1]);
+}
+
+export function packagesFor(abi: string, version: string): KernelPackages {
+  const base = abi.replace(/-amd64$/, '');
+  return {
+    abi,
+    version,
+    source: 'linux-source-6.1',
+    headers: `linux-headers-${abi}`,
+    headersCommon: `linux-headers-${base}-common`,
+    kbuild: 'linux-kbuild-6.1',
+    image: `linux-image-${abi}`,
+    dbg: `linux-image-${abi}-dbg`,
+  };
+}
+
+export function packageList(p: KernelPackages): string[] {
+  return [p.source, p.headers, p.headersCommon, p.kbuild, p.image, p.dbg];
+}
+
+async function availableAbis(): Promise<string[]> {
+  return parseAbis(await run('apt-cache', ['pkgnames', 'linux-image-6.1']));
+}
+
+/** Pick an ABI (the requested one, or the newest) whose image version linux-source-6.1 also offers. */
+export function chooseKernel(abis: string[], madison: string, requested?: string): KernelPackages {
+  const sourceVersions = parseMadison(madison, 'linux-source-6.1');
+  const wanted = requested && requested !== 'newest' ? requested : undefined;
+  if (wanted && !abis.includes(wanted)) {
+    throw new UserError(`unknown kernel ABI "${wanted}"; apt offers: ${abis.join(', ')}`);
+  }
+  for (const abi of wanted ? [wanted] : abis) {
+    const image = packagesFor(abi, '').image;
+    const versions = parseMadison(madison, image);
+    const version = versions.find((v) => sourceVersions.includes(v));
+    if (version) return packagesFor(abi, version);
+    if (wanted) {
+      throw new UserError(
+        `kernel ABI "${abi}" (${versions.join(', ') || 'no version'}) has no matching linux-source-6.1 (apt offers ${sourceVersions.join(', ') || 'none'})`,
+      );
+    }
+  }
+  throw new UserError(`no kernel ABI has a matching linux-source-6.1 version; apt offers: ${abis.join(', ')}`);
+}
+
+/** Ask apt (two apt-cache calls, ~2 s) which packages make up the requested or newest kernel. */
+export async function resolveKernel(requested?: string): Promise<KernelPackages> {
+  let abis = await availableAbis();
+  if (abis.length === 0) {
+    // A fresh machine may have empty package lists; they need one `apt-get update` (root).
+    if (process.getuid?.() !== 0) {
+      throw new UserError('apt knows no linux-image-6.1.0-*-amd64 package; as root run: apt-get update');
+    }
+    await run('apt-get', ['update', '-qq']);
+    abis = await availableAbis();
+  }
+  if (abis.length === 0) throw new UserError('apt offers no linux-image-6.1.0-*-amd64 package (is this Debian 12?)');
+  const images = abis.map((abi) => packagesFor(abi, '').image);
+  const madison = await run('apt-cache', ['madison', 'linux-source-6.1', ...images]);
+  return chooseKernel(abis, madison, requested);
+}

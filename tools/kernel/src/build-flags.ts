@@ -1,0 +1,20 @@
+/**
+ * The make variables every kbuild call on the prepared source tree uses: `make prepare` and, later, every object
+ * build. They must be identical between the two, or kbuild rebuilds bounds.s/asm-offsets.s and the objects change.
+ */
+export function kbuildVariables(sourceTree: string, abi: string): string[] {
+  return [
+    // CONFIG_CC_VERSION_TEXT in Debian's config is exactly gcc-12 (Debian 12.2.0-14+deb12u1).
+    'CC=gcc-12',
+    `KERNELRELEASE=${abi}`,
+    `KCFLAGS=${objectCflags(sourceTree).join(' ')}`,
+  ];
+}
+
+/**
+ * Extra compiler flags for kernel objects: one section per function and per data object, so the differ can work
+ * symbol by symbol, and tree-relative debug paths so an object is byte-identical on every machine (cacheable).
+ */
+export function objectCflags(sourceTree: string): string[] {
+  return ['-ffunction-sections', '-fdata-sections', `-fdebug-prefix-map=${sourceTree}=.`];
+}
