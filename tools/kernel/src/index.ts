@@ -7,3 +7,4 @@ export { run } from './exec';
 export { rewriteHeadersMakefile } from './headers';
 export { kernelPaths, prepareKernel, type KernelPaths, type PrepareOptions } from './prepare';
 export { PhaseTimer, Progress, log } from './report';
+export { buildExternalModule, type ModuleBuild } from './module-build';

@@ -1,0 +1,31 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
+
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
+const ENTRY = join(REPO_ROOT, 'packages', 'cli', 'src', 'bin.ts');
+
+/**
+ * Bundle the CLI into one self-contained CommonJS file (no node_modules), the form that ships to a target
+ * machine. Written only when its content changes, so its mtime is stable across runs.
+ */
+export async function bundleCli(outFile = join(REPO_ROOT, 'dist', 'cli', 'hotsplice.cjs')): Promise<string> {
+  const result = await build({
+    entryPoints: [ENTRY],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    write: false,
+    legalComments: 'none',
+    banner: { js: '#!/usr/bin/env node' },
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles[0].contents;
+  const previous = await readFile(outFile).catch(() => undefined);
+  if (!previous?.equals(code)) {
+    await mkdir(dirname(outFile), { recursive: true });
+    await writeFile(outFile, code, { mode: 0o755 });
+  }
+  return outFile;
+}
