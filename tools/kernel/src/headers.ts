@@ -8,7 +8,7 @@ import { UserError } from './errors';
  * unpacked tree, found relative to the Makefile itself so it holds whatever make's working directory is.
  */
 export function rewriteHeadersMakefile(text: string): string {
-  const absolute = /^include\s+\/usr\/src\/(linux-headers-[^/\s]+-common)\/Makefile\s*$/m;
+  const absolute = /^include\s+\/usr\/src\/(linux-headers-[^/\s]+-common)\/Makefile[ \t]*$/m;
   const match = absolute.exec(text);
   if (!match) {
     if (/^include \$\(dir \$\(lastword \$\(MAKEFILE_LIST\)\)\)\.\.\//m.test(text)) return text; // already rewritten
