@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const BIN = join(__dirname, '..', 'bin', 'hotsplice.js');
+
+async function hotsplice(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('hotsplice CLI manners', () => {
+  it('prints usage listing the verbs', async () => {
+    const r = await hotsplice('--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: hotsplice <command>/);
+    expect(r.stdout).toContain('hotsplice kernel prepare [--abi A] [--json]');
+    expect(r.stdout).toContain('hotsplice guest --run SCRIPT');
+  });
+
+  it('rejects an unknown verb with exit 2', async () => {
+    const r = await hotsplice('frobnicate');
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('hotsplice: unknown command "frobnicate"');
+  });
+
+  it('rejects an unknown option in one line, no stack trace', async () => {
+    const r = await hotsplice('kernel', 'prepare', '--bogus');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain("Unknown option '--bogus'");
+  });
+
+  it('lists the ABIs apt offers when --abi names none of them', async () => {
+    const r = await hotsplice('kernel', 'prepare', '--abi', '6.1.0-0-amd64', '--json');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^hotsplice: unknown kernel ABI "6\.1\.0-0-amd64"; apt offers: 6\.1\.0-\d+-amd64(, 6\.1\.0-\d+-amd64)*\n$/);
+  });
+
+  it('refuses a guest run without a script', async () => {
+    const r = await hotsplice('guest');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('hotsplice: usage: hotsplice guest --run SCRIPT [--file F]… [--node] [--cli] [--json]\n');
+  });
+});
