@@ -15,6 +15,22 @@ export interface KernelPackages {
 
 const IMAGE_NAME = /^linux-image-(6\.1\.0-\d+-amd64)$/;
 
+/** Download size of each package in `apt-cache show PKG=VER…` output, by package name. */
+export function parseSizes(show: string): Record<string, number> {
+  const sizes: Record<string, number> = {};
+  for (const stanza of show.split(/\n\s*\n/)) {
+    const pkg = /^Package: (\S+)$/m.exec(stanza)?.[1];
+    const size = /^Size: (\d+)$/m.exec(stanza)?.[1];
+    if (pkg && size) sizes[pkg] = Number(size);
+  }
+  return sizes;
+}
+
+/** Ask apt how many bytes each package of the kernel is, for download progress. */
+export async function packageSizes(p: KernelPackages): Promise<Record<string, number>> {
+  return parseSizes(await run('apt-cache', ['show', ...packageList(p).map((pkg) => `${pkg}=${p.version}`)]));
+}
+
 /** ABIs named by `apt-cache pkgnames linux-image-6.1` output, newest first (signed amd64 flavour only). */
 export function parseAbis(pkgnames: string): string[] {
   const abis = pkgnames

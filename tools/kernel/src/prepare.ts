@@ -1,14 +1,14 @@
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { type KernelPackages, packageList, resolveKernel } from './apt';
+import { type KernelPackages, packageList, packageSizes, resolveKernel } from './apt';
 import { kbuildVariables } from './build-flags';
 import { RECIPE, cacheRoot, exists, isDone, markDone, once } from './cache';
 import { extractDeb, extractTarRange } from './deb';
 import { UserError } from './errors';
 import { run } from './exec';
 import { fixHeadersMakefile } from './headers';
-import { PhaseTimer, log } from './report';
+import { PhaseTimer, Progress, log } from './report';
 
 /** What `hotsplice kernel prepare --json` prints: everything later stages need about the kernel. */
 export interface KernelPaths {
@@ -63,7 +63,7 @@ export async function prepareKernel(options: PrepareOptions = {}): Promise<Kerne
   const say = (message: string) => quiet || log(message);
   say(`hotsplice kernel: ${pkgs.abi} (Debian ${pkgs.version}), cache ${paths.dir}`);
 
-  const debs = await timer.run('download', () => download(root, pkgs, say));
+  const debs = await timer.run('download', () => download(root, pkgs, say, quiet));
   await timer.run('unpack', async () => {
     await once(join(paths.dir, 'headers'), pkgs.version, async (dir) => {
       for (const pkg of [pkgs.headers, pkgs.headersCommon, pkgs.kbuild]) {
@@ -113,7 +113,12 @@ async function resolveCached(root: string, requested?: string): Promise<KernelPa
 }
 
 /** `apt-get download` each package once into the cache, keyed by name and version. */
-async function download(root: string, pkgs: KernelPackages, say: (m: string) => void): Promise<Record<string, string>> {
+async function download(
+  root: string,
+  pkgs: KernelPackages,
+  say: (m: string) => void,
+  quiet: boolean,
+): Promise<Record<string, string>> {
   const dir = join(root, 'debs');
   await mkdir(dir, { recursive: true });
   const found = new Map((await readdir(dir)).map((name) => [name.split('_').slice(0, 2).join('_'), join(dir, name)]));
@@ -125,7 +130,16 @@ async function download(root: string, pkgs: KernelPackages, say: (m: string) => 
     const partial = join(dir, `.partial-${process.pid}`);
     await rm(partial, { recursive: true, force: true });
     await mkdir(partial);
-    await run('apt-get', ['download', '-q', ...missing.map((pkg) => `${pkg}=${pkgs.version}`)], { cwd: partial });
+    const sizes = await packageSizes(pkgs);
+    const total = missing.reduce((sum, pkg) => sum + (sizes[pkg] ?? 0), 0);
+    const progress = new Progress('download', total, quiet);
+    const poll = setInterval(() => void bytesUnder(partial).then((n) => progress.update(n)), 500);
+    try {
+      await run('apt-get', ['download', '-q', ...missing.map((pkg) => `${pkg}=${pkgs.version}`)], { cwd: partial });
+    } finally {
+      clearInterval(poll);
+    }
+    progress.finish();
     for (const name of await readdir(partial)) {
       await rename(join(partial, name), join(dir, name));
       found.set(name.split('_').slice(0, 2).join('_'), join(dir, name));
@@ -139,6 +153,15 @@ async function download(root: string, pkgs: KernelPackages, say: (m: string) => 
     debs[pkg] = file;
   }
   return debs;
+}
+
+/** Bytes of all files below `dir` (apt-get's partial downloads included). */
+async function bytesUnder(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  const sizes = await Promise.all(
+    entries.filter((e) => e.isFile()).map((e) => stat(join(e.parentPath, e.name)).then((s) => s.size, () => 0)),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
 }
 
 /** linux-source-6.1 ships the tree as one tarball inside the package: extract that, then unpack it. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseKernel, packagesFor, parseAbis, parseMadison } from '../src/apt';
+import { chooseKernel, packagesFor, parseAbis, parseMadison, parseSizes } from '../src/apt';
 import { UserError } from '../src/errors';
 
 // Shapes of real `apt-cache pkgnames linux-image-6.1` and `apt-cache madison` output on Debian 12.
@@ -59,5 +59,21 @@ describe('ABI resolution from apt-cache output', () => {
     expect(() => chooseKernel(parseAbis(PKGNAMES), MADISON, '6.1.0-9-amd64')).toThrow(
       'kernel ABI "6.1.0-9-amd64" (6.1.27-1) has no matching linux-source-6.1 (apt offers 6.1.192-2, 6.1.192-1, 6.1.170-3)',
     );
+  });
+});
+
+describe('download sizes', () => {
+  it('reads each package’s Size from apt-cache show stanzas', () => {
+    const show = `Package: linux-source-6.1
+Source: linux
+Version: 6.1.192-2
+Size: 139331676
+Description: Linux kernel source
+
+Package: linux-kbuild-6.1
+Version: 6.1.192-2
+Size: 1568188
+`;
+    expect(parseSizes(show)).toEqual({ 'linux-source-6.1': 139331676, 'linux-kbuild-6.1': 1568188 });
   });
 });
