@@ -1,0 +1,18 @@
+/**
+ * Every problem with ELF input (or with a model the writer cannot serialize) is reported as an ElfError.
+ * `offset` is the file offset of the offending structure or field (0 when no single place is to blame).
+ */
+export class ElfError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number = 0,
+  ) {
+    super(offset > 0 ? `${message} (at file offset 0x${offset.toString(16)})` : message);
+    this.name = 'ElfError';
+  }
+}
+
+/** Throws ElfError unless `condition` holds. */
+export function check(condition: boolean, message: string, offset = 0): asserts condition {
+  if (!condition) throw new ElfError(message, offset);
+}
