@@ -1,0 +1,2 @@
+export { applyPatches, restoreTree, type PatchInput } from './journal';
+export { parsePatch, type PatchedFile } from './patch';

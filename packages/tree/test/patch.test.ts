@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { parsePatch } from '../src/patch';
+
+const GIT_PATCH = `From 1234 Mon Sep 17 00:00:00 2001
+Subject: [PATCH] proc: mark version
+
+diff --git a/fs/proc/version.c b/fs/proc/version.c
+index 02e3c3c..5b1a7d2 100644
+--- a/fs/proc/version.c
++++ b/fs/proc/version.c
+@@ -13,6 +13,7 @@ static int version_proc_show(struct seq_file *m, void *v)
+ 		utsname()->sysname,
+ 		utsname()->release,
+ 		utsname()->version);
++	seq_puts(m, "x\\n");
+ 	return 0;
+ }
+ 
+@@ -20,3 +21,2 @@
+--- a comment line that starts like a header
++++ and an added line that looks like one
+ x
+diff --git a/include/linux/new.h b/include/linux/new.h
+new file mode 100644
+--- /dev/null
++++ b/include/linux/new.h
+@@ -0,0 +1 @@
++#define NEW 1
+`;
+
+describe('patch parsing', () => {
+  it('lists touched files with their hunks, skipping hunk bodies that look like headers', () => {
+    expect(parsePatch(GIT_PATCH)).toEqual([
+      {
+        path: 'fs/proc/version.c',
+        created: false,
+        deleted: false,
+        hunks: ['@@ -13,6 +13,7 @@', '@@ -20,3 +21,2 @@'],
+      },
+      { path: 'include/linux/new.h', created: true, deleted: false, hunks: ['@@ -0,0 +1 @@'] },
+    ]);
+  });
+
+  it('refuses an empty patch', () => {
+    expect(() => parsePatch('just words\n', 'fix.patch')).toThrow('fix.patch: no file changes found (empty patch?)');
+  });
+
+  it.each([
+    ['arch/x86/entry/entry_64.S', 'assembly (.S) cannot be livepatched'],
+    ['fs/proc/Makefile', 'build files change how objects are built, not code'],
+    ['init/Kconfig', 'configuration changes need a new kernel'],
+  ])('refuses a change to %s', (path, reason) => {
+    const patch = `--- a/${path}\n+++ b/${path}\n@@ -1 +1 @@\n-a\n+b\n`;
+    expect(() => parsePatch(patch, 'p')).toThrow(`p: ${path}: ${reason}`);
+  });
+
+  it('refuses paths that escape the tree', () => {
+    expect(() => parsePatch('--- a/../etc/passwd\n+++ b/../etc/passwd\n@@ -1 +1 @@\n-a\n+b\n', 'p')).toThrow(
+      'p: unsafe path "../etc/passwd"',
+    );
+  });
+});
