@@ -1,0 +1,61 @@
+// The public contract of the differ: what `diffObjects` takes and reports. Other stages (the Nx executors, the CLI
+// `hotsplice diff`, run-pre) depend only on these types.
+
+/** Why a symbol counts as it does. */
+export type SymbolStatus = 'changed' | 'new' | 'unchanged' | 'refused';
+
+export interface SymbolReport {
+  /** The symbol's name in the post object (pre name for symbols only in pre). */
+  name: string;
+  kind: 'function' | 'data';
+  status: SymbolStatus;
+  /** For changed: the first differing byte offset inside the symbol, or the first differing relocation. */
+  firstDifference?: { offset: number; pre?: string; post?: string; relocation?: string };
+  /** One line: why it is changed / refused. */
+  reason?: string;
+}
+
+export interface DiffReport {
+  /** The object being diffed, e.g. "fs/proc/version.o". */
+  object: string;
+  /** The klp object the patch binds to: "vmlinux" or a module name. */
+  objname: string;
+  /** Existing functions whose code changed (post names, as the kernel names them: "foo.constprop.0" stays so). */
+  changed: string[];
+  /** Functions only in post (new static helpers included). */
+  new: string[];
+  /** Data objects only in post (new globals, new static locals). */
+  newData: string[];
+  /** Symbols that make the patch impossible, each with the reason; non-empty means no outputs are written. */
+  refused: Array<{ symbol: string; reason: string }>;
+  symbols: SymbolReport[];
+}
+
+/** A symbol table the patch binds to (vmlinux, a module, or the pre object itself), in address order. */
+export interface ParentSymbol {
+  name: string;
+  /** STT_FUNC, STT_OBJECT, …; local (STB_LOCAL) or not. */
+  type: number;
+  local: boolean;
+  value: bigint;
+  size: bigint;
+}
+
+export interface DiffOptions {
+  /** Object path for the report. */
+  object?: string;
+  /** "vmlinux" (default) or the module name. */
+  objname?: string;
+  /** Symbols of the ELF the patch binds to; default: the pre object's own. */
+  parent?: ParentSymbol[];
+  /** Exported symbol names (Module.symvers): calls to these stay plain relocations, others become klp relocations. */
+  exported?: Set<string>;
+}
+
+export interface DiffResult {
+  report: DiffReport;
+  /** keep-new-code: changed + new functions and what they newly need; undefined when nothing changed or refused. */
+  newCode?: Buffer;
+  /** keep-old-code: the pre code of the changed functions with their relocations, for run-pre matching. */
+  oldCode?: Buffer;
+}
