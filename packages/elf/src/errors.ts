@@ -16,3 +16,13 @@ export class ElfError extends Error {
 export function check(condition: boolean, message: string, offset = 0): asserts condition {
   if (!condition) throw new ElfError(message, offset);
 }
+
+/** Runs an encoder, turning out-of-range values (RangeError / TypeError from Buffer writes) into ElfError. */
+export function encoding(what: string, encode: () => void): void {
+  try {
+    encode();
+  } catch (error) {
+    if (error instanceof RangeError || error instanceof TypeError) throw new ElfError(`${what}: cannot encode (${error.message})`);
+    throw error;
+  }
+}

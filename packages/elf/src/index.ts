@@ -8,3 +8,8 @@ export { ElfFile, MAX_ENTRIES } from './elf-file';
 export { ElfObject, definedInSection, parseElf } from './elf-object';
 export { writeElf, type WriteOptions } from './write-elf';
 export { relocationTypeName, sectionTypeName, symbolBindName, symbolTypeName, symbolVisibilityName } from './names';
+export { ObjectBuilder } from './object-builder';
+export type {
+  BuilderOptions, BuildGroup, BuildRelaSection, BuildRelocation, BuildSection, BuildSymbol, RelocationInit, SectionInit,
+  SectionLink, SymbolInit,
+} from './builder-types';

@@ -1,6 +1,6 @@
 import { EHDR_SIZE, GROUP_WORD_SIZE, PHDR_SIZE, REL_SIZE, RELA_SIZE, SHDR_SIZE, SHN_XINDEX, SHNDX_ENTRY_SIZE, SHT_GROUP, SHT_NOBITS, SHT_NULL, SHT_RELA, SHT_SYMTAB_SHNDX, SYM_SIZE } from './constants';
 import type { ElfObject } from './elf-object';
-import { ElfError } from './errors';
+import { ElfError, encoding } from './errors';
 import { readCString } from './strings';
 import { encodeHeader, encodeProgramHeader, encodeRelocation, encodeSectionHeader, encodeSymbol } from './structs';
 import type { ElfSection } from './types';
@@ -131,15 +131,5 @@ function checkNames(obj: ElfObject, out: Buffer): void {
         throw new ElfError(`symbol ${sym.index} was renamed to ${JSON.stringify(sym.name)}; the in-place writer keeps string tables, use ObjectBuilder`);
       }
     }
-  }
-}
-
-/** Runs an encoder, turning out-of-range values (RangeError from Buffer writes) into ElfError naming the record. */
-function encoding(what: string, encode: () => void): void {
-  try {
-    encode();
-  } catch (error) {
-    if (error instanceof RangeError || error instanceof TypeError) throw new ElfError(`${what}: cannot encode (${error.message})`);
-    throw error;
   }
 }
