@@ -5,7 +5,7 @@ import {
   SHN_UNDEF, SHN_XINDEX, SHNDX_ENTRY_SIZE, SHT_GROUP, SHT_NOBITS, SHT_NULL, SHT_RELA, SHT_STRTAB, SHT_SYMTAB,
   SHT_SYMTAB_SHNDX, STB_LOCAL, SYM_SIZE,
 } from './constants';
-import { ElfError, encoding } from './errors';
+import { ElfError, encodeEach, encoding } from './errors';
 import type { ObjectBuilder } from './object-builder';
 import { StringTableBuilder } from './strings';
 import { encodeHeader, encodeRelocation, encodeSectionHeader, encodeSymbol } from './structs';
@@ -78,17 +78,15 @@ export function serialize(b: ObjectBuilder): Buffer {
   const strings = strtab.finish();
   const symtabBytes = Buffer.alloc((symbols.length + 1) * SYM_SIZE);
   const shndxBytes = Buffer.alloc(needsExtendedIndices ? (symbols.length + 1) * SHNDX_ENTRY_SIZE : 0);
-  symbols.forEach((s, k) => {
+  encodeEach(symbols, (s, k) => `symbol ${s.name || k + 1}`, (s, k) => {
     const i = k + 1;
     const shndx = sectionOfSymbol(s);
     const extended = typeof s.section !== 'number' && shndx >= SHN_LORESERVE;
     if (extended) shndxBytes.writeUInt32LE(shndx, i * SHNDX_ENTRY_SIZE);
-    encoding(`symbol ${s.name || i}`, () =>
-      encodeSymbol({
-        nameOffset: strtab.offsetOf(s.name), bind: s.bind, type: s.type, other: s.otherFlags, visibility: s.visibility,
-        rawShndx: extended ? SHN_XINDEX : shndx, value: s.value, size: s.size,
-      }, symtabBytes, i * SYM_SIZE),
-    );
+    encodeSymbol({
+      nameOffset: strtab.offsetOf(s.name), bind: s.bind, type: s.type, other: s.otherFlags, visibility: s.visibility,
+      rawShndx: extended ? SHN_XINDEX : shndx, value: s.value, size: s.size,
+    }, symtabBytes, i * SYM_SIZE);
   });
   out.push({ header: table('.symtab', SHT_SYMTAB, strtabIndex, locals.length + 1, 8, SYM_SIZE), content: symtabBytes });
   if (needsExtendedIndices) out.push({ header: table('.symtab_shndx', SHT_SYMTAB_SHNDX, symtabIndex, 0, 4, SHNDX_ENTRY_SIZE), content: shndxBytes });
@@ -110,14 +108,14 @@ function table(name: string, type: number, link: number, info: number, align: nu
 function groupSection(g: BuildGroup, signature: number, symtabIndex: number, memberIndices: (s: BuildSection) => number[]): OutSection {
   const words = [g.flags, ...g.members.flatMap(memberIndices)];
   const bytes = Buffer.alloc(words.length * GROUP_WORD_SIZE);
-  encoding(`group ${g.name}`, () => words.forEach((w, i) => bytes.writeUInt32LE(w, i * GROUP_WORD_SIZE)));
+  encodeEach(words, () => `group ${g.name}`, (w, i) => bytes.writeUInt32LE(w, i * GROUP_WORD_SIZE));
   return { header: table(g.name, SHT_GROUP, symtabIndex, signature, 4, GROUP_WORD_SIZE), content: bytes };
 }
 
 function relaSection(r: BuildRelaSection, symtabIndex: number, target: number, groupFlag: bigint, symIndex: (s: BuildSymbol | null) => number): OutSection {
   const bytes = Buffer.alloc(r.relocations.length * RELA_SIZE);
-  r.relocations.forEach((rel, k) =>
-    encoding(`relocation ${k} of ${r.name}`, () => encodeRelocation({ offset: rel.offset, type: rel.type, symbol: symIndex(rel.symbol), addend: rel.addend }, bytes, k * RELA_SIZE, true)),
+  encodeEach(r.relocations, (_, k) => `relocation ${k} of ${r.name}`, (rel, k) =>
+    encodeRelocation({ offset: rel.offset, type: rel.type, symbol: symIndex(rel.symbol), addend: rel.addend }, bytes, k * RELA_SIZE, true),
   );
   return {
     header: { ...table(r.name, SHT_RELA, symtabIndex, target, 8, RELA_SIZE), flags: ((r.flags | SHF_INFO_LINK) & ~SHF_GROUP) | groupFlag },
@@ -131,7 +129,7 @@ function layout(b: ObjectBuilder, out: OutSection[], shstrtab: StringTableBuilde
   const offsets: number[] = [];
   for (const s of out) {
     const align = s.header.addralign;
-    if (!Number.isSafeInteger(align) || align < 0 || (align & (align - 1)) !== 0) {
+    if (!Number.isSafeInteger(align) || align < 0 || (align > 0 && !Number.isInteger(Math.log2(align)))) {
       throw new ElfError(`section ${s.header.name}: alignment ${align} is not 0 or a power of two`);
     }
     const offset = alignUp(cursor, Math.max(1, align));
@@ -145,11 +143,12 @@ function layout(b: ObjectBuilder, out: OutSection[], shstrtab: StringTableBuilde
   const extendedCount = sectionCount >= SHN_LORESERVE;
   const extendedNames = shstrtabIndex >= SHN_LORESERVE;
   encodeSectionHeader({ nameOffset: 0, type: SHT_NULL, flags: 0n, addr: 0n, offset: 0, size: extendedCount ? sectionCount : 0, link: extendedNames ? shstrtabIndex : 0, info: 0, addralign: 0, entsize: 0 }, file, shoff);
-  out.forEach((s, k) => {
-    const i = k + 1;
+  encodeEach(out, (s) => `section header ${s.header.name}`, (s, k) => {
+    const h = s.header;
     const size = typeof s.content === 'number' ? s.content : s.content.length;
     if (typeof s.content !== 'number') file.set(s.content, offsets[k]);
-    encoding(`section header ${s.header.name}`, () => encodeSectionHeader({ ...s.header, nameOffset: shstrtab.offsetOf(s.header.name), offset: offsets[k], size }, file, shoff + i * SHDR_SIZE));
+    const record = { nameOffset: shstrtab.offsetOf(h.name), type: h.type, flags: h.flags, addr: h.addr, offset: offsets[k], size, link: h.link, info: h.info, addralign: h.addralign, entsize: h.entsize };
+    encodeSectionHeader(record, file, shoff + (k + 1) * SHDR_SIZE);
   });
   encoding('ELF header', () =>
     encodeHeader({

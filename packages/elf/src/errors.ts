@@ -26,3 +26,14 @@ export function encoding(what: string, encode: () => void): void {
     throw error;
   }
 }
+
+/** Encodes every item, converting an out-of-range value into ElfError that names the item (described lazily). */
+export function encodeEach<T>(items: readonly T[], describe: (item: T, index: number) => string, encode: (item: T, index: number) => void): void {
+  let i = 0;
+  try {
+    for (; i < items.length; i++) encode(items[i], i);
+  } catch (error) {
+    if (error instanceof RangeError || error instanceof TypeError) throw new ElfError(`${describe(items[i], i)}: cannot encode (${error.message})`);
+    throw error;
+  }
+}

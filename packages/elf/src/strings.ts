@@ -14,15 +14,14 @@ export function readCString(table: Buffer, offset: number, fileOffset: number, w
   return table.toString('latin1', offset, end);
 }
 
-/** Bytes of a name for a string table; rejects what cannot be stored as an ELF name. */
-export function encodeName(name: string, what: string): Buffer {
+/** Rejects what cannot be stored as an ELF name: every character must be one non-NUL byte (latin1). */
+export function checkName(name: string, what: string): void {
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (c === 0 || c > 0xff) {
       throw new ElfError(`${what}: name ${JSON.stringify(name)} has a character that is not a non-NUL byte (names are latin1; encode UTF-8 names first)`);
     }
   }
-  return Buffer.from(name, 'latin1');
 }
 
 /**
@@ -39,7 +38,7 @@ export class StringTableBuilder {
   add(name: string): void {
     if (this.finished) throw new ElfError(`${this.what}: string table already finished`);
     if (name === '' || this.offsets.has(name)) return;
-    encodeName(name, this.what);
+    checkName(name, this.what);
     this.offsets.set(name, -1);
     this.names.push(name);
   }
@@ -47,8 +46,8 @@ export class StringTableBuilder {
   /** Lays the table out. Longer names first, so shorter names can share their tails. */
   finish(mergeTails = true): Buffer {
     if (this.finished) return this.finished;
-    const order = mergeTails ? [...this.names].sort(compareReversed) : this.names;
-    const chunks: Buffer[] = [Buffer.alloc(1)];
+    const order = mergeTails ? byReversedDescending(this.names) : this.names;
+    const stored: string[] = [];
     let size = 1;
     let previous = '';
     let previousOffset = 0;
@@ -60,13 +59,15 @@ export class StringTableBuilder {
         continue;
       }
       this.offsets.set(name, size);
-      chunks.push(Buffer.from(name, 'latin1'), Buffer.alloc(1));
+      stored.push(name);
       previous = name;
       previousOffset = size;
       size += name.length + 1;
     }
-    this.finished = Buffer.concat(chunks, size);
-    return this.finished;
+    const table = Buffer.alloc(size); // zero-filled: every name is followed by its NUL
+    for (const name of stored) table.write(name, this.offsets.get(name)!, 'latin1');
+    this.finished = table;
+    return table;
   }
 
   offsetOf(name: string): number {
@@ -77,15 +78,16 @@ export class StringTableBuilder {
   }
 }
 
-/** Orders by the reversed string, descending: "xbar", "bar", "ar" come out adjacent, longest first. */
-function compareReversed(a: string, b: string): number {
-  let i = a.length - 1;
-  let j = b.length - 1;
-  while (i >= 0 && j >= 0) {
-    const d = b.charCodeAt(j) - a.charCodeAt(i);
-    if (d !== 0) return d;
-    i--;
-    j--;
-  }
-  return j - i; // the longer (the one with characters left) first
+/** Orders names by their reversed string, descending: "xbar", "bar", "ar" come out adjacent, longest first. */
+function byReversedDescending(names: string[]): string[] {
+  const reversed = names.map((name) => {
+    let r = '';
+    for (let i = name.length - 1; i >= 0; i--) r += name[i];
+    return r;
+  });
+  const order = names.map((_, i) => i);
+  // Plain code-unit comparison (latin1 names: byte order); a prefix sorts before its extensions, so descending
+  // puts every extension before it.
+  order.sort((a, b) => (reversed[a] < reversed[b] ? 1 : reversed[a] > reversed[b] ? -1 : 0));
+  return order.map((i) => names[i]);
 }

@@ -1,6 +1,6 @@
 import { EHDR_SIZE, GROUP_WORD_SIZE, PHDR_SIZE, REL_SIZE, RELA_SIZE, SHDR_SIZE, SHN_XINDEX, SHNDX_ENTRY_SIZE, SHT_GROUP, SHT_NOBITS, SHT_NULL, SHT_RELA, SHT_SYMTAB_SHNDX, SYM_SIZE } from './constants';
 import type { ElfObject } from './elf-object';
-import { ElfError, encoding } from './errors';
+import { ElfError, encodeEach, encoding } from './errors';
 import { readCString } from './strings';
 import { encodeHeader, encodeProgramHeader, encodeRelocation, encodeSectionHeader, encodeSymbol } from './structs';
 import type { ElfSection } from './types';
@@ -43,8 +43,8 @@ export function writeElf(obj: ElfObject, options: WriteOptions = {}): Buffer {
   }
   checkNames(obj, out);
 
-  obj.programHeaders.forEach((p, i) => encoding(`program header [${i}]`, () => encodeProgramHeader(p, out, header.phoff + i * PHDR_SIZE)));
-  sections.forEach((s, i) => encoding(`section header [${i}] ${s.name}`, () => encodeSectionHeader(s, out, header.shoff + i * SHDR_SIZE)));
+  encodeEach(obj.programHeaders, (_, i) => `program header [${i}]`, (p, i) => encodeProgramHeader(p, out, header.phoff + i * PHDR_SIZE));
+  encodeEach(sections, (s, i) => `section header [${i}] ${s.name}`, (s, i) => encodeSectionHeader(s, out, header.shoff + i * SHDR_SIZE));
   encoding('ELF header', () => encodeHeader(header, out));
   return out;
 }
@@ -71,11 +71,11 @@ function sectionContent(obj: ElfObject, s: ElfSection): Uint8Array {
   const i = s.index;
   if (i === obj.symtabIndex) {
     const out = Buffer.alloc(obj.symbols.length * SYM_SIZE);
-    obj.symbols.forEach((sym, k) => {
+    encodeEach(obj.symbols, (sym, k) => `symbol ${k} ${sym.name}`, (sym, k) => {
       if (sym.rawShndx !== SHN_XINDEX && sym.shndx !== sym.rawShndx) {
         throw new ElfError(`symbol ${k} ${sym.name}: shndx ${sym.shndx} differs from rawShndx ${sym.rawShndx}; set both (rawShndx SHN_XINDEX for extended indices)`);
       }
-      encoding(`symbol ${k} ${sym.name}`, () => encodeSymbol(sym, out, k * SYM_SIZE));
+      encodeSymbol(sym, out, k * SYM_SIZE);
     });
     return out;
   }
@@ -84,7 +84,7 @@ function sectionContent(obj: ElfObject, s: ElfSection): Uint8Array {
     const withAddend = s.type === SHT_RELA;
     const entrySize = withAddend ? RELA_SIZE : REL_SIZE;
     const out = Buffer.alloc(relocations.length * entrySize);
-    relocations.forEach((r, k) => encoding(`relocation ${k} of ${s.name}`, () => encodeRelocation(r, out, k * entrySize, withAddend)));
+    encodeEach(relocations, (_, k) => `relocation ${k} of ${s.name}`, (r, k) => encodeRelocation(r, out, k * entrySize, withAddend));
     return out;
   }
   const group = obj.groups.get(i);
