@@ -39,6 +39,8 @@ export interface ParentSymbol {
   local: boolean;
   value: bigint;
   size: bigint;
+  /** The STT_FILE symbol in effect (source file basename), which tells same-named locals of vmlinux apart. */
+  file?: string;
 }
 
 export interface DiffOptions {

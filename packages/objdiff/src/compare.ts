@@ -1,0 +1,97 @@
+import { STT_SECTION, definedInSection } from '@hotsplice/elf';
+import { normalizeName } from './names';
+import { type ObjectModel, type Unit, type UnitReloc, isPcRelative, relocWidth } from './model';
+
+/** What a relocation points at, independent of section numbering, symbol order and string-table layout. */
+export function relocTarget(model: ObjectModel, reloc: UnitReloc, nameOf: (unit: Unit) => string): string {
+  const { symbol } = reloc;
+  if (symbol.type !== STT_SECTION) {
+    const unit = model.unitOfSymbol(symbol);
+    return `${unit ? nameOf(unit) : normalizeName(symbol.name)}${addendText(reloc.addend)}`;
+  }
+  const index = definedInSection(symbol);
+  if (index === undefined) return `?${reloc.addend}`;
+  // A PC-relative field sits 4 bytes before the end of its instruction: the target is addend + 4 into the section.
+  const target = Number(reloc.addend) + (isPcRelative(reloc.type) ? 4 : 0);
+  const string = model.stringAt(index, target);
+  if (string) return `"${string.text}"+${string.at}`;
+  const unit = model.unitAt(index, target);
+  if (unit) return `${nameOf(unit)}+${target - unit.start}`;
+  // An anonymous part of a section (switch tables, constants): name it by section and compare its bytes.
+  return `${normalizeName(model.elf.sections[index].name)}+${target}#${contentKey(model.elf.sectionData(index))}`;
+}
+
+function addendText(addend: bigint): string {
+  return addend === 0n ? '' : addend > 0n ? `+${addend}` : `${addend}`;
+}
+
+function contentKey(data: Uint8Array): string {
+  let h = 2166136261;
+  for (const b of data) h = Math.imul(h ^ b, 16777619) >>> 0;
+  return h.toString(16);
+}
+
+export interface Difference {
+  offset: number;
+  pre?: string;
+  post?: string;
+  relocation?: string;
+}
+
+/** Compare two units byte by byte (relocation fields masked) and relocation by relocation, by meaning. */
+export function compareUnits(
+  preModel: ObjectModel,
+  pre: Unit,
+  postModel: ObjectModel,
+  post: Unit,
+  nameOf: (unit: Unit) => string,
+): Difference | undefined {
+  const masked = (unit: Unit) => {
+    const mask = new Uint8Array(unit.bytes.length);
+    for (const r of unit.relocs) mask.fill(1, r.offset, r.offset + relocWidth(r.type));
+    return mask;
+  };
+  const preMask = masked(pre);
+  const postMask = masked(post);
+  const length = Math.max(pre.bytes.length, post.bytes.length);
+  const differing: number[] = [];
+  for (let i = 0; i < length; i++) {
+    if (preMask[i] && postMask[i]) continue;
+    if (pre.bytes[i] !== post.bytes[i] || preMask[i] !== postMask[i]) differing.push(i);
+  }
+  if (differing.length && !(pre.bytes.length === post.bytes.length && differing.every((i) => isLineNumber(post, i)))) {
+    const i = differing[0];
+    return { offset: i, pre: hex(pre.bytes, i), post: hex(post.bytes, i) };
+  }
+  const count = Math.max(pre.relocs.length, post.relocs.length);
+  for (let i = 0; i < count; i++) {
+    const a = pre.relocs[i];
+    const b = post.relocs[i];
+    const da = a && `${a.offset}:${a.type}:${relocTarget(preModel, a, nameOf)}`;
+    const db = b && `${b.offset}:${b.type}:${relocTarget(postModel, b, nameOf)}`;
+    if (da !== db) return { offset: (b ?? a).offset, relocation: `${da ?? '(none)'} -> ${db ?? '(none)'}` };
+  }
+  return undefined;
+}
+
+/**
+ * Functions that take `__LINE__` as an argument (include/linux/kernel.h might_sleep, might_fault, …). A line added
+ * above such a call changes only the `mov $line, %esi` before it: that is not a functional change (design.md §8).
+ */
+const LINE_TAKERS = new Set(['__might_sleep', '__might_fault', '__might_resched', '__cant_sleep', '__cant_migrate', '___might_sleep']);
+
+/** Byte `i` lies in the imm32 of a `mov $imm32, %r32` (b8+r) that feeds a call to a line-taking function. */
+function isLineNumber(unit: Unit, i: number): boolean {
+  for (let op = i - 1; op >= Math.max(0, i - 4); op--) {
+    if (unit.bytes[op] < 0xb8 || unit.bytes[op] > 0xbf) continue;
+    const callAfter = unit.relocs.find(
+      (r) => r.offset > op && r.offset <= op + 48 && unit.bytes[r.offset - 1] === 0xe8 && LINE_TAKERS.has(r.symbol.name),
+    );
+    if (callAfter) return true;
+  }
+  return false;
+}
+
+function hex(bytes: Uint8Array, at: number): string {
+  return Buffer.from(bytes.subarray(at, at + 8)).toString('hex');
+}

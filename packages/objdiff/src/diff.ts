@@ -1,0 +1,122 @@
+import { type ElfObject, SHF_EXECINSTR } from '@hotsplice/elf';
+import { compareUnits } from './compare';
+import { correlate } from './correlate';
+import { type Inclusion, includeClosure } from './include';
+import { parentSymbols, sympos } from './klp';
+import { ObjectModel, type Unit } from './model';
+import { coldParent } from './names';
+import { tableEntries } from './special';
+import type { DiffOptions, DiffReport, DiffResult, SymbolReport } from './types';
+import { type PatchedFunction, writeIncluded } from './write';
+
+/** Sections whose functions run once at boot or unload: their code is gone from the running kernel. */
+const INIT_EXIT = /^\.(init|exit)\.text\b|^\.(init|exit)\.text\./;
+
+/**
+ * Diff the pre and post build of one kernel object (Ksplice's objmanip): what changed, the new-code object for
+ * the livepatch module, the old-code object for run-pre matching, and a report saying why.
+ */
+export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: DiffOptions = {}): DiffResult {
+  const pre = new ObjectModel(preElf);
+  const post = new ObjectModel(postElf);
+  const objname = options.objname ?? 'vmlinux';
+  const pairing = correlate(pre, post);
+  const nameOf = (u: Unit) => pairing.preNames.get(u) ?? pairing.postNames.get(u) ?? u.name;
+  const report: DiffReport = { object: options.object ?? '', objname, changed: [], new: [], newData: [], refused: [], symbols: [] };
+  const refuse = (symbol: string, reason: string) => report.refused.push({ symbol, reason });
+
+  const preTwin = new Map<Unit, Unit>();
+  const changedPost = new Set<Unit>();
+  const details = new Map<Unit, SymbolReport>();
+  for (const [a, b] of pairing.pairs) {
+    preTwin.set(b, a);
+    const difference = compareUnits(pre, a, post, b, nameOf);
+    details.set(b, { name: b.name, kind: b.kind, status: difference ? 'changed' : 'unchanged', firstDifference: difference });
+    if (difference) changedPost.add(b);
+  }
+  for (const u of pairing.onlyPost) details.set(u, { name: u.name, kind: u.kind, status: 'new' });
+
+  // A changed or new `.cold` part changes its parent.
+  const byName = new Map(post.units.map((u) => [u.name, u]));
+  const coldOf = new Map<Unit, Unit[]>();
+  for (const u of post.units) {
+    const parent = coldParent(u.name);
+    const owner = parent === undefined ? undefined : byName.get(parent);
+    if (!owner) continue;
+    coldOf.set(owner, [...(coldOf.get(owner) ?? []), u]);
+    if ((changedPost.has(u) || !preTwin.has(u)) && preTwin.has(owner) && !changedPost.has(owner)) {
+      changedPost.add(owner);
+      details.set(owner, { ...details.get(owner)!, status: 'changed', reason: `its cold part ${u.name} changed` });
+    }
+  }
+  const isCold = (u: Unit) => coldParent(u.name) !== undefined && byName.has(coldParent(u.name)!);
+
+  for (const u of changedPost) {
+    if (isCold(u)) continue;
+    if (u.kind === 'data') {
+      const twin = preTwin.get(u)!;
+      const why = twin.size !== u.size ? `size ${twin.size} -> ${u.size}` : `initializer (+${details.get(u)!.firstDifference?.offset ?? 0})`;
+      refuse(u.name, `changed existing data: ${why}; livepatch cannot change data in place`);
+    } else if (INIT_EXIT.test(u.section.name)) {
+      refuse(u.name, `${u.section.name.slice(1, 5)} code changed; it already ran (or runs at unload) and cannot be patched`);
+    } else if (!u.relocs.some((r) => r.symbol.name === '__fentry__' && r.offset <= 16)) {
+      refuse(u.name, 'changed function has no fentry call (notrace); ftrace cannot redirect it');
+    } else {
+      report.changed.push(u.name);
+    }
+  }
+  for (const u of pairing.onlyPost) {
+    if (isCold(u)) continue;
+    if (u.kind === 'function') report.new.push(u.name);
+    else report.newData.push(u.name);
+  }
+  report.changed.sort();
+  report.new.sort();
+  report.newData.sort();
+
+  const changedFunctions = [...changedPost].filter((u) => u.kind === 'function' && !isCold(u) && report.changed.includes(u.name));
+  const roots = changedFunctions.flatMap((u) => [u, ...(coldOf.get(u) ?? [])]);
+  const parent = options.parent ?? parentSymbols(preElf);
+  const sourceFile = sourceFileOf(preElf);
+  let inc: Inclusion | undefined;
+  if (!report.refused.length && roots.length) {
+    inc = includeClosure({ post, preTwin, objname, parent, exported: options.exported, sourceFile }, roots, tableEntries(post));
+    for (const r of inc.refused) refuse(r.symbol, r.reason);
+    for (const e of inc.entries) {
+      if (e.table === '__jump_table' || e.table === '.static_call_sites') {
+        const key = inc.targets.get(e.relocs.find((r) => r.offset === (e.table === '__jump_table' ? 8 : 4))!);
+        if (key?.kind === 'external' && key.external.objname !== 'vmlinux') {
+          refuse(key.external.name, `static key defined in module ${key.external.objname}: its jump entries are set up before livepatch relocations`);
+        }
+      }
+    }
+  }
+  for (const u of post.units) if (!isCold(u) && details.has(u)) report.symbols.push(details.get(u)!);
+  for (const r of report.refused) {
+    const d = report.symbols.find((s) => s.name === r.symbol);
+    if (d) Object.assign(d, { status: 'refused', reason: r.reason });
+  }
+  if (report.refused.length || !inc) return { report };
+
+  const patched: PatchedFunction[] = changedFunctions.map((u) => {
+    const twin = preTwin.get(u)!;
+    const pos = twin.local ? sympos(parent, twin.name, sourceFile) : { sympos: 0 };
+    return { unit: u, oldName: twin.name, sympos: 'sympos' in pos ? pos.sympos : 0 };
+  });
+  const newCode = writeIncluded(post, inc, objname, patched);
+
+  // keep-old-code: the pre code of the changed functions, every reference plain, for run-pre matching.
+  const preRoots = changedFunctions.flatMap((u) => {
+    const twin = preTwin.get(u)!;
+    return [twin, ...pre.units.filter((p) => coldParent(p.name) === twin.name && p.section.flags & SHF_EXECINSTR)];
+  });
+  const identity = new Map(pre.units.map((u) => [u, u]));
+  const oldInc = includeClosure({ post: pre, preTwin: identity, objname, parent, plain: true, sourceFile }, preRoots, tableEntries(pre));
+  const oldCode = writeIncluded(pre, oldInc, objname, []);
+  return { report, newCode, oldCode };
+}
+
+/** The source file named by the object's first STT_FILE symbol (gcc writes the .c file's basename). */
+function sourceFileOf(elf: ElfObject): string | undefined {
+  return elf.symbols.find((s) => s.type === 4 /* STT_FILE */)?.name;
+}

@@ -1,0 +1,135 @@
+import { type ElfSymbol, R_X86_64_PC32, R_X86_64_PLT32, SHF_EXECINSTR, SHF_STRINGS, SHN_UNDEF, STT_SECTION, definedInSection } from '@hotsplice/elf';
+import { targetUnit } from './correlate';
+import { type External, sympos as symposOf } from './klp';
+import type { ObjectModel, Unit, UnitReloc } from './model';
+import { SIDE_CODE, type TableEntry } from './special';
+import type { ParentSymbol } from './types';
+
+/** Where one relocation of the new code points once the new code is cut out of the post object. */
+export type Target =
+  | { kind: 'unit'; unit: Unit; addend: bigint }
+  | { kind: 'section'; sectionIndex: number; addend: bigint }
+  | { kind: 'external'; external: External; addend: bigint }
+  | { kind: 'symbol'; symbol: ElfSymbol; addend: bigint };
+
+export interface InclusionContext {
+  post: ObjectModel;
+  /** For a post unit that existed before: its pre twin (whose name the kernel knows). */
+  preTwin: Map<Unit, Unit>;
+  objname: string;
+  parent: ParentSymbol[];
+  exported?: Set<string>;
+  /** Source file basename, for sympos of duplicated locals. */
+  sourceFile?: string;
+  /** Old code for run-pre: every external stays a plain symbol of its own name (no klp, no sympos). */
+  plain?: boolean;
+}
+
+export interface Inclusion {
+  units: Set<Unit>;
+  /** Post sections copied whole: strings, anonymous read-only data, alternative replacement code. */
+  sections: Set<number>;
+  entries: TableEntry[];
+  targets: Map<UnitReloc, Target>;
+  externals: Map<string, External>;
+  refused: Array<{ symbol: string; reason: string }>;
+}
+
+type Mode = 'code' | 'data' | 'table';
+
+/** A call or jump to the function (e8/e9 rel32): those go to the new copy; any other use takes its address. */
+function isBranch(from: Uint8Array, reloc: UnitReloc): boolean {
+  if (reloc.type === R_X86_64_PLT32) return true;
+  return reloc.type === R_X86_64_PC32 && (from[reloc.offset - 1] === 0xe8 || from[reloc.offset - 1] === 0xe9);
+}
+
+/**
+ * Inclusion closure (Ksplice's keep-new-code): the given functions, every new function and new data they reach,
+ * the strings and anonymous data they use, and their special-table entries. Existing functions and data are
+ * referenced, never copied; function pointers to existing functions stay on the original.
+ */
+export function includeClosure(ctx: InclusionContext, roots: Unit[], entries: TableEntry[]): Inclusion {
+  const inc: Inclusion = { units: new Set(), sections: new Set(), entries: [], targets: new Map(), externals: new Map(), refused: [] };
+  const queue: Array<{ bytes: Uint8Array; relocs: UnitReloc[]; mode: Mode }> = [];
+  const addUnit = (unit: Unit) => {
+    if (inc.units.has(unit)) return;
+    inc.units.add(unit);
+    queue.push({ bytes: unit.bytes, relocs: unit.relocs, mode: unit.kind === 'function' ? 'code' : 'data' });
+  };
+  const addSection = (index: number) => {
+    if (inc.sections.has(index)) return;
+    inc.sections.add(index);
+    const mode = ctx.post.elf.sections[index].flags & SHF_EXECINSTR ? 'code' : 'data';
+    queue.push({ bytes: ctx.post.elf.sectionData(index), relocs: ctx.post.sectionRelocs(index), mode });
+  };
+  roots.forEach(addUnit);
+
+  const classify = (from: Uint8Array, r: UnitReloc, mode: Mode): Target => {
+    const { symbol } = r;
+    const unit = targetUnit(ctx.post, symbol, r.addend, r.type, mode === 'code');
+    if (unit) {
+      const addend = symbol.type === STT_SECTION ? r.addend - BigInt(unit.start) : r.addend;
+      const twin = ctx.preTwin.get(unit);
+      if (!twin) {
+        addUnit(unit); // new function or data: it comes along
+        return { kind: 'unit', unit, addend };
+      }
+      // Calls go to the new copy, and so do table entries about it; any other use takes the original's address.
+      const local = mode === 'table' || (unit.kind === 'function' && isBranch(from, r));
+      if (inc.units.has(unit) && local) return { kind: 'unit', unit, addend };
+      return { kind: 'external', external: external(twin.name, twin.local), addend };
+    }
+    if (symbol.type === STT_SECTION) {
+      const index = definedInSection(symbol)!;
+      const section = ctx.post.elf.sections[index];
+      if (section.flags & SHF_STRINGS || ctx.post.unitsInSection(index).length === 0 || SIDE_CODE.has(section.name)) {
+        addSection(index);
+        return { kind: 'section', sectionIndex: index, addend: r.addend };
+      }
+      inc.refused.push({ symbol: section.name, reason: `reference into ${section.name}+${r.addend} that no symbol covers` });
+      return { kind: 'symbol', symbol, addend: r.addend };
+    }
+    if (symbol.rawShndx === SHN_UNDEF) return { kind: 'external', external: external(symbol.name, false), addend: r.addend };
+    return { kind: 'symbol', symbol, addend: r.addend };
+  };
+
+  const external = (name: string, local: boolean): External => {
+    const known = inc.externals.get(`${local}:${name}`);
+    if (known) return known;
+    const inParent = ctx.parent.some((s) => s.name === name);
+    const objname = local || inParent ? ctx.objname : 'vmlinux';
+    const exported = ctx.plain || (!local && (ctx.exported ? ctx.exported.has(name) : true));
+    let pos = 0;
+    if (local && !ctx.plain) {
+      const result = symposOf(ctx.parent, name, ctx.sourceFile);
+      if ('error' in result) inc.refused.push({ symbol: name, reason: result.error });
+      else pos = result.sympos;
+    }
+    const e: External = { name, local, klp: !exported, objname, sympos: pos };
+    inc.externals.set(`${local}:${name}`, e);
+    return e;
+  };
+
+  const drain = () => {
+    while (queue.length) {
+      const item = queue.shift()!;
+      for (const r of item.relocs) inc.targets.set(r, classify(item.bytes, r, item.mode));
+    }
+  };
+  drain();
+  // Table entries about included code come along, with whatever their other fields point at.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const entry of entries) {
+      if (inc.entries.includes(entry) || !entry.anchor) continue;
+      const about = targetUnit(ctx.post, entry.anchor.symbol, entry.anchor.addend, entry.anchor.type, false);
+      const inSideCode = entry.anchor.symbol.type === STT_SECTION && inc.sections.has(definedInSection(entry.anchor.symbol)!);
+      if (!(about && inc.units.has(about)) && !inSideCode) continue;
+      inc.entries.push(entry);
+      for (const r of entry.relocs) inc.targets.set(r, classify(new Uint8Array(), r, 'table'));
+      drain();
+      changed = true;
+    }
+  }
+  return inc;
+}

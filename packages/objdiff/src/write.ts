@@ -1,0 +1,173 @@
+import {
+  type BuildRelaSection,
+  type BuildSection,
+  type BuildSymbol,
+  ObjectBuilder,
+  R_X86_64_64,
+  SHF_ALLOC,
+  SHF_GROUP,
+  SHF_INFO_LINK,
+  SHF_MERGE,
+  SHF_RELA_LIVEPATCH,
+  SHF_STRINGS,
+  SHN_LIVEPATCH,
+  SHT_NOBITS,
+  SHT_PROGBITS,
+  STB_GLOBAL,
+  STT_NOTYPE,
+} from '@hotsplice/elf';
+import type { Inclusion, Target } from './include';
+import { type External, klpRelaName, klpSymbolName } from './klp';
+import type { ObjectModel, Unit, UnitReloc } from './model';
+import { ORC_DATA, ORC_DATA_SIZE, type TableEntry } from './special';
+
+/** A function the new code replaces: the loader's klp_func comes from this (old_name, sympos, new copy). */
+export interface PatchedFunction {
+  unit: Unit;
+  oldName: string;
+  sympos: number;
+}
+
+/**
+ * The metadata section every new-code object carries for the loader (kernel-module/): one 32-byte record per
+ * patched function, { new_func, old_name, sympos, objname } — pointers resolved by the module linker.
+ */
+export const FUNCS_SECTION = '.hotsplice.funcs';
+const NAMES_SECTION = '.rodata.hotsplice.names';
+
+/** Emit an object holding `inc`'s units, sections and table entries, relocated as `inc.targets` says. */
+export function writeIncluded(post: ObjectModel, inc: Inclusion, objname: string, patched: PatchedFunction[]): Buffer {
+  const b = new ObjectBuilder();
+  const unitSymbols = new Map<Unit, BuildSymbol>();
+  const copied = new Map<number, BuildSection>();
+  const relaOf = new Map<string, BuildRelaSection>();
+
+  const units = [...inc.units].sort((x, y) => x.section.index - y.section.index || x.start - y.start);
+  const unitSections = new Map<Unit, BuildSection>();
+  for (const unit of units) {
+    const whole = unit.start === 0 && unit.size === unit.section.size;
+    const section = b.addSection({
+      name: whole ? unit.section.name : `${unit.section.name}.${unit.name}`,
+      type: unit.section.type,
+      flags: unit.section.flags & ~SHF_GROUP,
+      align: unit.section.addralign,
+      data: unit.section.type === SHT_NOBITS ? undefined : Uint8Array.from(unit.bytes),
+      size: unit.size,
+    });
+    unitSections.set(unit, section);
+    unitSymbols.set(
+      unit,
+      b.addSymbol({ name: unit.name, section, size: unit.size, bind: unit.symbol.bind, type: unit.symbol.type, visibility: unit.symbol.visibility }),
+    );
+  }
+  for (const index of [...inc.sections].sort((x, y) => x - y)) {
+    const s = post.elf.sections[index];
+    copied.set(
+      index,
+      b.addSection({ name: s.name, type: s.type, flags: s.flags & ~SHF_GROUP, align: s.addralign, entsize: s.entsize, data: s.type === SHT_NOBITS ? undefined : Uint8Array.from(post.elf.sectionData(index)), size: s.size }),
+    );
+  }
+
+  const externals = new Map<External, BuildSymbol>();
+  const symbolFor = (t: Target): { symbol: BuildSymbol; klp?: External } => {
+    switch (t.kind) {
+      case 'unit':
+        return { symbol: unitSymbols.get(t.unit)! };
+      case 'section':
+        return { symbol: b.sectionSymbol(copied.get(t.sectionIndex)!) };
+      case 'symbol':
+        return { symbol: b.undefinedSymbol(t.symbol.name) };
+      case 'external': {
+        const e = t.external;
+        let symbol = externals.get(e);
+        if (!symbol) {
+          symbol = e.klp
+            ? b.addSymbol({ name: klpSymbolName(e), section: SHN_LIVEPATCH, bind: STB_GLOBAL, type: STT_NOTYPE })
+            : b.undefinedSymbol(e.name);
+          externals.set(e, symbol);
+        }
+        return { symbol, klp: e.klp ? e : undefined };
+      }
+    }
+  };
+  const relocate = (target: BuildSection, relocs: UnitReloc[], shift = 0) => {
+    for (const r of relocs) {
+      const t = inc.targets.get(r);
+      if (!t) continue;
+      const { symbol, klp } = symbolFor(t);
+      // Livepatch resolves .klp.sym.* through .klp.rela.<obj>.<section> (kernel/livepatch/core.c);
+      // SHF_ALLOC keeps them in memory for modules loaded after the patch (Documentation/livepatch/module-elf-format.rst).
+      const key = klp ? `${klp.objname}\0${target.name}` : `\0${target.name}`;
+      let rela = relaOf.get(key);
+      if (!rela) {
+        rela = klp
+          ? b.addRelaSection({ target, name: klpRelaName(klp.objname, target.name), flags: SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH })
+          : b.addRelaSection({ target });
+        relaOf.set(key, rela);
+      }
+      rela.relocations.push({ offset: BigInt(r.offset + shift), type: r.type, symbol, addend: t.addend });
+    }
+  };
+  for (const unit of units) relocate(unitSections.get(unit)!, unit.relocs);
+  for (const [index, section] of copied) relocate(section, post.sectionRelocs(index));
+  writeTables(b, post, inc.entries, relocate);
+  if (patched.length) writeFuncs(b, patched, objname, unitSymbols, relaOf);
+  return b.toBuffer();
+}
+
+function writeTables(
+  b: ObjectBuilder,
+  post: ObjectModel,
+  entries: TableEntry[],
+  relocate: (target: BuildSection, relocs: UnitReloc[], shift?: number) => void,
+): void {
+  const byTable = new Map<string, TableEntry[]>();
+  for (const e of entries) byTable.set(e.table, [...(byTable.get(e.table) ?? []), e]);
+  for (const [name, list] of byTable) {
+    list.sort((x, y) => x.offset - y.offset);
+    const original = post.elf.sections[list[0].sectionIndex];
+    const data = Buffer.concat(list.map((e) => post.elf.sectionData(e.sectionIndex).subarray(e.offset, e.offset + e.size)));
+    const section = b.addSection({ name, type: original.type, flags: original.flags & ~SHF_GROUP, align: original.addralign, entsize: original.entsize, data });
+    list.forEach((e, i) => relocate(section, e.relocs, i * e.size));
+    if (name === '.orc_unwind_ip') {
+      // .orc_unwind holds entry i of .orc_unwind_ip's addresses: keep the same indices.
+      const orc = post.elf.sectionByName(ORC_DATA);
+      if (orc) {
+        const orcData = post.elf.sectionData(orc.index);
+        const kept = Buffer.concat(list.map((e) => orcData.subarray(e.index * ORC_DATA_SIZE, (e.index + 1) * ORC_DATA_SIZE)));
+        b.addSection({ name: ORC_DATA, type: orc.type, flags: orc.flags & ~SHF_GROUP, align: orc.addralign, data: kept });
+      }
+    }
+  }
+}
+
+function writeFuncs(
+  b: ObjectBuilder,
+  patched: PatchedFunction[],
+  objname: string,
+  unitSymbols: Map<Unit, BuildSymbol>,
+  relaOf: Map<string, BuildRelaSection>,
+): void {
+  const strings: Buffer[] = [];
+  let size = 0;
+  const intern = (text: string) => {
+    const at = size;
+    const bytes = Buffer.from(`${text}\0`, 'latin1');
+    strings.push(bytes);
+    size += bytes.length;
+    return at;
+  };
+  const names = patched.map((p) => ({ old: intern(p.oldName), obj: intern(objname) }));
+  const nameSection = b.addSection({ name: NAMES_SECTION, type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_MERGE | SHF_STRINGS, entsize: 1, align: 1, data: Buffer.concat(strings) });
+  const data = Buffer.alloc(patched.length * 32);
+  patched.forEach((p, i) => data.writeBigUInt64LE(BigInt(p.sympos), i * 32 + 16));
+  const funcs = b.addSection({ name: FUNCS_SECTION, type: SHT_PROGBITS, flags: SHF_ALLOC, align: 8, data });
+  const rela = b.addRelaSection({ target: funcs });
+  relaOf.set(`\0${FUNCS_SECTION}`, rela);
+  const nameSym = b.sectionSymbol(nameSection);
+  patched.forEach((p, i) => {
+    rela.relocations.push({ offset: BigInt(i * 32), type: R_X86_64_64, symbol: unitSymbols.get(p.unit)!, addend: 0n });
+    rela.relocations.push({ offset: BigInt(i * 32 + 8), type: R_X86_64_64, symbol: nameSym, addend: BigInt(names[i].old) });
+    rela.relocations.push({ offset: BigInt(i * 32 + 24), type: R_X86_64_64, symbol: nameSym, addend: BigInt(names[i].obj) });
+  });
+}
