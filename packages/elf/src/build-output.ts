@@ -123,6 +123,13 @@ function relaSection(r: BuildRelaSection, symtabIndex: number, target: number, g
   };
 }
 
+/**
+ * File offsets are aligned to sh_addralign, but to at most this. ELF asks relocatable objects for aligned
+ * addresses, not aligned file offsets; the cap keeps a 2 MiB-aligned section (or a corrupt alignment read from
+ * an input) from padding the file with megabytes of zeros. (GNU as pads fully.)
+ */
+export const MAX_FILE_ALIGNMENT = 4096;
+
 /** Assigns file offsets (each section aligned, headers at the end) and writes the file. */
 function layout(b: ObjectBuilder, out: OutSection[], shstrtab: StringTableBuilder, sectionCount: number, shstrtabIndex: number): Buffer {
   let cursor = EHDR_SIZE;
@@ -132,7 +139,7 @@ function layout(b: ObjectBuilder, out: OutSection[], shstrtab: StringTableBuilde
     if (!Number.isSafeInteger(align) || align < 0 || (align > 0 && !Number.isInteger(Math.log2(align)))) {
       throw new ElfError(`section ${s.header.name}: alignment ${align} is not 0 or a power of two`);
     }
-    const offset = alignUp(cursor, Math.max(1, align));
+    const offset = alignUp(cursor, Math.min(MAX_FILE_ALIGNMENT, Math.max(1, align)));
     offsets.push(offset);
     if (typeof s.content !== 'number') cursor = offset + s.content.length;
   }

@@ -2,7 +2,7 @@ import { BufferSource, type ByteSource, FileSource } from './byte-source';
 import {
   EI_CLASS, EI_DATA, EI_VERSION, EHDR_SIZE, ELFCLASS64, ELFDATA2LSB, ELFMAG, EM_X86_64, PHDR_SIZE, REL_SIZE,
   RELA_SIZE, SHDR_SIZE, SHN_LORESERVE, SHN_UNDEF, SHN_XINDEX, SHNDX_ENTRY_SIZE, SHT_DYNSYM, SHT_GROUP, SHT_NOBITS,
-  SHT_NULL, SHT_REL, SHT_RELA, SHT_STRTAB, SHT_SYMTAB, SHT_SYMTAB_SHNDX, SYM_SIZE, GROUP_WORD_SIZE,
+  SHT_NULL, SHT_REL, SHT_RELA, SHT_STRTAB, SHT_SYMTAB, SHT_SYMTAB_SHNDX, STT_SECTION, SYM_SIZE, GROUP_WORD_SIZE,
 } from './constants';
 import { ElfError } from './errors';
 import { sectionTypeName } from './names';
@@ -97,6 +97,11 @@ export class ElfFile {
       this.symbolTables.set(tableIndex, symbols);
     }
     return symbols;
+  }
+
+  /** What readelf shows as a symbol's name: the section's name for a nameless section symbol. */
+  symbolName(symbol: ElfSymbol): string {
+    return symbolDisplayName(symbol, this.sections);
   }
 
   /** The string at `offset` of string table section `tableIndex`. */
@@ -198,6 +203,13 @@ export class ElfFile {
     }
     return this.sectionData(index);
   }
+}
+
+/** A symbol's name, or for a nameless STT_SECTION symbol the name of its section (as readelf prints it). */
+export function symbolDisplayName(symbol: ElfSymbol, sections: readonly ElfSection[]): string {
+  if (symbol.name !== '' || symbol.type !== STT_SECTION) return symbol.name;
+  const index = symbol.rawShndx === SHN_XINDEX ? symbol.shndx : symbol.rawShndx;
+  return index < SHN_LORESERVE || symbol.rawShndx === SHN_XINDEX ? sections[index]?.name ?? '' : '';
 }
 
 /** Entry count of a table section, requiring the standard entry size. */

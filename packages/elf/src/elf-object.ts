@@ -1,6 +1,6 @@
 import { asBuffer } from './byte-source';
 import { SHN_LORESERVE, SHN_UNDEF, SHN_XINDEX, SHT_GROUP, SHT_REL, SHT_RELA, STT_SECTION } from './constants';
-import { ElfFile } from './elf-file';
+import { ElfFile, symbolDisplayName } from './elf-file';
 import { ElfError } from './errors';
 import type { ElfHeader, ElfSection, ElfSymbol, ProgramHeader, ReadOptions, Relocation, SectionGroup } from './types';
 
@@ -76,8 +76,7 @@ export class ElfObject {
 
   /** What readelf shows as a symbol's name: the section name for section symbols without one. */
   symbolName(symbol: ElfSymbol): string {
-    if (symbol.name === '' && symbol.type === STT_SECTION) return this.sections[definedInSection(symbol) ?? -1]?.name ?? '';
-    return symbol.name;
+    return symbolDisplayName(symbol, this.sections);
   }
 
   /** Relocation sections (RELA or REL) whose sh_info names `sectionIndex` as the section they apply to. */

@@ -4,7 +4,7 @@ export { ElfError } from './errors';
 export type { ByteSource } from './byte-source';
 export { BufferSource, FileSource } from './byte-source';
 export type { ElfHeader, ElfSection, ElfSymbol, ProgramHeader, ReadOptions, Relocation, SectionGroup } from './types';
-export { ElfFile, MAX_ENTRIES } from './elf-file';
+export { ElfFile, MAX_ENTRIES, symbolDisplayName } from './elf-file';
 export { ElfObject, definedInSection, parseElf } from './elf-object';
 export { writeElf, type WriteOptions } from './write-elf';
 export { relocationTypeName, sectionTypeName, symbolBindName, symbolTypeName, symbolVisibilityName } from './names';
