@@ -12,11 +12,6 @@ export class ElfError extends Error {
   }
 }
 
-/** Throws ElfError unless `condition` holds. */
-export function check(condition: boolean, message: string, offset = 0): asserts condition {
-  if (!condition) throw new ElfError(message, offset);
-}
-
 /** Runs an encoder, turning out-of-range values (RangeError / TypeError from Buffer writes) into ElfError. */
 export function encoding(what: string, encode: () => void): void {
   try {
