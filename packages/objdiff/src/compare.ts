@@ -1,9 +1,10 @@
 import { STT_SECTION, definedInSection } from '@hotsplice/elf';
+import { pcrelTail, targetUnit } from './correlate';
 import { normalizeName } from './names';
 import { type ObjectModel, type Unit, type UnitReloc, isPcRelative, relocWidth } from './model';
 
 /** What a relocation points at, independent of section numbering, symbol order and string-table layout. */
-export function relocTarget(model: ObjectModel, reloc: UnitReloc, nameOf: (unit: Unit) => string): string {
+export function relocTarget(model: ObjectModel, reloc: UnitReloc, code: Uint8Array, nameOf: (unit: Unit) => string): string {
   const { symbol } = reloc;
   if (symbol.type !== STT_SECTION) {
     const unit = model.unitOfSymbol(symbol);
@@ -11,12 +12,11 @@ export function relocTarget(model: ObjectModel, reloc: UnitReloc, nameOf: (unit:
   }
   const index = definedInSection(symbol);
   if (index === undefined) return `?${reloc.addend}`;
-  // A PC-relative field sits 4 bytes before the end of its instruction: the target is addend + 4 into the section.
-  const target = Number(reloc.addend) + (isPcRelative(reloc.type) ? 4 : 0);
+  const target = Number(reloc.addend) + (isPcRelative(reloc.type) ? pcrelTail(code, reloc.offset) : 0);
   const string = model.stringAt(index, target);
   if (string) return `"${string.text}"+${string.at}`;
-  const unit = model.unitAt(index, target);
-  if (unit) return `${nameOf(unit)}+${target - unit.start}`;
+  const unit = targetUnit(model, reloc, code);
+  if (unit) return `${nameOf(unit)}+${Number(reloc.addend) - unit.start}`;
   // An anonymous part of a section (switch tables, constants): name it by section and compare its bytes.
   return `${normalizeName(model.elf.sections[index].name)}+${target}#${contentKey(model.elf.sectionData(index))}`;
 }
@@ -67,8 +67,8 @@ export function compareUnits(
   for (let i = 0; i < count; i++) {
     const a = pre.relocs[i];
     const b = post.relocs[i];
-    const da = a && `${a.offset}:${a.type}:${relocTarget(preModel, a, nameOf)}`;
-    const db = b && `${b.offset}:${b.type}:${relocTarget(postModel, b, nameOf)}`;
+    const da = a && `${a.offset}:${a.type}:${relocTarget(preModel, a, pre.bytes, nameOf)}`;
+    const db = b && `${b.offset}:${b.type}:${relocTarget(postModel, b, post.bytes, nameOf)}`;
     if (da !== db) return { offset: (b ?? a).offset, relocation: `${da ?? '(none)'} -> ${db ?? '(none)'}` };
   }
   return undefined;

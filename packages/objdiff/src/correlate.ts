@@ -1,5 +1,5 @@
 import { STT_SECTION, definedInSection } from '@hotsplice/elf';
-import { isPcRelative, type ObjectModel, type Unit } from './model';
+import { isPcRelative, type ObjectModel, type Unit, type UnitReloc } from './model';
 import { isStaticLocalName, normalizeName, staticLocalBase } from './names';
 
 /** Which units of one object reference each unit (by symbol or by section symbol + addend). */
@@ -7,7 +7,7 @@ export function referrers(model: ObjectModel): Map<Unit, Set<Unit>> {
   const refs = new Map<Unit, Set<Unit>>();
   for (const from of model.units) {
     for (const r of from.relocs) {
-      const to = targetUnit(model, r.symbol, r.addend, r.type);
+      const to = targetUnit(model, r, from.kind === 'function' ? from.bytes : undefined);
       if (!to || to === from) continue;
       const set = refs.get(to) ?? new Set<Unit>();
       set.add(from);
@@ -18,26 +18,38 @@ export function referrers(model: ObjectModel): Map<Unit, Set<Unit>> {
 }
 
 /**
- * The unit a relocation lands in, if it lands in one of this object's units. A PC-relative operand in code sits
- * 4 to 8 bytes before its instruction's end, so its addend is the target minus that tail (usually 4); in data
- * tables (`.long x - .`) the addend is the target itself.
+ * Bytes between a RIP-relative field and its instruction's end: 4, plus an immediate that follows the
+ * displacement (`cmpb $0, x(%rip)` = 80 3d disp32 imm8). The addend is the target minus this tail.
  */
-export function targetUnit(
-  model: ObjectModel,
-  symbol: Unit['symbol'],
-  addend: bigint,
-  type: number,
-  inCode = true,
-): Unit | undefined {
+export function pcrelTail(code: Uint8Array, field: number): number {
+  const modrm = code[field - 1];
+  if (field < 2 || (modrm & 0xc7) !== 0x05) return 4; // not a ModRM with RIP addressing: call/jmp/jcc rel32
+  const reg = (modrm >> 3) & 7;
+  const op = code[field - 2];
+  const twoByte = field >= 3 && code[field - 3] === 0x0f;
+  const operand16 = code[field - (twoByte ? 4 : 3)] === 0x66 || code[field - (twoByte ? 5 : 4)] === 0x66;
+  if (twoByte) return op === 0xba ? 5 : 4; // bt/bts/btr/btc $imm8
+  if ([0x80, 0x82, 0x83, 0xc6, 0xc0, 0xc1, 0x6b].includes(op)) return 5;
+  if (op === 0xf6) return reg <= 1 ? 5 : 4;
+  if (op === 0x81 || op === 0xc7 || op === 0x69 || (op === 0xf7 && reg <= 1)) return operand16 ? 6 : 8;
+  return 4;
+}
+
+/**
+ * The unit a relocation lands in, if it lands in one of this object's units. In code, a PC-relative addend is the
+ * target minus the instruction's tail (see pcrelTail); in data tables (`.long x - .`) it is the target itself.
+ */
+export function targetUnit(model: ObjectModel, r: UnitReloc, code?: Uint8Array): Unit | undefined {
+  const { symbol } = r;
   if (symbol.type !== STT_SECTION) return model.unitOfSymbol(symbol);
   const index = definedInSection(symbol);
   if (index === undefined) return undefined;
-  if (!inCode || !isPcRelative(type)) return model.unitAt(index, Number(addend));
-  for (const tail of [4, 5, 6, 8]) {
-    const unit = model.unitAt(index, Number(addend) + tail);
-    if (unit) return unit;
-  }
-  return undefined;
+  const tail = code && isPcRelative(r.type) ? pcrelTail(code, r.offset) : 0;
+  const unit = model.unitAt(index, Number(r.addend) + tail);
+  if (unit) return unit;
+  // With -fdata-sections most data sections hold one object; then there is no doubt which one is meant.
+  const only = model.unitsInSection(index);
+  return only.length === 1 ? only[0] : undefined;
 }
 
 /**

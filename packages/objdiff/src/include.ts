@@ -66,7 +66,7 @@ export function includeClosure(ctx: InclusionContext, roots: Unit[], entries: Ta
 
   const classify = (from: Uint8Array, r: UnitReloc, mode: Mode): Target => {
     const { symbol } = r;
-    const unit = targetUnit(ctx.post, symbol, r.addend, r.type, mode === 'code');
+    const unit = targetUnit(ctx.post, r, mode === 'code' ? from : undefined);
     if (unit) {
       const addend = symbol.type === STT_SECTION ? r.addend - BigInt(unit.start) : r.addend;
       const twin = ctx.preTwin.get(unit);
@@ -122,7 +122,7 @@ export function includeClosure(ctx: InclusionContext, roots: Unit[], entries: Ta
     changed = false;
     for (const entry of entries) {
       if (inc.entries.includes(entry) || !entry.anchor) continue;
-      const about = targetUnit(ctx.post, entry.anchor.symbol, entry.anchor.addend, entry.anchor.type, false);
+      const about = targetUnit(ctx.post, entry.anchor);
       const inSideCode = entry.anchor.symbol.type === STT_SECTION && inc.sections.has(definedInSection(entry.anchor.symbol)!);
       if (!(about && inc.units.has(about)) && !inSideCode) continue;
       inc.entries.push(entry);

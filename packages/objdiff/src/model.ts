@@ -120,6 +120,31 @@ export class ObjectModel {
       list.push(unit);
       this.unitsBySection.set(unit.section.index, list);
     }
+    for (const list of this.unitsBySection.values()) {
+      if (list.filter((u) => u.kind === 'function').length > 1) for (const u of list) this.addImplicitBranches(u, list);
+    }
+  }
+
+  /**
+   * In a section shared by several functions (.sched.text, .noinstr.text, …) gas resolves a call or jump to a
+   * static function of the same section itself and leaves no relocation. Make those branches explicit, so they
+   * compare by target and survive being cut out: an e8/e9 whose rel32 lands exactly on another function's start.
+   */
+  private addImplicitBranches(unit: Unit, neighbours: Unit[]): void {
+    if (unit.kind !== 'function') return;
+    const covered = new Uint8Array(unit.size);
+    for (const r of unit.relocs) covered.fill(1, r.offset, r.offset + relocWidth(r.type));
+    const starts = new Map(neighbours.filter((n) => n.kind === 'function' && n !== unit).map((n) => [n.start, n]));
+    const view = Buffer.from(unit.bytes.buffer, unit.bytes.byteOffset, unit.bytes.length);
+    for (let op = 0; op + 5 <= unit.size; op++) {
+      if ((view[op] !== 0xe8 && view[op] !== 0xe9) || covered[op] || covered[op + 1] || covered[op + 4]) continue;
+      const target = starts.get(unit.start + op + 5 + view.readInt32LE(op + 1));
+      if (!target) continue;
+      const raw: Relocation = { offset: BigInt(unit.start + op + 1), type: R_X86_64_PLT32, symbol: target.symbol.index, addend: -4n };
+      unit.relocs.push({ offset: op + 1, type: R_X86_64_PLT32, symbol: target.symbol, addend: -4n, raw });
+      covered.fill(1, op + 1, op + 5);
+    }
+    unit.relocs.sort((a, b) => a.offset - b.offset);
   }
 
   unitsInSection(sectionIndex: number): Unit[] {
