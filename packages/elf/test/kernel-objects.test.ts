@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ByteSource, ElfFile, FileSource, ObjectBuilder, ET_EXEC, parseElf, writeElf } from '../src';
 import { groupsView, plainSectionsView, relocationsView, symbolsView } from './helpers/compare';
 import { expectMatchesReadelf, readelfNdx } from './helpers/oracle';
@@ -49,8 +49,11 @@ function findVmlinux(): string | undefined {
 
 const objects = findObjects();
 const vmlinux = findVmlinux();
-const work = new Workdir();
-afterAll(() => work.remove());
+let work: Workdir;
+beforeAll(() => {
+  work = new Workdir();
+});
+afterAll(() => work?.remove());
 
 describe.skipIf(objects.length === 0)('real kernel objects', () => {
   it.each(objects)('%s: readelf agrees, round trip identical, rebuild accepted by ld -r', (path) => {
