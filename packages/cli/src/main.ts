@@ -1,4 +1,5 @@
 import { UserError } from '@hotsplice/kernel';
+import { diffCommand } from './commands/diff';
 import { guestCommand } from './commands/guest';
 import { kernelCommand } from './commands/kernel';
 
@@ -6,6 +7,10 @@ export type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   kernel: { run: kernelCommand, summary: 'kernel prepare [--abi A] [--json]   fetch and prepare a Debian kernel' },
+  diff: {
+    run: diffCommand,
+    summary: 'diff PRE.o POST.o --parent ELF [--symvers F] [--objname N] --out NEW.o [--old-out OLD.o] [--json]',
+  },
   guest: { run: guestCommand, summary: 'guest --run SCRIPT [--file F]… [--json]   run a script in a QEMU guest' },
 };
 

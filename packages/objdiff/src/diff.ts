@@ -76,7 +76,7 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
 
   const changedFunctions = [...changedPost].filter((u) => u.kind === 'function' && !isCold(u) && report.changed.includes(u.name));
   const roots = changedFunctions.flatMap((u) => [u, ...(coldOf.get(u) ?? [])]);
-  const parent = options.parent ?? parentSymbols(preElf);
+  const parent = options.parent ?? parentSymbols(preElf.symbols);
   const sourceFile = sourceFileOf(preElf);
   let inc: Inclusion | undefined;
   if (!report.refused.length && roots.length) {

@@ -1,4 +1,4 @@
-import { STB_LOCAL, STT_FILE, type ElfObject } from '@hotsplice/elf';
+import { type ElfSymbol, STB_LOCAL, STT_FILE } from '@hotsplice/elf';
 import type { ParentSymbol } from './types';
 
 /** A symbol the new code uses but does not carry: it stays in the running kernel (or module). */
@@ -13,10 +13,10 @@ export interface External {
 }
 
 /** The parent's symbols in address order, each with the STT_FILE in effect (kallsyms order, design.md §8b). */
-export function parentSymbols(elf: ElfObject): ParentSymbol[] {
+export function parentSymbols(symbols: readonly ElfSymbol[]): ParentSymbol[] {
   const out: ParentSymbol[] = [];
   let file: string | undefined;
-  for (const s of elf.symbols) {
+  for (const s of symbols) {
     if (s.type === STT_FILE) {
       file = s.name;
       continue;

@@ -87,12 +87,14 @@ export class ObjectModel {
   private readonly relocsBySection = new Map<number, Array<{ r: Relocation; sym: ElfSymbol }>>();
 
   constructor(readonly elf: ElfObject) {
-    for (const section of elf.sections) {
-      const relocs = elf.relocationSectionsFor(section.index).flatMap((rs) =>
-        (elf.relocations.get(rs.index) ?? []).map((r) => ({ r, sym: elf.relocationSymbol(rs.index, r)! })),
-      );
+    for (const [relaIndex, list] of elf.relocations) {
+      const target = elf.sections[relaIndex].info;
+      const relocs = this.relocsBySection.get(target) ?? [];
+      for (const r of list) relocs.push({ r, sym: elf.relocationSymbol(relaIndex, r)! });
+      this.relocsBySection.set(target, relocs);
+    }
+    for (const relocs of this.relocsBySection.values()) {
       relocs.sort((a, b) => (a.r.offset < b.r.offset ? -1 : a.r.offset > b.r.offset ? 1 : 0));
-      this.relocsBySection.set(section.index, relocs);
     }
     for (const symbol of elf.symbols) {
       if (symbol.type !== STT_FUNC && symbol.type !== STT_OBJECT) continue;

@@ -45,9 +45,12 @@ export function tableEntries(model: ObjectModel): TableEntry[] {
   for (const section of model.elf.sections) {
     const size = TABLES[section.name];
     if (!size) continue;
-    const relocs = model.sectionRelocs(section.index);
+    const relocs = model.sectionRelocs(section.index); // sorted by offset
+    let next = 0;
     for (let offset = 0, index = 0; offset + size <= section.size; offset += size, index++) {
-      const own = relocs.filter((r) => r.offset >= offset && r.offset < offset + size).map((r) => ({ ...r, offset: r.offset - offset }));
+      while (next < relocs.length && relocs[next].offset < offset) next++;
+      const own: UnitReloc[] = [];
+      for (let k = next; k < relocs.length && relocs[k].offset < offset + size; k++) own.push({ ...relocs[k], offset: relocs[k].offset - offset });
       entries.push({ table: section.name, sectionIndex: section.index, index, offset, size, relocs: own, anchor: own.find((r) => r.offset === 0) });
     }
   }

@@ -1,0 +1,45 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { UserError } from '@hotsplice/kernel';
+import { diffFiles, parseSymvers, readParent } from '@hotsplice/objdiff';
+
+const USAGE = 'usage: hotsplice diff PRE.o POST.o --parent ELF [--symvers FILE] [--objname NAME] --out NEW.o [--old-out OLD.o] [--json]';
+
+/**
+ * `hotsplice diff`: Ksplice's objmanip on one object pair. Exit 0: change found, outputs written;
+ * 3: no functional change; 1: refused (one line on stderr naming the symbol and the reason).
+ */
+export async function diffCommand(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      parent: { type: 'string' },
+      symvers: { type: 'string' },
+      objname: { type: 'string', default: 'vmlinux' },
+      out: { type: 'string' },
+      'old-out': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 2 || !values.parent || !values.out) throw new UserError(USAGE, 2);
+  const [pre, post] = positionals;
+  const exported = values.symvers
+    ? parseSymvers(await readFile(values.symvers, 'utf8').catch(() => Promise.reject(new UserError(`cannot read ${values.symvers}`))))
+    : undefined;
+  const parent = readParent(values.parent);
+  const [result] = await diffFiles([{ pre, post, out: values.out, oldOut: values['old-out'], objname: values.objname }], { parent, exported });
+  const { report } = result;
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (result.exitCode === 1) {
+    const [first, ...more] = report.refused;
+    process.stderr.write(`hotsplice: ${post}: ${first.symbol}: ${first.reason}${more.length ? ` (+${more.length} more)` : ''}\n`);
+  } else if (!values.json) {
+    process.stdout.write(
+      result.exitCode === 3
+        ? `${post}: no functional change\n`
+        : `${post}: changed ${report.changed.join(', ') || '-'}; new ${[...report.new, ...report.newData].join(', ') || '-'} -> ${values.out}\n`,
+    );
+  }
+  return result.exitCode;
+}

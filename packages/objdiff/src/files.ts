@@ -1,0 +1,81 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { ElfError, ElfFile, parseElf } from '@hotsplice/elf';
+import { UserError } from '@hotsplice/kernel';
+import { diffObjects } from './diff';
+import { parentSymbols } from './klp';
+import type { DiffOptions, DiffReport, ParentSymbol } from './types';
+
+/** The symbol table of the ELF a patch binds to, read without loading the file (vmlinux is 633 MB). */
+export function readParent(path: string): ParentSymbol[] {
+  let file: ElfFile | undefined;
+  try {
+    file = ElfFile.open(path);
+    return parentSymbols(file.symbols());
+  } catch (err) {
+    throw new UserError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    file?.close();
+  }
+}
+
+/** Names exported by Module.symvers ("0xcrc\tname\tmodule\tEXPORT_SYMBOL[_GPL]\tnamespace" per line). */
+export function parseSymvers(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of text.split('\n')) {
+    const name = line.split('\t')[1];
+    if (name) names.add(name);
+  }
+  return names;
+}
+
+export interface DiffJob {
+  pre: string;
+  post: string;
+  out: string;
+  oldOut?: string;
+  objname?: string;
+  object?: string;
+}
+
+export interface DiffJobResult {
+  job: DiffJob;
+  report: DiffReport;
+  /** 0: change found, outputs written; 3: no functional change; 1: refused. */
+  exitCode: 0 | 1 | 3;
+}
+
+async function readObject(path: string) {
+  const bytes = await readFile(path).catch(() => {
+    throw new UserError(`cannot read ${path}`);
+  });
+  try {
+    return parseElf(bytes);
+  } catch (err) {
+    if (err instanceof ElfError) throw new UserError(`${path}: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * Diff many object pairs in one process (what the Nx diff executor calls); the parent's symbols and the
+ * exports are read once and shared.
+ */
+export async function diffFiles(jobs: DiffJob[], shared: Pick<DiffOptions, 'parent' | 'exported'> = {}): Promise<DiffJobResult[]> {
+  const results: DiffJobResult[] = [];
+  for (const job of jobs) {
+    const [pre, post] = await Promise.all([readObject(job.pre), readObject(job.post)]);
+    const { report, newCode, oldCode } = diffObjects(pre, post, { ...shared, objname: job.objname, object: job.object ?? job.post });
+    if (report.refused.length) {
+      results.push({ job, report, exitCode: 1 });
+      continue;
+    }
+    if (!newCode) {
+      results.push({ job, report, exitCode: 3 });
+      continue;
+    }
+    await writeFile(job.out, newCode);
+    if (job.oldOut && oldCode) await writeFile(job.oldOut, oldCode);
+    results.push({ job, report, exitCode: 0 });
+  }
+  return results;
+}
