@@ -1,0 +1,292 @@
+// Compile a C translation unit exactly as kbuild compiles an object of the prepared Debian kernel tree: the same
+// gcc-12 flags (taken from a real kbuild .cmd file, never retyped) and the same objtool pass afterwards.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { kbuildVariables } from '@hotsplice/kernel';
+
+/** The kernel tree a fixture is compiled against (a subset of `KernelPaths`). */
+export interface KernelTree {
+  sourceTree: string;
+  abi: string;
+}
+
+/** The compile and objtool command lines of one kbuild object, split into argv. */
+export interface KbuildCommand {
+  /** gcc's executable (gcc-12). */
+  cc: string;
+  /** Every gcc flag except -Wp,-MMD,…, the -c -o OUT IN part and the KBUILD_* defines. */
+  cflags: string[];
+  /** objtool's executable, relative to the tree (./tools/objtool/objtool), or undefined when kbuild ran none. */
+  objtool?: string;
+  /** objtool's flags without the object (kbuild appends --module for module objects). */
+  objtoolArgs: string[];
+}
+
+export interface CompileOptions {
+  /** Compile as part of this loadable module (-DMODULE, KBUILD_MODNAME, objtool --module). */
+  module?: string;
+  /** The tree to compile against; default: the one configured with useKernel() or prepared on demand. */
+  kernel?: KernelTree;
+}
+
+/** The reference object whose kbuild command gives the flags. */
+const REFERENCE = { object: 'fs/proc/version.o', cmd: 'fs/proc/.version.o.cmd' };
+
+let configured: KernelTree | undefined;
+let preparing: Promise<KernelTree> | undefined;
+const commands = new Map<string, Promise<KbuildCommand>>();
+
+/** Use this prepared tree for every later compile (tests pass `inject('kernel')`). */
+export function useKernel(kernel: KernelTree): void {
+  configured = { sourceTree: kernel.sourceTree, abi: kernel.abi };
+}
+
+async function currentKernel(opts?: CompileOptions): Promise<KernelTree> {
+  if (opts?.kernel) return opts.kernel;
+  if (configured) return configured;
+  preparing ??= import('@hotsplice/kernel')
+    .then((k) => k.prepareKernel({ abi: process.env.HOTSPLICE_ABI, quiet: true }))
+    .then((p) => ({ sourceTree: p.sourceTree, abi: p.abi }));
+  return preparing;
+}
+
+/** Split a /bin/sh command line into words (single/double quotes and backslashes; `;` stays a word). */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new Error(`unterminated ' in: ${line}`);
+      word += line.slice(i + 1, end);
+      inWord = true;
+      i = end;
+    } else if (c === '"') {
+      i++;
+      for (; i < line.length && line[i] !== '"'; i++) {
+        if (line[i] === '\\' && i + 1 < line.length && '"\\$`\n'.includes(line[i + 1]!)) i++;
+        word += line[i];
+      }
+      if (i >= line.length) throw new Error(`unterminated " in: ${line}`);
+      inWord = true;
+    } else if (c === '\\' && i + 1 < line.length) {
+      word += line[++i];
+      inWord = true;
+    } else if (c === ' ' || c === '\t') {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else if (c === ';' && !inWord) {
+      words.push(';');
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** Parse the first line of a kbuild `.X.o.cmd` file (`cmd_X.o := gcc … ; objtool … X.o`). */
+export function parseKbuildCmd(text: string): KbuildCommand {
+  const first = text.split('\n', 1)[0] ?? '';
+  const m = /^cmd_(\S+)\s*:=\s*(.*)$/.exec(first);
+  if (!m) throw new Error(`not a kbuild .cmd file (first line: ${first.slice(0, 120)})`);
+  const object = m[1]!;
+  const words = shellWords(m[2]!);
+  const parts: string[][] = [[]];
+  for (const w of words) (w === ';' ? parts.push([]) : parts[parts.length - 1]!.push(w));
+  const [compile, ...rest] = parts.filter((p) => p.length > 0);
+  if (!compile || !/gcc/.test(compile[0]!)) throw new Error(`no gcc command in ${object}'s .cmd line`);
+  const cflags: string[] = [];
+  for (let i = 1; i < compile.length; i++) {
+    const w = compile[i]!;
+    if (w.startsWith('-Wp,-MMD') || w.startsWith('-Wp,-MD')) continue;
+    if (w === '-c') continue;
+    if (w === '-o') {
+      i++;
+      continue;
+    }
+    if (/^-D_*KBUILD_/.test(w)) continue;
+    if (!w.startsWith('-')) continue; // the source file (and nothing else is a bare word in a kbuild compile)
+    // Two-word options: keep them together.
+    if (['-include', '-I', '-isystem', '-D', '-U', '-x'].includes(w)) {
+      cflags.push(w, compile[++i]!);
+      continue;
+    }
+    cflags.push(w);
+  }
+  const tool = rest.find((p) => /objtool$/.test(p[0]!));
+  let objtoolArgs: string[] = [];
+  if (tool) objtoolArgs = tool.slice(1).filter((a) => a !== object && a !== '--module');
+  return { cc: compile[0]!, cflags, objtool: tool?.[0], objtoolArgs };
+}
+
+function execFileP(file: string, args: readonly string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { cwd, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      if (error) {
+        const text = `${String(stderr)}${String(stdout)}`.trim();
+        reject(new Error(`${basename(file)} failed (${error.code ?? error.signal ?? error.message}):\n${text}\ncommand: ${file} ${args.join(' ')}`));
+      } else resolve({ stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** The kbuild command of the reference object, building it once with kbuild's own variables if needed. */
+export function kbuildCommand(kernel: KernelTree): Promise<KbuildCommand> {
+  const key = `${kernel.sourceTree}\0${kernel.abi}`;
+  let cmd = commands.get(key);
+  if (!cmd) {
+    cmd = (async () => {
+      const cmdFile = join(kernel.sourceTree, REFERENCE.cmd);
+      if (!existsSync(cmdFile)) {
+        await execFileP('make', ['-C', kernel.sourceTree, '-s', ...kbuildVariables(kernel.sourceTree, kernel.abi), REFERENCE.object], kernel.sourceTree);
+      }
+      return parseKbuildCmd(await readFile(cmdFile, 'utf8'));
+    })();
+    cmd.catch(() => commands.delete(key));
+    commands.set(key, cmd);
+  }
+  return cmd;
+}
+
+/** kbuild's name for an object: the file name without .o, '-' turned into '_' (as for KBUILD_MODNAME). */
+function kbuildName(outFile: string): string {
+  return basename(outFile).replace(/\.o$/, '').replace(/-/g, '_');
+}
+
+/** The gcc and objtool argv compileKernelC runs for `outFile` (source path and output left out). */
+export async function compileArgs(outFile: string, opts: CompileOptions = {}): Promise<{ kernel: KernelTree; cmd: KbuildCommand; defines: string[]; objtoolArgs: string[] }> {
+  const kernel = await currentKernel(opts);
+  const cmd = await kbuildCommand(kernel);
+  const name = kbuildName(outFile);
+  const modname = opts.module ?? name;
+  const defines = [
+    ...(opts.module ? ['-DMODULE'] : []),
+    `-DKBUILD_MODFILE="${modname}"`,
+    `-DKBUILD_BASENAME="${name}"`,
+    `-DKBUILD_MODNAME="${modname}"`,
+    `-D__KBUILD_MODNAME=kmod_${modname}`,
+  ];
+  const objtoolArgs = [...cmd.objtoolArgs, ...(opts.module ? ['--module'] : [])];
+  return { kernel, cmd, defines, objtoolArgs };
+}
+
+/**
+ * Compile C source text to `outFile` as a kernel object (cwd = the tree: kbuild's -I paths are relative), then run
+ * objtool on it exactly as kbuild does. The source is written to `<tmp>/<name>.c`; the temporary directory is mapped
+ * away in __FILE__ and the debug info, so the same source always gives the same bytes.
+ */
+export async function compileKernelC(source: string, outFile: string, opts: CompileOptions = {}): Promise<void> {
+  const { kernel, cmd, defines, objtoolArgs } = await compileArgs(outFile, opts);
+  const dir = await mkdtemp(join(tmpdir(), 'hs-kcc-'));
+  try {
+    const cFile = join(dir, `${kbuildName(outFile)}.c`);
+    await writeFile(cFile, source);
+    const args = [...cmd.cflags, `-fdebug-prefix-map=${dir}=.`, `-fmacro-prefix-map=${dir}/=`, ...defines, '-c', '-o', outFile, cFile];
+    await execFileP(cmd.cc, args, kernel.sourceTree);
+    if (cmd.objtool) await execFileP(join(kernel.sourceTree, cmd.objtool), [...objtoolArgs, outFile], kernel.sourceTree);
+  } catch (e) {
+    await rm(outFile, { force: true });
+    throw e;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- bounded, cached compiles shared by the test files of one run (and across runs) ----
+
+const limit = Math.max(1, availableParallelism());
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function bounded<T>(fn: () => Promise<T>): Promise<T> {
+  if (running >= limit) await new Promise<void>((r) => waiting.push(r));
+  running++;
+  try {
+    return await fn();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+/** Where cached objects live; one directory per (source, flags) hash. */
+export const CACHE_DIR = join(tmpdir(), 'hotsplice-objdiff-fixtures');
+
+const inFlight = new Map<string, Promise<string>>();
+
+async function waitForLock(lock: string, target: string): Promise<boolean> {
+  // Another process compiles the same object: wait for it (or for a stale lock to expire).
+  for (;;) {
+    if (existsSync(target)) return true;
+    try {
+      const s = await stat(lock);
+      if (Date.now() - s.mtimeMs > 120_000) {
+        await unlink(lock).catch(() => undefined);
+        return false;
+      }
+    } catch {
+      return existsSync(target);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Compile `source` as `<name>.o` once: the object is kept under CACHE_DIR keyed by a hash of the source, the name,
+ * the module, the compiler flags and objtool's; concurrent callers (other test files) share one compile.
+ * Returns the object's path.
+ */
+export async function compileCached(source: string, name: string, opts: CompileOptions = {}): Promise<string> {
+  const outName = `${name}.o`;
+  const { kernel, cmd, defines, objtoolArgs } = await compileArgs(outName, opts);
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ source, outName, kernel, cmd, defines, objtoolArgs, v: 1 }))
+    .digest('hex')
+    .slice(0, 24);
+  const dir = join(CACHE_DIR, hash);
+  const target = join(dir, outName);
+  let job = inFlight.get(target);
+  if (!job) {
+    job = (async () => {
+      if (existsSync(target)) return target;
+      await mkdir(dir, { recursive: true });
+      const lock = `${target}.lock`;
+      for (;;) {
+        let handle;
+        try {
+          handle = await open(lock, 'wx');
+        } catch {
+          if (await waitForLock(lock, target)) return target;
+          continue;
+        }
+        await handle.close();
+        try {
+          if (existsSync(target)) return target;
+          const tmpDir = await mkdtemp(join(dir, '.tmp-'));
+          try {
+            const tmpOut = join(tmpDir, outName);
+            await bounded(() => compileKernelC(source, tmpOut, { ...opts, kernel }));
+            await rename(tmpOut, target);
+          } finally {
+            await rm(tmpDir, { recursive: true, force: true });
+          }
+          return target;
+        } finally {
+          await unlink(lock).catch(() => undefined);
+        }
+      }
+    })();
+    job.catch(() => inFlight.delete(target));
+    inFlight.set(target, job);
+  }
+  return job;
+}
