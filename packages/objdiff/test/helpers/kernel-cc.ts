@@ -122,9 +122,12 @@ export function parseKbuildCmd(text: string): KbuildCommand {
     }
     cflags.push(w);
   }
+  // The line ends with `-c -o OBJ SRC` (and objtool's `OBJ`): a line cut short (a concurrent rewrite) lacks them.
+  const out = compile.indexOf('-o');
+  if (!compile.includes('-c') || out < 0 || compile[out + 1] !== object) throw new Error(`${object}'s .cmd line is incomplete`);
   const tool = rest.find((p) => /objtool$/.test(p[0]!));
-  let objtoolArgs: string[] = [];
-  if (tool) objtoolArgs = tool.slice(1).filter((a) => a !== object && a !== '--module');
+  if (tool && tool[tool.length - 1] !== object) throw new Error(`${object}'s .cmd line is incomplete (objtool)`);
+  const objtoolArgs = tool ? tool.slice(1).filter((a) => a !== object && a !== '--module') : [];
   return { cc: compile[0]!, cflags, objtool: tool?.[0], objtoolArgs };
 }
 
@@ -149,7 +152,19 @@ export function kbuildCommand(kernel: KernelTree): Promise<KbuildCommand> {
       if (!existsSync(cmdFile)) {
         await execFileP('make', ['-C', kernel.sourceTree, '-s', ...kbuildVariables(kernel.sourceTree, kernel.abi), REFERENCE.object], kernel.sourceTree);
       }
-      return parseKbuildCmd(await readFile(cmdFile, 'utf8'));
+      // kbuild rewrites the .cmd file in place after each build of the object (`fixdep … > .cmd`): a reader racing a
+      // concurrent build may see it empty or cut short, so read again for a moment before giving up.
+      const hasObjtool = existsSync(join(kernel.sourceTree, 'tools', 'objtool', 'objtool'));
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const cmd = parseKbuildCmd(await readFile(cmdFile, 'utf8'));
+          if (hasObjtool && !cmd.objtool) throw new Error(`${REFERENCE.object}'s .cmd line has no objtool command`);
+          return cmd;
+        } catch (e) {
+          if (attempt >= 20) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
     })();
     cmd.catch(() => commands.delete(key));
     commands.set(key, cmd);
