@@ -45,6 +45,7 @@ export function compareUnits(
   postModel: ObjectModel,
   post: Unit,
   nameOf: (unit: Unit) => string,
+  lineMap?: (line: number) => number | undefined,
 ): Difference | undefined {
   const masked = (unit: Unit) => {
     const mask = new Uint8Array(unit.bytes.length);
@@ -59,7 +60,8 @@ export function compareUnits(
     if (preMask[i] && postMask[i]) continue;
     if (pre.bytes[i] !== post.bytes[i] || preMask[i] !== postMask[i]) differing.push(i);
   }
-  if (differing.length && !(pre.bytes.length === post.bytes.length && differing.every((i) => isLineNumber(post, i)))) {
+  const lineOnly = (i: number) => isLineNumber(postModel, post, i) || movedLikeALine(pre, post, i, lineMap);
+  if (differing.length && !(pre.bytes.length === post.bytes.length && differing.every(lineOnly))) {
     const i = differing[0];
     return { offset: i, pre: hex(pre.bytes, i), post: hex(post.bytes, i) };
   }
@@ -80,16 +82,43 @@ export function compareUnits(
  */
 const LINE_TAKERS = new Set(['__might_sleep', '__might_fault', '__might_resched', '__cant_sleep', '__cant_migrate', '___might_sleep']);
 
-/** Byte `i` lies in the imm32 of a `mov $imm32, %r32` (b8+r) that feeds a call to a line-taking function. */
-function isLineNumber(unit: Unit, i: number): boolean {
+/**
+ * Byte `i` lies in the imm32 of a `mov $imm32, %r32` (b8+r) that feeds a call (or tail-call jmp) taking a line number: a known
+ * line-taking function, or any call that also gets `__func__` or a source file name (ext4_error, btrfs_abort,
+ * __ext4_journal_get_write_access, … pass `__func__, __LINE__`).
+ */
+function isLineNumber(model: ObjectModel, unit: Unit, i: number): boolean {
   for (let op = i - 1; op >= Math.max(0, i - 4); op--) {
-    if (unit.bytes[op] < 0xb8 || unit.bytes[op] > 0xbf) continue;
-    const callAfter = unit.relocs.find(
-      (r) => r.offset > op && r.offset <= op + 48 && unit.bytes[r.offset - 1] === 0xe8 && LINE_TAKERS.has(r.symbol.name),
-    );
-    if (callAfter) return true;
+    if (unit.bytes[op] < 0xb8 || unit.bytes[op] > 0xbf || i - op > 4) continue;
+    const call = unit.relocs.find((r) => r.offset > op + 4 && r.offset <= op + 64 && (unit.bytes[r.offset - 1] === 0xe8 || unit.bytes[r.offset - 1] === 0xe9));
+    if (!call) continue;
+    if (LINE_TAKERS.has(call.symbol.name)) return true;
+    const context = unit.relocs.filter((r) => r.offset >= op - 48 && r.offset < call.offset);
+    if (context.some((r) => passesFunctionOrFile(model, unit, r))) return true;
   }
   return false;
+}
+
+/** Byte `i` lies in a `mov $imm32, %r32` whose value went from line L to exactly where line L moved. */
+function movedLikeALine(pre: Unit, post: Unit, i: number, lineMap?: (line: number) => number | undefined): boolean {
+  if (!lineMap) return false;
+  for (let op = i - 1; op >= Math.max(0, i - 4); op--) {
+    if (post.bytes[op] < 0xb8 || post.bytes[op] > 0xbf || pre.bytes[op] !== post.bytes[op] || op + 5 > post.bytes.length) continue;
+    const before = Buffer.from(pre.bytes.buffer, pre.bytes.byteOffset + op + 1, 4).readUInt32LE(0);
+    const after = Buffer.from(post.bytes.buffer, post.bytes.byteOffset + op + 1, 4).readUInt32LE(0);
+    if (before !== after && lineMap(before) === after) return true;
+  }
+  return false;
+}
+
+function passesFunctionOrFile(model: ObjectModel, unit: Unit, r: UnitReloc): boolean {
+  if (/^__func__\.\d+$|^__FUNCTION__\.\d+$/.test(r.symbol.name)) return true;
+  const target = targetUnit(model, r, unit.bytes);
+  if (target && /^__func__\.\d+$/.test(target.name)) return true;
+  const index = definedInSection(r.symbol);
+  if (r.symbol.type !== STT_SECTION || index === undefined) return false;
+  const text = model.stringAt(index, Number(r.addend) + (isPcRelative(r.type) ? pcrelTail(unit.bytes, r.offset) : 0))?.text ?? '';
+  return /\.[ch]$/.test(text);
 }
 
 function hex(bytes: Uint8Array, at: number): string {

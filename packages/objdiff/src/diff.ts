@@ -30,7 +30,7 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   const details = new Map<Unit, SymbolReport>();
   for (const [a, b] of pairing.pairs) {
     preTwin.set(b, a);
-    const difference = compareUnits(pre, a, post, b, nameOf);
+    const difference = compareUnits(pre, a, post, b, nameOf, options.lineMap);
     details.set(b, { name: b.name, kind: b.kind, status: difference ? 'changed' : 'unchanged', firstDifference: difference });
     if (difference) changedPost.add(b);
   }

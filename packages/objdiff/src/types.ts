@@ -52,6 +52,12 @@ export interface DiffOptions {
   parent?: ParentSymbol[];
   /** Exported symbol names (Module.symvers): calls to these stay plain relocations, others become klp relocations. */
   exported?: Set<string>;
+  /**
+   * Where each line of the patched source file moved (from the patch's hunks): pre line → post line, undefined for
+   * a changed line. With it, any `mov $imm32` whose value moved exactly like a source line counts as a `__LINE__`
+   * shift (ext4's `__ext4_journal_start_sb(sb, __LINE__, …)`); without it only known line-taking callees do.
+   */
+  lineMap?: (line: number) => number | undefined;
 }
 
 export interface DiffResult {

@@ -60,3 +60,25 @@ describe('patch parsing', () => {
     );
   });
 });
+
+describe('line map from a patch', () => {
+  it('moves lines below each hunk by the lines it adds and removes', async () => {
+    const { lineMapFromPatch } = await import('../src/line-map');
+    const patch = `--- a/f.c
++++ b/f.c
+@@ -10,4 +10,5 @@
+ a
+ b
++c
+ d
+ e
+@@ -30,3 +31,2 @@
+ x
+-y
+ z
+`;
+    const map = lineMapFromPatch(patch, 'f.c');
+    expect([1, 11, 12, 13, 29, 30, 31, 32, 40].map(map)).toEqual([1, 11, 13, 14, 30, 31, undefined, 32, 40]);
+    expect(lineMapFromPatch(patch, 'other.c')(12)).toBe(12);
+  });
+});
