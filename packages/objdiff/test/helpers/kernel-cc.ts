@@ -31,6 +31,8 @@ export interface CompileOptions {
   module?: string;
   /** The tree to compile against; default: the one configured with useKernel() or prepared on demand. */
   kernel?: KernelTree;
+  /** Fail on any warning of gcc or objtool too (fixtures must compile cleanly). */
+  strict?: boolean;
 }
 
 /** The reference object whose kbuild command gives the flags. */
@@ -150,7 +152,11 @@ export function kbuildCommand(kernel: KernelTree): Promise<KbuildCommand> {
     cmd = (async () => {
       const cmdFile = join(kernel.sourceTree, REFERENCE.cmd);
       if (!existsSync(cmdFile)) {
-        await execFileP('make', ['-C', kernel.sourceTree, '-s', ...kbuildVariables(kernel.sourceTree, kernel.abi), REFERENCE.object], kernel.sourceTree);
+        // One make at a time on the tree, also across processes (test files run in several workers).
+        const lock = join(tmpdir(), `hotsplice-kcc-${createHash('sha256').update(kernel.sourceTree).digest('hex').slice(0, 16)}.lock`);
+        await exclusive(lock, 600_000, () => existsSync(cmdFile), () =>
+          execFileP('make', ['-C', kernel.sourceTree, '-s', ...kbuildVariables(kernel.sourceTree, kernel.abi), REFERENCE.object], kernel.sourceTree).then(() => undefined),
+        );
       }
       // kbuild rewrites the .cmd file in place after each build of the object (`fixdep … > .cmd`): a reader racing a
       // concurrent build may see it empty or cut short, so read again for a moment before giving up.
@@ -206,8 +212,13 @@ export async function compileKernelC(source: string, outFile: string, opts: Comp
     const cFile = join(dir, `${kbuildName(outFile)}.c`);
     await writeFile(cFile, source);
     const args = [...cmd.cflags, `-fdebug-prefix-map=${dir}=.`, `-fmacro-prefix-map=${dir}/=`, ...defines, '-c', '-o', outFile, cFile];
-    await execFileP(cmd.cc, args, kernel.sourceTree);
-    if (cmd.objtool) await execFileP(join(kernel.sourceTree, cmd.objtool), [...objtoolArgs, outFile], kernel.sourceTree);
+    const cc = await execFileP(cmd.cc, args, kernel.sourceTree);
+    if (opts.strict && cc.stderr.trim()) throw new Error(`gcc warned (strict):\n${cc.stderr.trim()}`);
+    if (cmd.objtool) {
+      const tool = await execFileP(join(kernel.sourceTree, cmd.objtool), [...objtoolArgs, outFile], kernel.sourceTree);
+      const said = `${tool.stderr}${tool.stdout}`.trim();
+      if (opts.strict && said) throw new Error(`objtool warned (strict):\n${said}`);
+    }
   } catch (e) {
     await rm(outFile, { force: true });
     throw e;
@@ -238,33 +249,46 @@ export const CACHE_DIR = join(tmpdir(), 'hotsplice-objdiff-fixtures');
 
 const inFlight = new Map<string, Promise<string>>();
 
-async function waitForLock(lock: string, target: string): Promise<boolean> {
-  // Another process compiles the same object: wait for it (or for a stale lock to expire).
+/**
+ * Run `fn` while holding `lock` (a file created with O_EXCL) against other processes; `done()` says whether the
+ * work is already there (checked before waiting ends and again once the lock is held). A lock older than `staleMs`
+ * belongs to a process that died: it is taken over.
+ */
+async function exclusive(lock: string, staleMs: number, done: () => boolean, fn: () => Promise<void>): Promise<void> {
   for (;;) {
-    if (existsSync(target)) return true;
+    if (done()) return;
+    let handle;
     try {
-      const s = await stat(lock);
-      if (Date.now() - s.mtimeMs > 120_000) {
-        await unlink(lock).catch(() => undefined);
-        return false;
-      }
+      handle = await open(lock, 'wx');
     } catch {
-      return existsSync(target);
+      try {
+        if (Date.now() - (await stat(lock)).mtimeMs > staleMs) await unlink(lock).catch(() => undefined);
+      } catch {
+        // released meanwhile
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await handle.close();
+    try {
+      if (!done()) await fn();
+      return;
+    } finally {
+      await unlink(lock).catch(() => undefined);
+    }
   }
 }
 
 /**
- * Compile `source` as `<name>.o` once: the object is kept under CACHE_DIR keyed by a hash of the source, the name,
- * the module, the compiler flags and objtool's; concurrent callers (other test files) share one compile.
- * Returns the object's path.
+ * Compile `source` as `<name>.o` once (strictly: a warning fails it). The object is kept under CACHE_DIR, keyed by
+ * a hash of the source, the name, the module, the tree and the compiler's and objtool's flags; concurrent callers,
+ * also in other processes (test files), share one compile. Returns the object's path.
  */
 export async function compileCached(source: string, name: string, opts: CompileOptions = {}): Promise<string> {
   const outName = `${name}.o`;
   const { kernel, cmd, defines, objtoolArgs } = await compileArgs(outName, opts);
   const hash = createHash('sha256')
-    .update(JSON.stringify({ source, outName, kernel, cmd, defines, objtoolArgs, v: 1 }))
+    .update(JSON.stringify({ source, outName, kernel, cmd, defines, objtoolArgs, v: 2 }))
     .digest('hex')
     .slice(0, 24);
   const dir = join(CACHE_DIR, hash);
@@ -274,31 +298,17 @@ export async function compileCached(source: string, name: string, opts: CompileO
     job = (async () => {
       if (existsSync(target)) return target;
       await mkdir(dir, { recursive: true });
-      const lock = `${target}.lock`;
-      for (;;) {
-        let handle;
+      await exclusive(`${target}.lock`, 120_000, () => existsSync(target), async () => {
+        const tmpDir = await mkdtemp(join(dir, '.tmp-'));
         try {
-          handle = await open(lock, 'wx');
-        } catch {
-          if (await waitForLock(lock, target)) return target;
-          continue;
-        }
-        await handle.close();
-        try {
-          if (existsSync(target)) return target;
-          const tmpDir = await mkdtemp(join(dir, '.tmp-'));
-          try {
-            const tmpOut = join(tmpDir, outName);
-            await bounded(() => compileKernelC(source, tmpOut, { ...opts, kernel }));
-            await rename(tmpOut, target);
-          } finally {
-            await rm(tmpDir, { recursive: true, force: true });
-          }
-          return target;
+          const tmpOut = join(tmpDir, outName);
+          await bounded(() => compileKernelC(source, tmpOut, { ...opts, kernel, strict: true }));
+          await rename(tmpOut, target);
         } finally {
-          await unlink(lock).catch(() => undefined);
+          await rm(tmpDir, { recursive: true, force: true });
         }
-      }
+      });
+      return target;
     })();
     job.catch(() => inFlight.delete(target));
     inFlight.set(target, job);

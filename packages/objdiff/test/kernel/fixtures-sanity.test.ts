@@ -379,6 +379,12 @@ describe('kernel-flag compiler', () => {
     await expect(compileKernelC('int broken(void) { return undeclared_thing; }\n', join(dir, 'broken.o'))).rejects.toThrow(/undeclared_thing/);
   });
 
+  it('fails on warnings in strict mode', async () => {
+    const src = 'int hs_warns(void) { int unused; return 1; }\n';
+    await compileKernelC(src, join(dir, 'warns.o'));
+    await expect(compileKernelC(src, join(dir, 'warns.o'), { strict: true })).rejects.toThrow(/unused variable/);
+  });
+
   it('gives the same bytes for the same source (temporary paths are mapped away)', async () => {
     const src = '#include <linux/bug.h>\nint hs_same(int x) { WARN_ON(x > 3); return x + 1; }\n';
     await compileKernelC(src, join(dir, 'same.o'));
