@@ -7,7 +7,7 @@ import { ObjectModel, type Unit } from './model';
 import { coldParent } from './names';
 import { tableEntries } from './special';
 import type { DiffOptions, DiffReport, DiffResult, SymbolReport } from './types';
-import { type PatchedFunction, writeIncluded } from './write';
+import { type PatchedFunction, newFunctionSymbol, writeIncluded } from './write';
 
 /** Sections whose functions run once at boot or unload: their code is gone from the running kernel. */
 const INIT_EXIT = /^\.(init|exit)\.text\b|^\.(init|exit)\.text\./;
@@ -22,7 +22,7 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   const objname = options.objname ?? 'vmlinux';
   const pairing = correlate(pre, post);
   const nameOf = (u: Unit) => pairing.preNames.get(u) ?? pairing.postNames.get(u) ?? u.name;
-  const report: DiffReport = { object: options.object ?? '', objname, changed: [], new: [], newData: [], refused: [], symbols: [] };
+  const report: DiffReport = { object: options.object ?? '', objname, changed: [], new: [], newData: [], refused: [], patched: [], symbols: [] };
   const refuse = (symbol: string, reason: string) => report.refused.push({ symbol, reason });
 
   const preTwin = new Map<Unit, Unit>();
@@ -101,9 +101,11 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   const patched: PatchedFunction[] = changedFunctions.map((u) => {
     const twin = preTwin.get(u)!;
     const pos = twin.local ? sympos(parent, twin.name, sourceFile) : { sympos: 0 };
-    return { unit: u, oldName: twin.name, sympos: 'sympos' in pos ? pos.sympos : 0 };
+    const at = 'sympos' in pos ? pos.sympos : 0;
+    return { unit: u, oldName: twin.name, sympos: at, newSymbol: newFunctionSymbol(objname, twin.name, at) };
   });
-  const newCode = writeIncluded(post, inc, objname, patched);
+  report.patched = patched.map((p) => ({ name: p.unit.name, oldName: p.oldName, sympos: p.sympos, newSymbol: p.newSymbol }));
+  const newCode = writeIncluded(post, inc, patched);
 
   // keep-old-code: the pre code of the changed functions, every reference plain, for run-pre matching.
   const preRoots = changedFunctions.flatMap((u) => {
@@ -112,7 +114,7 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   });
   const identity = new Map(pre.units.map((u) => [u, u]));
   const oldInc = includeClosure({ post: pre, preTwin: identity, objname, parent, plain: true, sourceFile }, preRoots, tableEntries(pre));
-  const oldCode = writeIncluded(pre, oldInc, objname, []);
+  const oldCode = writeIncluded(pre, oldInc, []);
   return { report, newCode, oldCode };
 }
 

@@ -1,5 +1,5 @@
 export { diffObjects } from './diff';
 export { diffFiles, parseSymvers, readParent, type DiffJob, type DiffJobResult } from './files';
 export { parentSymbols } from './klp';
-export { FUNCS_SECTION } from './write';
+export { newFunctionSymbol } from './write';
 export * from './types';

@@ -28,6 +28,8 @@ export interface DiffReport {
   newData: string[];
   /** Symbols that make the patch impossible, each with the reason; non-empty means no outputs are written. */
   refused: Array<{ symbol: string; reason: string }>;
+  /** What the loader's klp_func table needs for each changed function (empty unless outputs were written). */
+  patched: Array<{ name: string; oldName: string; sympos: number; newSymbol: string }>;
   symbols: SymbolReport[];
 }
 

@@ -3,17 +3,15 @@ import {
   type BuildSection,
   type BuildSymbol,
   ObjectBuilder,
-  R_X86_64_64,
   SHF_ALLOC,
   SHF_GROUP,
   SHF_INFO_LINK,
-  SHF_MERGE,
   SHF_RELA_LIVEPATCH,
-  SHF_STRINGS,
   SHN_LIVEPATCH,
   SHT_NOBITS,
-  SHT_PROGBITS,
   STB_GLOBAL,
+  STB_LOCAL,
+  STT_FUNC,
   STT_NOTYPE,
 } from '@hotsplice/elf';
 import type { Inclusion, Target } from './include';
@@ -26,17 +24,20 @@ export interface PatchedFunction {
   unit: Unit;
   oldName: string;
   sympos: number;
+  /** Global alias of the new copy, for the loader's generated klp_func table (see newFunctionSymbol). */
+  newSymbol: string;
 }
 
 /**
- * The metadata section every new-code object carries for the loader (kernel-module/): one 32-byte record per
- * patched function, { new_func, old_name, sympos, objname } — pointers resolved by the module linker.
+ * The global name the loader uses for the new copy of `oldName` (sympos) in klp object `objname`. The copy itself
+ * stays local, so new code of several objects links into one module without clashes.
  */
-export const FUNCS_SECTION = '.hotsplice.funcs';
-const NAMES_SECTION = '.rodata.hotsplice.names';
+export function newFunctionSymbol(objname: string, oldName: string, sympos: number): string {
+  return `__hotsplice_${objname}__${oldName}__${sympos}`.replace(/[^A-Za-z0-9_]/g, '_');
+}
 
 /** Emit an object holding `inc`'s units, sections and table entries, relocated as `inc.targets` says. */
-export function writeIncluded(post: ObjectModel, inc: Inclusion, objname: string, patched: PatchedFunction[]): Buffer {
+export function writeIncluded(post: ObjectModel, inc: Inclusion, patched: PatchedFunction[]): Buffer {
   const b = new ObjectBuilder();
   const unitSymbols = new Map<Unit, BuildSymbol>();
   const copied = new Map<number, BuildSection>();
@@ -111,7 +112,11 @@ export function writeIncluded(post: ObjectModel, inc: Inclusion, objname: string
   for (const unit of units) relocate(unitSections.get(unit)!, unit.relocs);
   for (const [index, section] of copied) relocate(section, post.sectionRelocs(index));
   writeTables(b, post, inc.entries, relocate);
-  if (patched.length) writeFuncs(b, patched, objname, unitSymbols, relaOf);
+  for (const p of patched) {
+    const copy = unitSymbols.get(p.unit)!;
+    copy.bind = STB_LOCAL;
+    b.addSymbol({ name: p.newSymbol, section: unitSections.get(p.unit)!, size: p.unit.size, bind: STB_GLOBAL, type: STT_FUNC });
+  }
   return b.toBuffer();
 }
 
@@ -139,35 +144,4 @@ function writeTables(
       }
     }
   }
-}
-
-function writeFuncs(
-  b: ObjectBuilder,
-  patched: PatchedFunction[],
-  objname: string,
-  unitSymbols: Map<Unit, BuildSymbol>,
-  relaOf: Map<string, BuildRelaSection>,
-): void {
-  const strings: Buffer[] = [];
-  let size = 0;
-  const intern = (text: string) => {
-    const at = size;
-    const bytes = Buffer.from(`${text}\0`, 'latin1');
-    strings.push(bytes);
-    size += bytes.length;
-    return at;
-  };
-  const names = patched.map((p) => ({ old: intern(p.oldName), obj: intern(objname) }));
-  const nameSection = b.addSection({ name: NAMES_SECTION, type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_MERGE | SHF_STRINGS, entsize: 1, align: 1, data: Buffer.concat(strings) });
-  const data = Buffer.alloc(patched.length * 32);
-  patched.forEach((p, i) => data.writeBigUInt64LE(BigInt(p.sympos), i * 32 + 16));
-  const funcs = b.addSection({ name: FUNCS_SECTION, type: SHT_PROGBITS, flags: SHF_ALLOC, align: 8, data });
-  const rela = b.addRelaSection({ target: funcs });
-  relaOf.set(`\0${FUNCS_SECTION}`, rela);
-  const nameSym = b.sectionSymbol(nameSection);
-  patched.forEach((p, i) => {
-    rela.relocations.push({ offset: BigInt(i * 32), type: R_X86_64_64, symbol: unitSymbols.get(p.unit)!, addend: 0n });
-    rela.relocations.push({ offset: BigInt(i * 32 + 8), type: R_X86_64_64, symbol: nameSym, addend: BigInt(names[i].old) });
-    rela.relocations.push({ offset: BigInt(i * 32 + 24), type: R_X86_64_64, symbol: nameSym, addend: BigInt(names[i].obj) });
-  });
 }

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { kbuildVariables, run } from '@hotsplice/kernel';
 import { type PatchInput, applyPatches, restoreTree } from './journal';
+import { withTreeLock } from './lock';
 
 export interface TreeInfo {
   sourceTree: string;
@@ -30,16 +31,18 @@ export async function buildPrePost(
   objects: string[],
   out: string,
 ): Promise<void> {
-  await restoreTree(tree.sourceTree, journalDir);
-  await compileObjects(tree, objects);
-  await copyOut(tree.sourceTree, objects, join(out, 'pre'));
-  await applyPatches(tree.sourceTree, journalDir, patches);
-  try {
-    await compileObjects(tree, objects);
-    await copyOut(tree.sourceTree, objects, join(out, 'post'));
-  } finally {
+  await withTreeLock(tree.sourceTree, async () => {
     await restoreTree(tree.sourceTree, journalDir);
-  }
+    await compileObjects(tree, objects);
+    await copyOut(tree.sourceTree, objects, join(out, 'pre'));
+    await applyPatches(tree.sourceTree, journalDir, patches);
+    try {
+      await compileObjects(tree, objects);
+      await copyOut(tree.sourceTree, objects, join(out, 'post'));
+    } finally {
+      await restoreTree(tree.sourceTree, journalDir);
+    }
+  });
 }
 
 async function copyOut(treeDir: string, objects: string[], dest: string): Promise<void> {

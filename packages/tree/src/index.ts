@@ -2,3 +2,4 @@ export { applyPatches, restoreTree, type PatchInput } from './journal';
 export { parsePatch, type PatchedFile } from './patch';
 export { buildPrePost, compileObjects, type TreeInfo } from './build';
 export { lineMapFromPatch } from './line-map';
+export { withTreeLock } from './lock';

@@ -63,7 +63,9 @@ describe('objdiff on real objects of the Debian tree', () => {
     execFileSync('ld', ['-r', '-o', join(work, `${patch}.linked.o`), out]);
     const elf = parseElf(newCode!);
     const functions = elf.symbols.filter((s) => s.type === 2 && s.shndx !== 0).map((s) => s.name);
-    expect(functions).toEqual(e.changed);
+    expect(functions.filter((n) => !n.startsWith('__hotsplice_'))).toEqual(e.changed);
+    expect(report.patched.map((p) => p.newSymbol)).toEqual(e.changed.map((n) => `__hotsplice_${e.objname}__${n}__0`));
+    expect(functions.filter((n) => n.startsWith('__hotsplice_'))).toEqual(report.patched.map((p) => p.newSymbol));
     const old = parseElf(oldCode!);
     expect(old.symbols.filter((s) => s.type === 2 && s.shndx !== 0).map((s) => s.name)).toEqual(e.changed);
     // Every klp relocation section is flagged for livepatch and names this object.
