@@ -31,7 +31,7 @@ async function main() {
     const text = readFileSync(join(ROOT, 'bench', 'patches', patch), 'utf8');
     const object = /^\+\+\+ b\/(\S+)\.c$/m.exec(text)![1] + '.o';
     const out = join(work, patch);
-    await buildPrePost(kernel, join(work, 'journal'), [{ name: patch, text }], [object], out);
+    await buildPrePost(kernel, [{ name: patch, text }], [object], out);
     const lineMap = lineMapFromPatch(text, object.replace(/\.o$/, '.c'));
     pairs.push({ name: object, pre: readFileSync(join(out, 'pre', object)), post: readFileSync(join(out, 'post', object)), lineMap });
   }

@@ -22,15 +22,16 @@ export async function compileObjects(tree: TreeInfo, objects: string[]): Promise
 
 /**
  * Ksplice's snap + patch + build: compile `objects` from the pristine tree into `<out>/pre/`, apply the patches
- * under the journal, compile again into `<out>/post/`, and restore the tree (also when the build fails).
+ * under the tree's journal, compile again into `<out>/post/`, and restore the tree (also when the build fails),
+ * all under the tree lock.
  */
 export async function buildPrePost(
   tree: TreeInfo,
-  journalDir: string,
   patches: PatchInput[],
   objects: string[],
   out: string,
 ): Promise<void> {
+  const journalDir = journalFor(tree.sourceTree);
   await withTreeLock(tree.sourceTree, async () => {
     await restoreTree(tree.sourceTree, journalDir);
     await compileObjects(tree, objects);
@@ -43,6 +44,11 @@ export async function buildPrePost(
       await restoreTree(tree.sourceTree, journalDir);
     }
   });
+}
+
+/** One journal per tree, beside it: whoever takes the tree next restores what a killed run left patched. */
+export function journalFor(sourceTree: string): string {
+  return join(dirname(sourceTree), '.hotsplice-journal');
 }
 
 async function copyOut(treeDir: string, objects: string[], dest: string): Promise<void> {

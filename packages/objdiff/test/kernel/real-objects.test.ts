@@ -29,7 +29,7 @@ describe('objdiff on real objects of the Debian tree', () => {
     exported = parseSymvers(readFileSync(kernel.symvers, 'utf8'));
     for (const patch of readdirSync(PATCHES)) {
       const text = readFileSync(join(PATCHES, patch), 'utf8');
-      await buildPrePost(kernel, join(work, 'journal'), [{ name: patch, text }], [EXPECT[patch].object], join(work, patch));
+      await buildPrePost(kernel, [{ name: patch, text }], [EXPECT[patch].object], join(work, patch));
     }
   });
 
