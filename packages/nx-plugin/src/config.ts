@@ -6,6 +6,10 @@ export interface HotpatchConfig {
   id: string;
   kernel: { abi: string };
   patches: string[];
+  /** A git range whose diff is the patch: `{ "repo": "path", "range": "v1..v2" }` (ksplice-create --git). */
+  git?: { repo?: string; range: string };
+  /** Changed copies of tree files, `<dir>/<tree path><ext>` (ksplice-create --diffext). */
+  diffext?: { dir: string; ext: string };
 }
 
 export function readHotpatchConfig(file: string): HotpatchConfig {
@@ -19,8 +23,14 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
   if (typeof config.id !== 'string' || !/^[a-z0-9_]+$/.test(config.id)) {
     throw new Error(`${file}: "id" must be lower-case letters, digits and '_' (it names a kernel module)`);
   }
-  if (!Array.isArray(config.patches) || !config.patches.every((p) => typeof p === 'string')) {
+  const patches = config.patches ?? [];
+  if (!Array.isArray(patches) || !patches.every((p) => typeof p === 'string')) {
     throw new Error(`${file}: "patches" must be a list of patch files`);
   }
-  return { id: config.id, kernel: { abi: config.kernel?.abi ?? 'newest' }, patches: config.patches };
+  if (config.git && typeof config.git.range !== 'string') throw new Error(`${file}: "git.range" must be a revision range`);
+  if (config.diffext && (typeof config.diffext.dir !== 'string' || typeof config.diffext.ext !== 'string')) {
+    throw new Error(`${file}: "diffext" needs "dir" and "ext"`);
+  }
+  if (!patches.length && !config.git && !config.diffext) throw new Error(`${file}: give "patches", "git" or "diffext"`);
+  return { id: config.id, kernel: { abi: config.kernel?.abi ?? 'newest' }, patches, git: config.git, diffext: config.diffext };
 }

@@ -1,49 +1,34 @@
 import { dirname, join } from 'node:path';
-import type { CreateNodes, TargetConfiguration } from '@nx/devkit';
+import type { CreateNodes, CreateNodesResult } from '@nx/devkit';
+import { preparedKernel } from '@hotsplice/kernel';
+import { affectedObjects } from './affected';
 import { readHotpatchConfig } from './config';
-
-const CLI = 'node packages/cli/bin/hotsplice.js';
+import { pipelineProjects, unpreparedProject } from './graph';
+import { readPatches } from './patches';
 
 /**
- * Infers the `kernel` project from hotpatch.json. Its `prepare` target runs the setup step and provisions the
- * Debian kernel; `hotpatch` is the main job (`npx nx run kernel:hotpatch`).
+ * Infers the pipeline from hotpatch.json. Graph time comes before any task (design.md §5): when the Debian kernel
+ * is already prepared, the graph holds one project per kernel directory with snap/diff targets for exactly the
+ * affected objects; on a fresh machine it holds only `kernel:prepare` and a `kernel:hotpatch` that prepares and
+ * then runs Nx again on the full graph.
  */
 export const createNodes: CreateNodes = [
   '**/hotpatch.json',
-  (files, _options, context) =>
-    files.map((file) => {
-      const config = readHotpatchConfig(join(context.workspaceRoot, file));
-      const abi = config.kernel.abi === 'newest' ? '' : ` --abi ${config.kernel.abi}`;
-      const prepare: TargetConfiguration = {
-        executor: 'nx:run-commands',
-        // The kernel tree lives in a cache outside the workspace, which Nx cannot hash: never cache this target.
-        cache: false,
-        options: {
-          cwd: '{workspaceRoot}',
-          commands: ['bash tools/setup/ensure-system.sh', `${CLI} kernel prepare${abi}`],
-          parallel: false,
-        },
-      };
-      const hotpatch: TargetConfiguration = {
-        executor: 'nx:run-commands',
-        cache: false,
-        dependsOn: ['prepare'],
-        options: {
-          cwd: '{workspaceRoot}',
-          command: `echo "hotsplice: kernel prepared for ${config.id} (${config.patches.join(', ')}); the per-object pipeline is not built yet"`,
-        },
-      };
-      return [
-        file,
-        {
-          projects: {
-            // The project's root is hotpatch.json's folder: Nx hashes a project by the files under its root.
-            [dirname(file)]: {
-              name: 'kernel',
-              targets: { prepare, hotpatch },
-            },
-          },
-        },
-      ] as const;
-    }),
+  async (files, _options, context) =>
+    Promise.all(
+      files.map(async (file): Promise<readonly [string, CreateNodesResult]> => {
+        const root = dirname(file);
+        const config = readHotpatchConfig(join(context.workspaceRoot, file));
+        const kernel = await preparedKernel(config.kernel.abi);
+        if (!kernel) return [file, { projects: unpreparedProject(root, config) }];
+        try {
+          const patches = readPatches(config, join(context.workspaceRoot, root), kernel.sourceTree);
+          const affected = affectedObjects(patches);
+          return [file, { projects: pipelineProjects(root, config, affected.objects) }];
+        } catch (err) {
+          // Bad input fails the run with one clear line, not a plugin stack trace.
+          return [file, { projects: unpreparedProject(root, config, err instanceof Error ? err.message : String(err)) }];
+        }
+      }),
+    ),
 ];

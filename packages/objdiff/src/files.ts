@@ -35,6 +35,7 @@ export interface DiffJob {
   oldOut?: string;
   objname?: string;
   object?: string;
+  lineMap?: DiffOptions['lineMap'];
 }
 
 export interface DiffJobResult {
@@ -64,7 +65,7 @@ export async function diffFiles(jobs: DiffJob[], shared: Pick<DiffOptions, 'pare
   const results: DiffJobResult[] = [];
   for (const job of jobs) {
     const [pre, post] = await Promise.all([readObject(job.pre), readObject(job.post)]);
-    const { report, newCode, oldCode } = diffObjects(pre, post, { ...shared, objname: job.objname, object: job.object ?? job.post });
+    const { report, newCode, oldCode } = diffObjects(pre, post, { ...shared, objname: job.objname, object: job.object ?? job.post, lineMap: job.lineMap });
     if (report.refused.length) {
       results.push({ job, report, exitCode: 1 });
       continue;

@@ -3,3 +3,4 @@ export { parsePatch, type PatchedFile } from './patch';
 export { buildPrePost, compileObjects, journalFor, type TreeInfo } from './build';
 export { lineMapFromPatch } from './line-map';
 export { withTreeLock } from './lock';
+export { cmdFileOf, parseCmdFile, readKbuildRecord, type KbuildRecord } from './deps';

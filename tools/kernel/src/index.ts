@@ -5,6 +5,6 @@ export { debDataMember, extractDeb, parseAr, parseArHeader } from './deb';
 export { UserError } from './errors';
 export { run } from './exec';
 export { rewriteHeadersMakefile } from './headers';
-export { kernelPaths, prepareKernel, type KernelPaths, type PrepareOptions } from './prepare';
+export { kernelPaths, prepareKernel, preparedKernel, type KernelPaths, type PrepareOptions } from './prepare';
 export { PhaseTimer, Progress, log } from './report';
 export { buildExternalModule, type ModuleBuild } from './module-build';

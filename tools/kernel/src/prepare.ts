@@ -91,6 +91,22 @@ export async function prepareKernel(options: PrepareOptions = {}): Promise<Kerne
   return result;
 }
 
+/**
+ * The kernel a previous `prepare` left ready, without asking apt (graph-time callers such as Nx's createNodes must
+ * not take seconds); undefined when it was never prepared for this request.
+ */
+export async function preparedKernel(requested = 'newest', cache = cacheRoot()): Promise<KernelPaths | undefined> {
+  try {
+    const cached = JSON.parse(await readFile(join(cache, 'resolved.json'), 'utf8')) as { key: string; pkgs: KernelPackages };
+    if (JSON.parse(cached.key).requested !== requested) return undefined;
+    const { dir, ...paths } = kernelPaths(cache, cached.pkgs);
+    const key = JSON.stringify({ version: paths.version, vars: kbuildVariables(paths.sourceTree, paths.abi) });
+    return (await isDone(join(dir, 'prepared'), key)) ? paths : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** apt-cache takes ~1 s per call; remember the answer until apt's package lists change. */
 async function resolveCached(root: string, requested?: string): Promise<KernelPackages> {
   const listsStamp = await stat('/var/lib/apt/lists').then(

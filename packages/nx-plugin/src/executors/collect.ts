@@ -1,0 +1,41 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import { layout } from '../layout';
+import type { Marker } from './diff';
+import { writeOutput } from './common';
+
+interface CollectOptions {
+  id: string;
+  objects: string[];
+}
+
+/** What `collect` writes: every object's verdict; link and package read only this. */
+export interface Collected {
+  id: string;
+  markers: Marker[];
+}
+
+/** The exit code `hotsplice create` gives when the patches change no function (ksplice-create's "no changes"). */
+export const NO_FUNCTIONAL_CHANGE = 'no functional change';
+
+/**
+ * Makefile.ksplice's collect: gather the markers; a refusal anywhere, or no change at all, ends the build here
+ * with one line per reason.
+ */
+export default async function collect(options: CollectOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const markers: Marker[] = [];
+  for (const object of options.objects) {
+    markers.push(JSON.parse(await readFile(join(context.root, layout.marker(options.id, object)), 'utf8')) as Marker);
+  }
+  await writeOutput(context, layout.collect(options.id), `${JSON.stringify({ id: options.id, markers } satisfies Collected, null, 2)}\n`);
+  const refused = markers.flatMap((m) => (m.report?.refused ?? []).map((r) => `${m.object}: ${r.symbol}: ${r.reason}`));
+  for (const line of refused) process.stderr.write(`hotsplice: refused: ${line}\n`);
+  if (refused.length) return { success: false };
+  if (!markers.some((m) => m.status === 'changed')) {
+    process.stderr.write(`hotsplice: ${NO_FUNCTIONAL_CHANGE}: ${options.objects.join(', ')}\n`);
+    return { success: false };
+  }
+  for (const m of markers) console.log(`${m.object} [${m.objname}]: ${m.status}${m.report?.changed.length ? `: ${m.report.changed.join(', ')}` : ''}`);
+  return { success: true };
+}

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ExecutorContext, TaskGraph } from '@nx/devkit';
+import { type KernelPaths, UserError, preparedKernel } from '@hotsplice/kernel';
+import { readHotpatchConfig } from '../config';
+import { readPatches } from '../patches';
+
+export interface ObjectOptions {
+  id: string;
+  object: string;
+  abi: string;
+  /** Folder of hotpatch.json, relative to the workspace. */
+  root?: string;
+}
+
+export type TaskResults = Record<string, { success: boolean; terminalOutput: string }>;
+
+export async function kernelFor(abi: string): Promise<KernelPaths> {
+  const kernel = await preparedKernel(abi);
+  if (!kernel) throw new UserError('the kernel is not prepared; run `npx nx run kernel:prepare` first');
+  return kernel;
+}
+
+export function patchesOf(context: ExecutorContext, root = '.') {
+  const dir = join(context.root, root);
+  return (kernel: KernelPaths) => readPatches(readHotpatchConfig(join(dir, 'hotpatch.json')), dir, kernel.sourceTree);
+}
+
+export async function writeOutput(context: ExecutorContext, path: string, data: string | Uint8Array): Promise<void> {
+  const full = join(context.root, path);
+  await mkdir(dirname(full), { recursive: true });
+  await writeFile(full, data);
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** One line for the user, no stack trace (UserError and friends). */
+export function oneLine(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Run a batch executor's work once for all its tasks and report every task with the same outcome (they share one
+ * make call, so they succeed or fail together). Nx passes the tasks' options keyed by task id.
+ */
+export async function runAll<T>(
+  taskGraph: TaskGraph,
+  inputs: Record<string, T>,
+  work: (options: T[]) => Promise<string>,
+): Promise<TaskResults> {
+  const ids = Object.keys(inputs).filter((id) => taskGraph.tasks[id]);
+  const start = Date.now();
+  let output: string;
+  let success = true;
+  try {
+    output = await work(ids.map((id) => inputs[id]));
+  } catch (err) {
+    success = false;
+    output = `hotsplice: ${oneLine(err)}`;
+    process.stderr.write(`${output}\n`);
+  }
+  const end = Date.now();
+  return Object.fromEntries(ids.map((id) => [id, { success, terminalOutput: output, startTime: start, endTime: end }]));
+}
+
+/** Adapt a batch implementation to Nx's single-task executor signature. */
+export function single<T extends object>(
+  batch: (g: TaskGraph, i: Record<string, T>, o: T, c: ExecutorContext) => Promise<TaskResults>,
+) {
+  return async (options: T, context: ExecutorContext): Promise<{ success: boolean }> => {
+    const id = 'single';
+    const graph = { tasks: { [id]: {} }, roots: [id], dependencies: {} } as unknown as TaskGraph;
+    const results = await batch(graph, { [id]: options }, options, context);
+    return { success: results[id].success };
+  };
+}

@@ -1,0 +1,86 @@
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ExecutorContext, TaskGraph } from '@nx/devkit';
+import type { KernelPaths } from '@hotsplice/kernel';
+import { diffFiles, parseSymvers, readParent, type ParentSymbol } from '@hotsplice/objdiff';
+import { applyPatches, compileObjects, journalFor, lineMapFromPatch, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
+import { layout } from '../layout';
+import { findModule } from '../modules';
+import { type ObjectOptions, type TaskResults, kernelFor, patchesOf, runAll, single, writeOutput } from './common';
+
+/** What Makefile.ksplice's `X.o.KSPLICE` marker records here: the verdict and the differ's report. */
+export interface Marker {
+  object: string;
+  objname: string;
+  status: 'unchanged' | 'changed' | 'no-functional-change' | 'refused';
+  report?: import('@hotsplice/objdiff').DiffReport;
+}
+
+/**
+ * Makefile.ksplice's patch + diff: apply the patches under the journal, build the post objects in one make call,
+ * restore the tree; then per object a byte compare (identical: done, the marker says so) and the symbol diff.
+ */
+export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectOptions>, _o: ObjectOptions, context: ExecutorContext): Promise<TaskResults> {
+  return runAll(taskGraph, inputs, async (tasks) => {
+    const kernel = await kernelFor(tasks[0].abi);
+    const patches = patchesOf(context, tasks[0].root)(kernel);
+    const tree = kernel.sourceTree;
+    const modules = new Map<string, string | undefined>();
+    await withTreeLock(tree, async () => {
+      await restoreTree(tree, journalFor(tree));
+      await applyPatches(tree, journalFor(tree), patches);
+      try {
+        await compileObjects(kernel, tasks.map((t) => t.object));
+        for (const t of tasks) {
+          const out = join(context.root, layout.post(t.id, t.object));
+          await mkdir(dirname(out), { recursive: true });
+          await copyFile(join(tree, t.object), out);
+          modules.set(t.object, (await readKbuildRecord(tree, t.object))?.module);
+        }
+      } finally {
+        await restoreTree(tree, journalFor(tree));
+      }
+    });
+    const exported = parseSymvers(await readFile(kernel.symvers, 'utf8'));
+    const parents = new Map<string, ParentSymbol[]>();
+    const lines: string[] = [];
+    for (const t of tasks) {
+      const objname = modules.get(t.object) ?? 'vmlinux';
+      const marker = await diffOne(context, kernel, t, objname, exported, parents, patches);
+      await writeOutput(context, layout.marker(t.id, t.object), `${JSON.stringify(marker, null, 2)}\n`);
+      lines.push(`${t.object} [${objname}]: ${marker.status}${marker.report?.changed.length ? ` (${marker.report.changed.join(', ')})` : ''}`);
+    }
+    return lines.join('\n');
+  });
+}
+
+async function diffOne(
+  context: ExecutorContext,
+  kernel: KernelPaths,
+  t: ObjectOptions,
+  objname: string,
+  exported: Set<string>,
+  parents: Map<string, ParentSymbol[]>,
+  patches: Array<{ name: string; text: string }>,
+): Promise<Marker> {
+  const pre = join(context.root, layout.pre(t.id, t.object));
+  const post = join(context.root, layout.post(t.id, t.object));
+  const out = join(context.root, layout.newCode(t.id, t.object));
+  const oldOut = join(context.root, layout.oldCode(t.id, t.object));
+  await rm(out, { force: true });
+  await rm(oldOut, { force: true });
+  if ((await readFile(pre)).equals(await readFile(post))) return { object: t.object, objname, status: 'unchanged' };
+  if (!parents.has(objname)) {
+    parents.set(objname, readParent(objname === 'vmlinux' ? kernel.vmlinux : await findModule(kernel.modulesDir, objname)));
+  }
+  await mkdir(dirname(out), { recursive: true });
+  await mkdir(dirname(oldOut), { recursive: true });
+  const source = t.object.replace(/\.o$/, '.c');
+  const maps = patches.map((p) => lineMapFromPatch(p.text, source));
+  const lineMap = (line: number) => maps.reduce<number | undefined>((l, map) => (l === undefined ? undefined : map(l)), line);
+  const [result] = await diffFiles([{ pre, post, out, oldOut, objname, object: t.object, lineMap }], { parent: parents.get(objname), exported });
+  const status = result.exitCode === 0 ? 'changed' : result.exitCode === 3 ? 'no-functional-change' : 'refused';
+  return { object: t.object, objname, status, report: result.report };
+}
+
+export default single(batch);

@@ -1,0 +1,75 @@
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import { RECIPE, UserError, kbuildVariables } from '@hotsplice/kernel';
+import { applyPatches, compileObjects, journalFor, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
+import { layout } from '../layout';
+import { kernelFor, oneLine, patchesOf, sha256, writeOutput } from './common';
+
+interface ManifestOptions {
+  id: string;
+  abi: string;
+  objects: string[];
+  root: string;
+}
+
+/**
+ * Bring the kernel tree into Nx's hash (design.md §5: Nx hashes only workspace files). For each affected object,
+ * `<obj>.pre` hashes everything its build reads — the source and every header kbuild recorded in `.<obj>.cmd`, the
+ * compiler, the make variables and the config — and `<obj>.post` adds the patches. Snap and diff take these files
+ * as inputs, so an unrelated change leaves them cached and any relevant one misses.
+ *
+ * Also Ksplice's presrc revert: a tree an interrupted run left patched is restored first, and the patches are
+ * test-applied so that one that does not apply fails here, naming the hunk, before anything is built.
+ */
+export default async function manifest(options: ManifestOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  try {
+    const kernel = await kernelFor(options.abi);
+    const tree = kernel.sourceTree;
+    const patches = patchesOf(context, options.root)(kernel);
+    await withTreeLock(tree, async () => {
+      const restored = await restoreTree(tree, journalFor(tree));
+      if (restored.length) console.log(`hotsplice: restored ${restored.length} file(s) an interrupted run left patched`);
+      await applyPatches(tree, journalFor(tree), patches);
+      await restoreTree(tree, journalFor(tree));
+      // kbuild writes an object's dependency list when it builds it: build the never-built ones once.
+      const unknown = [];
+      for (const object of options.objects) if (!(await readKbuildRecord(tree, object))) unknown.push(object);
+      await compileObjects(kernel, unknown);
+    });
+    const common = sha256(
+      JSON.stringify({
+        recipe: RECIPE,
+        compiler: execFileSync('gcc-12', ['--version'], { encoding: 'utf8' }).split('\n')[0],
+        make: kbuildVariables('<tree>', kernel.abi),
+        config: sha256(await readFile(join(tree, '.config'))),
+      }),
+    );
+    const fileHashes = new Map<string, Promise<string>>();
+    const hashFile = (path: string) => {
+      let h = fileHashes.get(path);
+      if (!h) fileHashes.set(path, (h = readFile(join(tree, path)).then(sha256, () => 'missing')));
+      return h;
+    };
+    const patchHash = sha256(patches.map((p) => `${p.name}\n${p.text}`).join('\0'));
+    for (const object of options.objects) {
+      const record = await readKbuildRecord(tree, object);
+      if (!record) throw new UserError(`${object}: kbuild left no dependency record; is it built in Debian's config?`);
+      const deps = await Promise.all(record.deps.map(async (d) => `${d} ${await hashFile(d)}`));
+      const pre = sha256([common, object, record.module ?? 'vmlinux', ...deps].join('\n'));
+      await writeOutput(context, layout.hash(options.id, object, 'pre'), `${pre}\n`);
+      await writeOutput(context, layout.hash(options.id, object, 'post'), `${sha256(`${pre}\n${patchHash}`)}\n`);
+    }
+    await writeOutput(
+      context,
+      layout.affected(options.id),
+      `${JSON.stringify({ objects: options.objects, patches: patches.map((p) => ({ name: p.name, sha256: sha256(p.text) })) }, null, 2)}\n`,
+    );
+    console.log(`hotsplice: ${options.objects.length} affected object(s): ${options.objects.join(', ')}`);
+    return { success: true };
+  } catch (err) {
+    process.stderr.write(`hotsplice: ${oneLine(err)}\n`);
+    return { success: false };
+  }
+}

@@ -1,0 +1,118 @@
+import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
+import type { HotpatchConfig } from './config';
+import { layout, objectProject } from './layout';
+
+type Projects = Record<string, Omit<ProjectConfiguration, 'root'> & { root?: string }>;
+
+const CLI = 'node packages/cli/bin/hotsplice.js';
+const PLUGIN = '@hotsplice/nx-plugin';
+
+/** The code each step runs: part of its cache key, so a change to the pipeline invalidates its results. */
+const CODE = {
+  tree: ['{workspaceRoot}/packages/tree/src/**/*', '{workspaceRoot}/tools/kernel/src/**/*', '{workspaceRoot}/packages/nx-plugin/src/**/*'],
+  diff: ['{workspaceRoot}/packages/objdiff/src/**/*', '{workspaceRoot}/packages/elf/src/**/*'],
+  link: ['{workspaceRoot}/packages/link/src/**/*', '{workspaceRoot}/kernel-module/**/*'],
+};
+
+function prepareTarget(config: HotpatchConfig): TargetConfiguration {
+  const abi = config.kernel.abi === 'newest' ? '' : ` --abi ${config.kernel.abi}`;
+  return {
+    executor: 'nx:run-commands',
+    // The kernel lives in a cache outside the workspace, which Nx cannot hash: never cache this target.
+    cache: false,
+    options: { cwd: '{workspaceRoot}', commands: ['bash tools/setup/ensure-system.sh', `${CLI} kernel prepare${abi}`], parallel: false },
+  };
+}
+
+/** Fresh machine (or bad input): prepare, then run Nx again now that the graph can see the kernel tree. */
+export function unpreparedProject(root: string, config: HotpatchConfig, error?: string): Projects {
+  const hotpatch: TargetConfiguration = error
+    ? { executor: `${PLUGIN}:fail`, cache: false, options: { message: error } }
+    : { executor: `${PLUGIN}:renest`, cache: false, dependsOn: ['prepare'], options: { target: 'kernel:hotpatch' } };
+  return { [root]: { name: 'kernel', targets: { prepare: prepareTarget(config), hotpatch } } };
+}
+
+export function pipelineProjects(root: string, config: HotpatchConfig, objects: string[]): Projects {
+  const { id } = config;
+  const abi = config.kernel.abi;
+  // Outputs live under the workspace's dist/ whatever folder hotpatch.json is in (the id keeps updates apart).
+  const at = (path: string) => `{workspaceRoot}/${path}`;
+  const projects: Projects = {};
+  const diffs: Array<{ projects: string[]; target: string }> = [];
+  for (const object of objects) {
+    const p = objectProject(object);
+    const snap: TargetConfiguration = {
+      executor: `${PLUGIN}:snap`,
+      cache: true,
+      dependsOn: [{ projects: ['kernel'], target: 'manifest' }],
+      inputs: [{ dependentTasksOutputFiles: `**/hash/${object}.pre` }, ...CODE.tree],
+      outputs: [at(layout.pre(id, object))],
+      options: { id, object, abi },
+    };
+    const diff: TargetConfiguration = {
+      executor: `${PLUGIN}:diff`,
+      cache: true,
+      dependsOn: [p.target('snap'), { projects: ['kernel'], target: 'manifest' }],
+      inputs: [
+        { dependentTasksOutputFiles: `**/hash/${object}.post` },
+        { dependentTasksOutputFiles: `**/pre/${object}` },
+        ...CODE.tree,
+        ...CODE.diff,
+      ],
+      outputs: [at(layout.post(id, object)), at(layout.newCode(id, object)), at(layout.oldCode(id, object)), at(layout.marker(id, object))],
+      options: { id, object, abi, root },
+    };
+    projects[p.root] ??= { name: p.name, tags: ['hotsplice:object'], targets: {} };
+    Object.assign(projects[p.root].targets!, { [p.target('snap')]: snap, [p.target('diff')]: diff });
+    diffs.push({ projects: [p.name], target: p.target('diff') });
+  }
+
+  const kernelTargets: Record<string, TargetConfiguration> = {
+    prepare: prepareTarget(config),
+    // Uncached on purpose: it hashes the kernel tree (outside the workspace) into files Nx can see.
+    manifest: {
+      executor: `${PLUGIN}:manifest`,
+      cache: false,
+      dependsOn: ['prepare'],
+      outputs: [at(layout.hashDir(id)), at(layout.affected(id))],
+      options: { id, abi, objects, root },
+    },
+    collect: {
+      executor: `${PLUGIN}:collect`,
+      cache: true,
+      dependsOn: diffs,
+      inputs: [{ dependentTasksOutputFiles: '**/marker/**/*.KSPLICE' }, ...CODE.tree],
+      outputs: [at(layout.collect(id))],
+      options: { id, objects },
+    },
+    link: {
+      executor: `${PLUGIN}:link`,
+      cache: true,
+      dependsOn: ['collect'],
+      inputs: [
+        { dependentTasksOutputFiles: '**/collect.json' },
+        { dependentTasksOutputFiles: '**/new/**/*.o', transitive: true },
+        { dependentTasksOutputFiles: '**/old/**/*.o', transitive: true },
+        ...CODE.link,
+      ],
+      outputs: [at(layout.link(id))],
+      options: { id, abi },
+    },
+    package: {
+      executor: `${PLUGIN}:package`,
+      cache: true,
+      dependsOn: ['link'],
+      inputs: [{ dependentTasksOutputFiles: '**/link/**' }, { dependentTasksOutputFiles: '**/collect.json', transitive: true }, ...CODE.link],
+      outputs: [at(layout.packageDir(id))],
+      options: { id, abi, root },
+    },
+    hotpatch: {
+      executor: 'nx:run-commands',
+      cache: false,
+      dependsOn: ['package'],
+      options: { cwd: '{workspaceRoot}', command: `cat ${layout.packageDir(id)}/summary.txt` },
+    },
+  };
+  projects[root] = { name: 'kernel', targets: kernelTargets };
+  return projects;
+}

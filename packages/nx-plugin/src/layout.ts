@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+
+/**
+ * Where the pipeline keeps its files inside the workspace (Nx caches only workspace outputs). Everything of one
+ * update lives under dist/.hotsplice/<id>/; the package goes to dist/hotpatch/<id>/.
+ */
+export function workDir(id: string): string {
+  return join('dist', '.hotsplice', id);
+}
+
+export const layout = {
+  hashDir: (id: string) => join(workDir(id), 'hash'),
+  hash: (id: string, object: string, side: 'pre' | 'post') => join(workDir(id), 'hash', `${object}.${side}`),
+  affected: (id: string) => join(workDir(id), 'affected.json'),
+  pre: (id: string, object: string) => join(workDir(id), 'pre', object),
+  post: (id: string, object: string) => join(workDir(id), 'post', object),
+  newCode: (id: string, object: string) => join(workDir(id), 'new', object),
+  oldCode: (id: string, object: string) => join(workDir(id), 'old', object),
+  /** Makefile.ksplice's `X.o.KSPLICE` marker: the diff's verdict and report for one object. */
+  marker: (id: string, object: string) => join(workDir(id), 'marker', `${object}.KSPLICE`),
+  collect: (id: string) => join(workDir(id), 'collect.json'),
+  link: (id: string) => join(workDir(id), 'link'),
+  kbuild: (id: string) => join(workDir(id), 'kbuild'),
+  packageDir: (id: string) => join('dist', 'hotpatch', id),
+};
+
+/** One Nx project per kernel directory (design.md §5: targets merge quadratically per project). */
+export function objectProject(object: string): { name: string; root: string; target: (step: 'snap' | 'diff') => string } {
+  const dir = object.includes('/') ? object.slice(0, object.lastIndexOf('/')) : '.';
+  const base = object.slice(object.lastIndexOf('/') + 1).replace(/\.o$/, '');
+  const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return {
+    name: `kernel-${safe(dir.replace(/\//g, '-'))}`,
+    // A virtual root: these projects have no files of their own, all their inputs are declared explicitly.
+    root: join('.hotsplice-kernel', dir),
+    target: (step) => `${step}-${safe(base)}`,
+  };
+}
