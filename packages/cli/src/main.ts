@@ -1,4 +1,5 @@
 import { UserError } from '@hotsplice/kernel';
+import { createCommand } from './commands/create';
 import { diffCommand } from './commands/diff';
 import { guestCommand } from './commands/guest';
 import { kernelCommand } from './commands/kernel';
@@ -7,6 +8,10 @@ export type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   kernel: { run: kernelCommand, summary: 'kernel prepare [--abi A] [--json]   fetch and prepare a Debian kernel' },
+  create: {
+    run: createCommand,
+    summary: 'create (--patch F… | --git RANGE | --diffext DIR --ext EXT) [--id ID] [--abi A] [--json]   build an update (Nx)',
+  },
   diff: {
     run: diffCommand,
     summary: 'diff PRE.o POST.o --parent ELF [--symvers F] [--objname N] --out NEW.o [--old-out OLD.o] [--json]',

@@ -1,6 +1,6 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import type { HotpatchConfig } from './config';
-import { layout, objectProject } from './layout';
+import { kernelProjectName, layout, objectProject } from './layout';
 
 type Projects = Record<string, Omit<ProjectConfiguration, 'root'> & { root?: string }>;
 
@@ -28,8 +28,8 @@ function prepareTarget(config: HotpatchConfig): TargetConfiguration {
 export function unpreparedProject(root: string, config: HotpatchConfig, error?: string): Projects {
   const hotpatch: TargetConfiguration = error
     ? { executor: `${PLUGIN}:fail`, cache: false, options: { message: error } }
-    : { executor: `${PLUGIN}:renest`, cache: false, dependsOn: ['prepare'], options: { target: 'kernel:hotpatch' } };
-  return { [root]: { name: 'kernel', targets: { prepare: prepareTarget(config), hotpatch } } };
+    : { executor: `${PLUGIN}:renest`, cache: false, dependsOn: ['prepare'], options: { target: `${kernelProjectName(root, config.id)}:hotpatch` } };
+  return { [root]: { name: kernelProjectName(root, config.id), targets: { prepare: prepareTarget(config), hotpatch } } };
 }
 
 export function pipelineProjects(root: string, config: HotpatchConfig, objects: string[]): Projects {
@@ -38,13 +38,15 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
   // Outputs live under the workspace's dist/ whatever folder hotpatch.json is in (the id keeps updates apart).
   const at = (path: string) => `{workspaceRoot}/${path}`;
   const projects: Projects = {};
+  const kernelProject = kernelProjectName(root, id);
+  const manifestDep = { projects: [kernelProject], target: 'manifest' };
   const diffs: Array<{ projects: string[]; target: string }> = [];
   for (const object of objects) {
-    const p = objectProject(object);
+    const p = objectProject(object, kernelProject);
     const snap: TargetConfiguration = {
       executor: `${PLUGIN}:snap`,
       cache: true,
-      dependsOn: [{ projects: ['kernel'], target: 'manifest' }],
+      dependsOn: [manifestDep],
       inputs: [{ dependentTasksOutputFiles: `**/hash/${object}.pre` }, ...CODE.tree],
       outputs: [at(layout.pre(id, object))],
       options: { id, object, abi },
@@ -52,7 +54,7 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
     const diff: TargetConfiguration = {
       executor: `${PLUGIN}:diff`,
       cache: true,
-      dependsOn: [p.target('snap'), { projects: ['kernel'], target: 'manifest' }],
+      dependsOn: [p.target('snap'), manifestDep],
       inputs: [
         { dependentTasksOutputFiles: `**/hash/${object}.post` },
         { dependentTasksOutputFiles: `**/pre/${object}` },
@@ -113,6 +115,6 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       options: { cwd: '{workspaceRoot}', command: `cat ${layout.packageDir(id)}/summary.txt` },
     },
   };
-  projects[root] = { name: 'kernel', targets: kernelTargets };
+  projects[root] = { name: kernelProject, targets: kernelTargets };
   return projects;
 }

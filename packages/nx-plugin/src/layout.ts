@@ -24,15 +24,23 @@ export const layout = {
   packageDir: (id: string) => join('dist', 'hotpatch', id),
 };
 
+/**
+ * The Nx project of an update: `kernel` for the workspace's own hotpatch.json, `kernel-<id>` for others (such as
+ * the ones `hotsplice create` writes), so several updates live in one graph.
+ */
+export function kernelProjectName(root: string, id: string): string {
+  return root === '.' ? 'kernel' : `kernel-${id}`;
+}
+
 /** One Nx project per kernel directory (design.md §5: targets merge quadratically per project). */
-export function objectProject(object: string): { name: string; root: string; target: (step: 'snap' | 'diff') => string } {
+export function objectProject(object: string, kernelProject = 'kernel'): { name: string; root: string; target: (step: 'snap' | 'diff') => string } {
   const dir = object.includes('/') ? object.slice(0, object.lastIndexOf('/')) : '.';
   const base = object.slice(object.lastIndexOf('/') + 1).replace(/\.o$/, '');
   const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, '_');
   return {
-    name: `kernel-${safe(dir.replace(/\//g, '-'))}`,
+    name: `${kernelProject}-${safe(dir.replace(/\//g, '-'))}`,
     // A virtual root: these projects have no files of their own, all their inputs are declared explicitly.
-    root: join('.hotsplice-kernel', dir),
+    root: join(`.hotsplice-${kernelProject}`, dir),
     target: (step) => `${step}-${safe(base)}`,
   };
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { PatchInput } from '@hotsplice/tree';
 import type { HotpatchConfig } from './config';
 
@@ -9,7 +9,7 @@ import type { HotpatchConfig } from './config';
  * (--git), or a directory of changed files named <tree path><ext> (--diffext), diffed against the tree.
  */
 export function readPatches(config: HotpatchConfig, workspaceRoot: string, sourceTree?: string): PatchInput[] {
-  const patches: PatchInput[] = config.patches.map((file) => ({ name: file, text: read(join(workspaceRoot, file), file) }));
+  const patches: PatchInput[] = config.patches.map((file) => ({ name: file, text: read(resolve(workspaceRoot, file), file) }));
   if (config.git) {
     const repo = join(workspaceRoot, config.git.repo ?? '.');
     const text = execFileSync('git', ['-C', repo, 'diff', '--no-color', '--no-ext-diff', config.git.range], { encoding: 'utf8' });

@@ -8,7 +8,7 @@ import type { ExecutorContext } from '@nx/devkit';
  */
 export default async function renest(options: { target: string }, context: ExecutorContext): Promise<{ success: boolean }> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NX_TASK') && k !== 'NX_CLI_SET'));
-  const nx = join(context.root, 'node_modules', 'nx', 'bin', 'nx.js');
+  const nx = join(context.root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(process.execPath, [nx, 'run', options.target], { cwd: context.root, env, stdio: 'inherit' });
     child.on('close', resolve);

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UserError } from '@hotsplice/kernel';
+import { parsePatch } from '@hotsplice/tree';
+
+const USAGE =
+  'usage: hotsplice create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT) [--id ID] [--abi A] [--json]';
+
+/** The workspace this CLI belongs to: the nearest folder upwards holding nx.json. */
+export function workspaceRoot(from = process.cwd()): string {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'nx.json'))) return dir;
+    if (dirname(dir) === dir) throw new UserError('not inside a hotsplice workspace (no nx.json found upwards)');
+  }
+}
+
+/** An update id from a patch name: `CVE-2024-1234.patch` → `cve_2024_1234` (it names a kernel module). */
+export function idFromName(name: string): string {
+  const id = basename(name).replace(/\.(patch|diff)$/, '').toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  return (/^[a-z]/.test(id) ? id : `hs_${id}`).slice(0, 40) || 'hotsplice_update';
+}
+
+/**
+ * `hotsplice create`: ksplice-create on the Nx pipeline. It writes a hotpatch.json for the patch under
+ * .hotsplice/create/<id>/ and runs `nx run kernel-<id>:hotpatch`, the same targets the main job runs.
+ * Exit 0: package built; 3: no functional change; 1: refused or failed (one line on stderr).
+ */
+export async function createCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      patch: { type: 'string', multiple: true },
+      git: { type: 'string' },
+      repo: { type: 'string' },
+      diffext: { type: 'string' },
+      ext: { type: 'string' },
+      id: { type: 'string' },
+      abi: { type: 'string', default: 'newest' },
+      json: { type: 'boolean' },
+    },
+  });
+  const patches = (values.patch ?? []).map((p) => resolve(p));
+  if (!patches.length && !values.git && !(values.diffext && values.ext)) throw new UserError(USAGE, 2);
+  for (const patch of patches) {
+    const text = await readFile(patch, 'utf8').catch(() => Promise.reject(new UserError(`cannot read patch ${patch}`)));
+    parsePatch(text, patch); // bad input fails here, in one line, before Nx starts
+  }
+  const id = values.id ?? idFromName(patches[0] ?? values.git ?? values.diffext ?? 'update');
+  if (!/^[a-z0-9_]+$/.test(id)) throw new UserError(`--id "${id}" must be lower-case letters, digits and '_'`, 2);
+  const root = workspaceRoot();
+  const dir = join(root, '.hotsplice', 'create', id);
+  await mkdir(dir, { recursive: true });
+  const config = {
+    id,
+    kernel: { abi: values.abi },
+    patches,
+    ...(values.git ? { git: { repo: resolve(values.repo ?? '.'), range: values.git } } : {}),
+    ...(values.diffext ? { diffext: { dir: resolve(values.diffext), ext: values.ext } } : {}),
+  };
+  await writeFile(join(dir, 'hotpatch.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const code = await nx(root, ['run', `kernel-${id}:hotpatch`], Boolean(values.json));
+  const collected = await readFile(join(root, 'dist', '.hotsplice', id, 'collect.json'), 'utf8').then(JSON.parse, () => undefined);
+  const noChange = collected && !collected.markers.some((m: { status: string }) => m.status === 'changed');
+  const refused = collected?.markers.some((m: { report?: { refused: unknown[] } }) => m.report?.refused.length);
+  const exit = code === 0 ? 0 : noChange && !refused ? 3 : 1;
+  if (values.json) {
+    const summary = { id, exitCode: exit, package: exit === 0 ? join(root, 'dist', 'hotpatch', id, `hotsplice-${id}.tar.gz`) : null, markers: collected?.markers ?? [] };
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  }
+  return exit;
+}
+
+function nx(root: string, args: string[], quiet: boolean): Promise<number> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args], {
+      cwd: root,
+      // With --json, stdout carries only the JSON: Nx's own output goes to stderr.
+      stdio: ['ignore', quiet ? 2 : 'inherit', 'inherit'],
+    });
+    child.on('close', (code) => done(code ?? 1));
+  });
+}
