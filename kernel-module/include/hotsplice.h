@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hotsplice.h - what the generated metadata file (hotsplice-meta.c, written by @hotsplice/link generateMeta) and
+ * the loader (loader/hotsplice-loader.c) share.
+ *
+ * The generated file declares one klp_func table per klp object and one klp_object table:
+ *
+ *	HOTSPLICE_NEW_FUNC(__hotsplice_vmlinux__version_proc_show__0);
+ *
+ *	HOTSPLICE_FUNCS(hotsplice_funcs_vmlinux,
+ *		HOTSPLICE_FUNC("version_proc_show", __hotsplice_vmlinux__version_proc_show__0, 0));
+ *
+ *	HOTSPLICE_OBJECTS(
+ *		HOTSPLICE_OBJECT(NULL, hotsplice_funcs_vmlinux));
+ *
+ *	HOTSPLICE_REPLACE(false);
+ *
+ * The loader builds the klp_patch from hotsplice_objects and hotsplice_replace. Livepatch's structures are the
+ * kernel's (include/linux/livepatch.h); nothing here changes their meaning.
+ */
+#ifndef _HOTSPLICE_H
+#define _HOTSPLICE_H
+
+#include <linux/livepatch.h>
+#include <linux/types.h>
+
+/*
+ * A replacement function. Its body lives in the shipped new-code object, as a local copy of the patched
+ * function with this global alias; only its address is used here, so the C type does not matter.
+ */
+#define HOTSPLICE_NEW_FUNC(sym) extern void sym(void)
+
+/*
+ * One replaced function: old_name as kallsyms knows it, old_sympos 0 when the name is unique in its object,
+ * else its position among same-named symbols (kernel/livepatch/core.c klp_find_object_symbol).
+ */
+#define HOTSPLICE_FUNC(old, new, pos) \
+	{ .old_name = (old), .new_func = (void *)(new), .old_sympos = (pos) }
+
+/* A klp_func table, terminated by the empty entry klp_init_object() stops at (klp_for_each_func_static). */
+#define HOTSPLICE_FUNCS(table, ...) \
+	static struct klp_func table[] = { __VA_ARGS__, {} }
+
+/*
+ * Callbacks livepatch runs per klp object around patching and unpatching (Documentation/livepatch/callbacks.rst).
+ * The loader defines them; a pre_patch error stops the object (and so the patch) from being patched.
+ */
+int hotsplice_pre_patch(struct klp_object *obj);
+void hotsplice_post_patch(struct klp_object *obj);
+void hotsplice_pre_unpatch(struct klp_object *obj);
+void hotsplice_post_unpatch(struct klp_object *obj);
+
+#define HOTSPLICE_CALLBACKS                                                   \
+	{                                                                     \
+		.pre_patch = hotsplice_pre_patch,                             \
+		.post_patch = hotsplice_post_patch,                           \
+		.pre_unpatch = hotsplice_pre_unpatch,                         \
+		.post_unpatch = hotsplice_post_unpatch,                       \
+	}
+
+/* A klp object: name NULL for vmlinux, else the module's name (its functions are patched when it loads). */
+#define HOTSPLICE_OBJECT(objname, funcs_table) \
+	{ .name = (objname), .funcs = (funcs_table), .callbacks = HOTSPLICE_CALLBACKS }
+
+/* The object table the loader patches with, terminated by an empty entry (klp_for_each_object_static). */
+extern struct klp_object hotsplice_objects[];
+#define HOTSPLICE_OBJECTS(...) \
+	struct klp_object hotsplice_objects[] = { __VA_ARGS__, {} }
+
+/* klp_patch.replace: true makes this patch replace every patch enabled before it (atomic replace). */
+extern const bool hotsplice_replace;
+#define HOTSPLICE_REPLACE(value) const bool hotsplice_replace = (value)
+
+#endif /* _HOTSPLICE_H */

@@ -1,0 +1,9 @@
+// @hotsplice/link — Makefile.ksplice's kmodsrc and packaging: new code + loader → livepatch .ko (kbuild, modpost
+// CRCs, post-link klp finalize), old code → one relocatable object for run-pre, and the update tarball.
+export { KLP_RELA_FLAGS, finalizeKlp, parseKlpSymbol, toLinkable, type KlpSymbolName } from './klp-form';
+export { MAX_MODULE_NAME, generateMeta, metaObjects, moduleName, type MetaObject, type MetaOptions } from './meta';
+export {
+  LOADER_SOURCE, META_SOURCE, kbuildFile, linkModule, reproducibleCflags, shippedNames, type LinkModuleOptions,
+  type LinkModuleResult, type NewCodeObject,
+} from './kbuild';
+export { KERNEL_MODULE_DIR } from './paths';

@@ -1,0 +1,140 @@
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { type KernelPaths, UserError, buildExternalModule } from '@hotsplice/kernel';
+import type { DiffReport } from '@hotsplice/objdiff';
+import { finalizeKlp, toLinkable } from './klp-form';
+import { generateMeta, moduleName } from './meta';
+import { KERNEL_MODULE_DIR } from './paths';
+
+export interface NewCodeObject {
+  /** keep-new-code output of the differ (real klp form). */
+  path: string;
+  report: DiffReport;
+}
+
+export interface LinkModuleOptions {
+  /** The update id; the module (and /sys/kernel/livepatch/<name>) is moduleName(id). */
+  id: string;
+  kernel: Pick<KernelPaths, 'headersTree'>;
+  newCodeObjects: NewCodeObject[];
+  /** Scratch folder of this link (emptied): `src/` is the kbuild folder laid out here, `build/` where kbuild runs. */
+  workDir: string;
+  /** klp_patch.replace. */
+  replace?: boolean;
+}
+
+export interface LinkModuleResult {
+  /** The finished module, `<workDir>/build/<name>.ko`. */
+  ko: string;
+  /** What was built and how: the Kbuild file, the make call, kbuild's messages. */
+  buildLog: string;
+}
+
+export const LOADER_SOURCE = 'hotsplice-loader.c';
+export const META_SOURCE = 'hotsplice-meta.c';
+
+/**
+ * Makefile.ksplice's kmodsrc step: the loader, the generated klp tables and the new code of every changed object
+ * become one livepatch module, built by kbuild against Debian's headers tree (modpost checks every imported
+ * symbol's CRC against Debian's Module.symvers), then finalized into klp form.
+ *
+ * The new code enters kbuild as `<name>.o_shipped` (scripts/Makefile.lib: `$(obj)/%: $(src)/%_shipped` copies it
+ * to `<name>.o`), in toLinkable() form because kbuild links with `ld -r`.
+ */
+export async function linkModule(options: LinkModuleOptions): Promise<LinkModuleResult> {
+  const name = moduleName(options.id);
+  if (!options.newCodeObjects.length) throw new UserError(`update ${options.id}: no new code to link`);
+  const src = join(options.workDir, 'src');
+  const build = join(options.workDir, 'build');
+  await rm(options.workDir, { recursive: true, force: true });
+  await mkdir(join(src, 'include'), { recursive: true });
+
+  await copyFile(join(KERNEL_MODULE_DIR, 'loader', LOADER_SOURCE), join(src, LOADER_SOURCE));
+  await copyFile(join(KERNEL_MODULE_DIR, 'include', 'hotsplice.h'), join(src, 'include', 'hotsplice.h'));
+  await writeFile(join(src, META_SOURCE), generateMeta(options.newCodeObjects.map((o) => o.report), { id: options.id, replace: options.replace }));
+
+  const shipped = shippedNames(options.newCodeObjects);
+  for (const [i, object] of options.newCodeObjects.entries()) {
+    const bytes = await readFile(object.path).catch(() => {
+      throw new UserError(`cannot read new code ${object.path}`);
+    });
+    await writeFile(join(src, `${shipped[i]}_shipped`), toLinkable(bytes));
+    // modpost reads `.<obj>.cmd` of every object of the module for `#SYMVER` lines (scripts/mod/modpost.c
+    // mod_set_crcs → extract_crcs_for_object, fatal when missing); the copy rule writes none. New code exports
+    // nothing, so the file only has to exist; kbuild also includes it as make syntax, so it holds a comment.
+    await writeFile(join(src, `.${shipped[i]}.cmd`), `# ${shipped[i]}: new code of ${object.report.object || basename(object.path)}, shipped by hotsplice (no exports)\n`);
+  }
+  const kbuild = kbuildFile(name, [LOADER_SOURCE.replace(/\.c$/, '.o'), META_SOURCE.replace(/\.c$/, '.o'), ...shipped]);
+  await writeFile(join(src, 'Kbuild'), kbuild);
+
+  const started = Date.now();
+  const kcflags = reproducibleCflags(options.kernel.headersTree);
+  const modules = await withKcflags(kcflags, () => buildExternalModule({ sourceDir: src, buildDir: build, headersTree: options.kernel.headersTree }));
+  const seconds = (Date.now() - started) / 1000;
+  const ko = join(build, `${name}.ko`);
+  if (!modules.includes(ko)) throw new UserError(`kbuild built ${modules.map((m) => basename(m)).join(', ')}, not ${name}.ko`);
+  await writeFile(ko, finalizeKlp(await readFile(ko)));
+
+  const buildLog = [
+    `module ${name}: ${options.newCodeObjects.map((o) => o.report.object || o.path).join(', ')}`,
+    `KCFLAGS='${kcflags}' make -C ${options.kernel.headersTree} M=${build} CC=gcc-12 -s modules (${seconds.toFixed(1)} s)`,
+    '--- Kbuild',
+    kbuild.trimEnd(),
+    `--- finalized ${name}.ko (klp relocations and symbols restored)`,
+    '',
+  ].join('\n');
+  return { ko, buildLog };
+}
+
+/** The Kbuild file: one composite module named after the update. */
+export function kbuildFile(name: string, objects: string[]): string {
+  return [`obj-m := ${name}.o`, `${name}-y := ${objects.join(' ')}`, 'ccflags-y := -I$(src)/include', ''].join('\n');
+}
+
+/**
+ * Compiler flags that keep machine paths out of the module, so the same inputs give the same .ko bytes wherever
+ * the workspace and the kernel cache are: the build folder (debug info, and `__FILE__` in pr_debug's dynamic-debug
+ * records) and the headers tree (debug info's include directories) become relative.
+ *
+ * They must reach the `<name>.mod.o` that modpost generates too, which scripts/Makefile.modfinal compiles without
+ * the Kbuild file's ccflags-y; KCFLAGS reaches every compile (top Makefile: `KBUILD_CFLAGS += $(KCFLAGS)`).
+ * `$(KBUILD_EXTMOD)` is left for make to expand: it is the M= folder.
+ */
+export function reproducibleCflags(headersTree: string): string {
+  return `-ffile-prefix-map=$(KBUILD_EXTMOD)/= -ffile-prefix-map=${dirname(headersTree)}/=`;
+}
+
+let kcflagsLock: Promise<unknown> = Promise.resolve();
+
+/**
+ * buildExternalModule() runs make with this process's environment, and make turns environment variables into
+ * make variables: set KCFLAGS for the duration of one build. Builds are serialized so that two links in one
+ * process never see each other's value.
+ */
+async function withKcflags<T>(kcflags: string, build: () => Promise<T>): Promise<T> {
+  const previous = kcflagsLock;
+  let release!: () => void;
+  kcflagsLock = new Promise<void>((resolve) => (release = resolve));
+  await previous;
+  const saved = process.env.KCFLAGS;
+  process.env.KCFLAGS = saved ? `${saved} ${kcflags}` : kcflags;
+  try {
+    return await build();
+  } finally {
+    if (saved === undefined) delete process.env.KCFLAGS;
+    else process.env.KCFLAGS = saved;
+    release();
+  }
+}
+
+/** `new-<object path with / as ->.o` per new-code object, unique, never equal to the module's own name. */
+export function shippedNames(objects: NewCodeObject[]): string[] {
+  const used = new Set<string>();
+  return objects.map((o) => {
+    const base = `new-${(o.report.object || basename(o.path)).replace(/\.o$/, '').replace(/[^A-Za-z0-9_]+/g, '-')}`;
+    let candidate = base;
+    for (let n = 2; used.has(candidate); n++) candidate = `${base}-${n}`;
+    used.add(candidate);
+    return `${candidate}.o`;
+  });
+}

@@ -1,0 +1,130 @@
+// The two halves of carrying livepatch relocations through a linker that does not understand them.
+//
+// `ld -r` (what kbuild links a module with) turns SHN_LIVEPATCH symbols into SHN_ABS and SHF_RELA_LIVEPATCH
+// sections into an unknown type (measured: LOOS+4, no longer RELA), so the new code cannot enter kbuild in its
+// final form. toLinkable() rewrites it into something ld links like any other object; finalizeKlp() turns the
+// finished .ko back into the form the kernel reads (Documentation/livepatch/module-elf-format.rst).
+import {
+  type BuildRelaSection,
+  type BuildRelocation,
+  type BuildSection,
+  ObjectBuilder,
+  SHF_ALLOC,
+  SHF_INFO_LINK,
+  SHF_RELA_LIVEPATCH,
+  SHN_LIVEPATCH,
+  SHN_UNDEF,
+  STB_GLOBAL,
+  STB_WEAK,
+  parseElf,
+} from '@hotsplice/elf';
+import { UserError } from '@hotsplice/kernel';
+
+const KLP_SYM = '.klp.sym.';
+const KLP_RELA = '.klp.rela.';
+/** Flags of a livepatch relocation section (module-elf-format.rst §3). */
+export const KLP_RELA_FLAGS = SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH;
+
+/**
+ * `.klp.sym.<objname>.<name>,<sympos>` — the exact pattern kernel/livepatch/core.c klp_resolve_symbols() scans with
+ * sscanf(".klp.sym.%55[^.].%511[^,],%lu"): the objname stops at the first '.', the name at the ','.
+ */
+const KLP_SYM_NAME = /^\.klp\.sym\.([^.]{1,55})\.([^,]{1,511}),(\d+)$/;
+
+export interface KlpSymbolName {
+  objname: string;
+  name: string;
+  sympos: number;
+}
+
+export function parseKlpSymbol(symbol: string): KlpSymbolName | undefined {
+  const m = KLP_SYM_NAME.exec(symbol);
+  return m ? { objname: m[1], name: m[2], sympos: Number(m[3]) } : undefined;
+}
+
+/**
+ * The new-code object in a form that survives `ld -r`: every `.klp.sym.*` symbol becomes a WEAK undefined symbol of
+ * the same name, and every `.klp.rela.<obj>.<sec>` section's entries join the ordinary relocation section of the
+ * same target, so the linker moves their offsets when it merges sections.
+ *
+ * WEAK, not GLOBAL: modpost reports an undefined GLOBAL that no module exports as an error, but skips WEAK ones
+ * (scripts/mod/modpost.c check_exports: `if (!s->weak) … undefined!`), and none of these is exported.
+ */
+export function toLinkable(newCode: Buffer): Buffer {
+  const b = ObjectBuilder.fromElf(parseElf(newCode));
+  for (const s of b.symbols) {
+    if (s.section !== SHN_LIVEPATCH && !s.name.startsWith(KLP_SYM)) continue;
+    if (!parseKlpSymbol(s.name)) throw new UserError(`new code: livepatch symbol "${s.name}" is not .klp.sym.<obj>.<name>,<sympos>`);
+    s.section = SHN_UNDEF;
+    s.bind = STB_WEAK;
+    s.value = 0n;
+    s.size = 0n;
+  }
+  for (const klp of b.relaSections.filter((r) => r.name.startsWith(KLP_RELA) || (r.flags & SHF_RELA_LIVEPATCH) !== 0n)) {
+    const plain = b.relaSectionsFor(klp.target).find((r) => r !== klp && !isKlpRela(r)) ?? b.addRelaSection({ target: klp.target });
+    plain.relocations = byOffset([...plain.relocations, ...klp.relocations]);
+    b.relaSections.splice(b.relaSections.indexOf(klp), 1);
+  }
+  return b.toBuffer();
+}
+
+/**
+ * The post-link step on the final .ko: every relocation whose symbol is `.klp.sym.*` moves to
+ * `.klp.rela.<objname>.<target section>` (flags SHF_ALLOC|SHF_INFO_LINK|SHF_RELA_LIVEPATCH, sh_link .symtab,
+ * sh_info the target), and those symbols become SHN_LIVEPATCH, GLOBAL. Everything else is kept as it was.
+ *
+ * kernel/module/main.c simplify_symbols() leaves SHN_LIVEPATCH symbols alone, and apply_relocations() hands
+ * SHF_RELA_LIVEPATCH sections to klp_apply_section_relocs(), which resolves the vmlinux ones at load time.
+ */
+export function finalizeKlp(ko: Buffer): Buffer {
+  const b = ObjectBuilder.fromElf(parseElf(ko));
+  const klpSymbols = new Map(b.symbols.filter((s) => s.name.startsWith(KLP_SYM)).map((s) => [s, parseKlpSymbol(s.name)]));
+  for (const [symbol, parsed] of klpSymbols) {
+    if (!parsed) throw new UserError(`${symbol.name}: not .klp.sym.<obj>.<name>,<sympos> (kernel/livepatch/core.c cannot resolve it)`);
+    if (symbol.section !== SHN_UNDEF && symbol.section !== SHN_LIVEPATCH) {
+      throw new UserError(`${symbol.name}: defined in the module; a livepatch symbol must stay unresolved until livepatch resolves it`);
+    }
+    symbol.section = SHN_LIVEPATCH;
+    symbol.bind = STB_GLOBAL;
+    symbol.value = 0n;
+    symbol.size = 0n;
+  }
+
+  const klpRelas = new Map<string, BuildRelaSection>();
+  for (const rela of [...b.relaSections]) {
+    if (isKlpRela(rela)) continue;
+    const moving = rela.relocations.filter((r) => r.symbol !== null && klpSymbols.has(r.symbol));
+    if (!moving.length) continue;
+    const target = rela.target;
+    // A klp relocation into a non-allocated section (debug info) would be written to freed memory when a patched
+    // module loads later: kernel/livepatch/core.c klp_write_section_relocs() applies every klp section.
+    if ((target.flags & SHF_ALLOC) === 0n) throw new UserError(`${moving[0].symbol!.name}: referenced from ${target.name}, which is not loaded into memory`);
+    for (const r of moving) {
+      const { objname } = klpSymbols.get(r.symbol!)!;
+      const key = `${objname}\0${target.name}`;
+      let klp = klpRelas.get(key);
+      if (!klp) {
+        klp = b.addRelaSection({ target, name: klpRelaName(objname, target), flags: KLP_RELA_FLAGS });
+        klpRelas.set(key, klp);
+      }
+      klp.relocations.push(r);
+    }
+    rela.relocations = rela.relocations.filter((r) => !moving.includes(r));
+    if (!rela.relocations.length) b.relaSections.splice(b.relaSections.indexOf(rela), 1);
+  }
+  for (const klp of klpRelas.values()) klp.relocations = byOffset(klp.relocations);
+  return b.toBuffer();
+}
+
+/** `.klp.rela.<objname>.<section>`: klp_apply_section_relocs() reads the objname with sscanf("%55[^.]"). */
+function klpRelaName(objname: string, target: BuildSection): string {
+  return `${KLP_RELA}${objname}.${target.name}`;
+}
+
+function isKlpRela(r: BuildRelaSection): boolean {
+  return r.name.startsWith(KLP_RELA) || (r.flags & SHF_RELA_LIVEPATCH) !== 0n;
+}
+
+function byOffset(relocations: BuildRelocation[]): BuildRelocation[] {
+  return relocations.map((r, i) => ({ r, i })).sort((x, y) => (x.r.offset < y.r.offset ? -1 : x.r.offset > y.r.offset ? 1 : x.i - y.i)).map((x) => x.r);
+}
