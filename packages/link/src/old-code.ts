@@ -1,0 +1,52 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { ObjectBuilder, SHN_ABS, STB_LOCAL, STT_FILE, parseElf } from '@hotsplice/elf';
+import { UserError, run } from '@hotsplice/kernel';
+
+export interface OldCodeObject {
+  path: string;
+  /** The kernel object it came from ("fs/proc/version.o"): names the STT_FILE symbol. Default: the path. */
+  object?: string;
+}
+
+/**
+ * Makefile.ksplice's pre-code object: the keep-old-code objects linked with `ld -r` into one relocatable object,
+ * for run-pre matching. Each input first gets an STT_FILE symbol naming its source file ("version.c", as in
+ * vmlinux's symbol table) unless it has one, so same-named locals of different objects stay told apart after the
+ * link. The result depends only on the inputs and their order.
+ */
+export async function linkOldCode(objects: Array<string | OldCodeObject>, out: string): Promise<void> {
+  if (!objects.length) throw new UserError('linkOldCode: no old-code objects');
+  const scratch = await mkdtemp(join(tmpdir(), 'hotsplice-old-code-'));
+  try {
+    const inputs: string[] = [];
+    for (const [i, entry] of objects.entries()) {
+      const { path, object } = typeof entry === 'string' ? { path: entry, object: undefined } : entry;
+      const bytes = await readFile(path).catch(() => {
+        throw new UserError(`cannot read old code ${path}`);
+      });
+      const input = join(scratch, `${i}.o`);
+      await writeFile(input, withFileSymbol(bytes, sourceName(object ?? path)));
+      inputs.push(input);
+    }
+    await run('ld', ['-r', '-o', out, ...inputs]);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** "fs/proc/version.o" → "version.c": the STT_FILE gcc writes and vmlinux keeps. */
+export function sourceName(object: string): string {
+  return basename(object).replace(/\.o$/, '.c');
+}
+
+/** The object with an STT_FILE symbol first among its locals, unless it already has one. */
+export function withFileSymbol(bytes: Buffer, file: string): Buffer {
+  const b = ObjectBuilder.fromElf(parseElf(bytes));
+  if (b.symbols.some((s) => s.type === STT_FILE)) return bytes;
+  b.addSymbol({ name: file, section: SHN_ABS, bind: STB_LOCAL, type: STT_FILE });
+  // The builder writes locals in insertion order: an STT_FILE applies to the locals after it (gABI).
+  b.symbols.unshift(b.symbols.pop()!);
+  return b.toBuffer();
+}

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type KernelPaths, UserError } from '@hotsplice/kernel';
+import type { DiffReport } from '@hotsplice/objdiff';
+import { readBuildId } from './build-id';
+import { metaObjects, moduleName } from './meta';
+import { type TarMember, tarGz } from './tar';
+
+export const MANIFEST_FORMAT = 'hotsplice-update/1';
+
+export interface PackageOptions {
+  id: string;
+  /** The package folder, e.g. dist/hotpatch/<id>. */
+  outDir: string;
+  kernel: Pick<KernelPaths, 'abi' | 'version' | 'vmlinux'>;
+  /** The finished livepatch module (linkModule). */
+  ko: string;
+  /** The old-code object (linkOldCode). */
+  oldCode: string;
+  /** The differ's reports of every affected object (changed, unchanged or refused). */
+  reports: DiffReport[];
+  patches: Array<{ name: string; text: string }>;
+  replace?: boolean;
+}
+
+/** manifest.json: what `hotsplice apply` checks before loading, and what the package holds. */
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  id: string;
+  /** The module's name: insmod loads `<module>.ko`, livepatch shows /sys/kernel/livepatch/<module>. */
+  module: string;
+  kernel: { abi: string; version: string; vmlinuxBuildId: string };
+  replace: boolean;
+  patches: Array<{ name: string; sha256: string }>;
+  /** sha256 of every other member of the tarball. */
+  members: Record<string, string>;
+  /** The functions the module replaces, per klp object. */
+  objects: Array<{ objname: string; functions: Array<{ name: string; sympos: number; object: string; newSymbol: string }> }>;
+}
+
+export interface PackageResult {
+  /** `<outDir>/hotsplice-<id>.tar.gz` */
+  tarball: string;
+  /** `<outDir>/report.json` (the same as the member) */
+  report: string;
+  /** `<outDir>/summary.txt` */
+  summary: string;
+  manifest: Manifest;
+}
+
+/**
+ * The update package: `<outDir>/hotsplice-<id>.tar.gz` holding `<module>.ko`, `old-code.o`, `manifest.json` and
+ * `report.json`, with `report.json` and a readable `summary.txt` beside it. Same inputs, same bytes.
+ */
+export async function writePackage(options: PackageOptions): Promise<PackageResult> {
+  const module = moduleName(options.id);
+  const [ko, oldCode] = await Promise.all([readInput(options.ko, 'module'), readInput(options.oldCode, 'old code')]);
+  const report = `${JSON.stringify(options.reports, null, 2)}\n`;
+  const members: TarMember[] = [
+    { name: `${module}.ko`, data: ko },
+    { name: 'old-code.o', data: oldCode },
+    { name: 'report.json', data: Buffer.from(report) },
+  ];
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    id: options.id,
+    module,
+    kernel: { abi: options.kernel.abi, version: options.kernel.version, vmlinuxBuildId: readBuildId(options.kernel.vmlinux) },
+    replace: options.replace ?? false,
+    patches: options.patches.map((p) => ({ name: p.name, sha256: sha256(p.text) })),
+    members: Object.fromEntries(members.map((m) => [m.name, sha256(m.data)])),
+    objects: metaObjects(options.reports).map((o) => ({
+      objname: o.objname,
+      functions: o.funcs.map((f) => ({ name: f.oldName, sympos: f.sympos, object: f.object, newSymbol: f.newSymbol })),
+    })),
+  };
+  members.push({ name: 'manifest.json', data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) });
+
+  await mkdir(options.outDir, { recursive: true });
+  const tarball = join(options.outDir, `hotsplice-${options.id}.tar.gz`);
+  const reportPath = join(options.outDir, 'report.json');
+  const summaryPath = join(options.outDir, 'summary.txt');
+  await atomicWrite(tarball, tarGz(members));
+  await atomicWrite(reportPath, report);
+  await atomicWrite(summaryPath, summary(options, manifest, ko.length));
+  return { tarball, report: reportPath, summary: summaryPath, manifest };
+}
+
+/** The human summary: one row per object (klp object, changed, new, refused), then refusals with reasons. */
+export function summary(options: Pick<PackageOptions, 'id' | 'kernel' | 'reports'>, manifest: Manifest, koBytes: number): string {
+  const list = (names: string[]) => (names.length ? names.join(', ') : '-');
+  const rows = [
+    ['object', 'klp object', 'changed', 'new', 'refused'],
+    ...[...options.reports]
+      .sort((a, b) => (a.object < b.object ? -1 : a.object > b.object ? 1 : 0))
+      .map((r) => [r.object, r.objname, list(r.changed), list([...r.new, ...r.newData]), list(r.refused.map((x) => x.symbol))]),
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const table = rows.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ').trimEnd());
+  const functions = manifest.objects.reduce((n, o) => n + o.functions.length, 0);
+  const lines = [
+    `hotsplice update ${options.id} for Linux ${options.kernel.abi} (Debian ${options.kernel.version})`,
+    `module ${manifest.module}.ko (${koBytes} bytes): ${functions} function(s) in ${manifest.objects.map((o) => o.objname).join(', ') || 'no object'}`,
+    `package hotsplice-${options.id}.tar.gz`,
+    '',
+    ...table,
+  ];
+  const refused = options.reports.flatMap((r) => r.refused.map((x) => `  ${r.object}: ${x.symbol}: ${x.reason}`));
+  if (refused.length) lines.push('', 'refused:', ...refused);
+  return `${lines.join('\n')}\n`;
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function readInput(path: string, what: string): Promise<Buffer> {
+  return readFile(path).catch(() => {
+    throw new UserError(`cannot read the ${what} ${path}`);
+  });
+}
+
+/** Write then rename: a reader never sees half a package. */
+async function atomicWrite(path: string, data: string | Uint8Array): Promise<void> {
+  const partial = `${path}.partial-${process.pid}`;
+  await writeFile(partial, data);
+  await rename(partial, path);
+}
