@@ -20,7 +20,7 @@ function prepareTarget(config: HotpatchConfig): TargetConfiguration {
     executor: 'nx:run-commands',
     // The kernel lives in a cache outside the workspace, which Nx cannot hash: never cache this target.
     cache: false,
-    options: { cwd: '{workspaceRoot}', commands: ['bash tools/setup/ensure-system.sh', `${CLI} kernel prepare${abi}`], parallel: false },
+    options: { cwd: '{workspaceRoot}', commands: ['bash tools/setup/ensure-system.sh', `${CLI} kernel prepare${abi} --json >/dev/null`], parallel: false },
   };
 }
 

@@ -32,15 +32,18 @@ export function kernelProjectName(root: string, id: string): string {
   return root === '.' ? 'kernel' : `kernel-${id}`;
 }
 
-/** One Nx project per kernel directory (design.md §5: targets merge quadratically per project). */
+/**
+ * One Nx project per affected object, named after its directory and file (`kernel-fs-proc-version`), holding its
+ * `snap` and `diff` targets. Nx puts a project's whole configuration into each of its tasks' hashes: with one
+ * project per directory, adding an object of the same directory to the patch re-ran every task of that directory
+ * (measured), so each object gets its own project (see docs/decisions.md).
+ */
 export function objectProject(object: string, kernelProject = 'kernel'): { name: string; root: string; target: (step: 'snap' | 'diff') => string } {
-  const dir = object.includes('/') ? object.slice(0, object.lastIndexOf('/')) : '.';
-  const base = object.slice(object.lastIndexOf('/') + 1).replace(/\.o$/, '');
   const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, '_');
   return {
-    name: `${kernelProject}-${safe(dir.replace(/\//g, '-'))}`,
+    name: `${kernelProject}-${safe(object.replace(/\.o$/, '').replace(/\//g, '-'))}`,
     // A virtual root: these projects have no files of their own, all their inputs are declared explicitly.
-    root: join(`.hotsplice-${kernelProject}`, dir),
-    target: (step) => `${step}-${safe(base)}`,
+    root: join(`.hotsplice-${kernelProject}`, object),
+    target: (step) => step,
   };
 }

@@ -40,7 +40,7 @@ describe('hotpatch.json', () => {
       expect(project?.targets?.hotpatch.dependsOn).toEqual(['prepare']);
       expect(project?.targets?.prepare.options.commands).toEqual([
         'bash tools/setup/ensure-system.sh',
-        'node packages/cli/bin/hotsplice.js kernel prepare --abi 6.1.0-56-amd64',
+        'node packages/cli/bin/hotsplice.js kernel prepare --abi 6.1.0-56-amd64 --json >/dev/null',
       ]);
     } finally {
       if (saved === undefined) delete process.env.HOTSPLICE_CACHE;
@@ -48,22 +48,27 @@ describe('hotpatch.json', () => {
     }
   });
 
-  it('with a prepared kernel infers one project per kernel directory with snap/diff per affected object', () => {
+  it('with a prepared kernel infers one project per affected object with its snap and diff targets', () => {
     const config = { id: 'fix_1', kernel: { abi: 'newest' }, patches: ['a.patch'] };
     const projects = pipelineProjects('.', config, ['fs/proc/version.o', 'fs/proc/meminfo.o', 'kernel/sched/core.o']);
-    expect(Object.keys(projects).sort()).toEqual(['.', '.hotsplice-kernel/fs/proc', '.hotsplice-kernel/kernel/sched']);
-    const proc = projects['.hotsplice-kernel/fs/proc'];
-    expect(proc.name).toBe('kernel-fs-proc');
-    expect(Object.keys(proc.targets!)).toEqual(['snap-version', 'diff-version', 'snap-meminfo', 'diff-meminfo']);
-    expect(proc.targets!['diff-version'].dependsOn).toEqual(['snap-version', { projects: ['kernel'], target: 'manifest' }]);
-    expect(proc.targets!['snap-version'].inputs?.[0]).toEqual({ dependentTasksOutputFiles: '**/hash/fs/proc/version.o.pre' });
+    expect(Object.keys(projects).sort()).toEqual([
+      '.',
+      '.hotsplice-kernel/fs/proc/meminfo.o',
+      '.hotsplice-kernel/fs/proc/version.o',
+      '.hotsplice-kernel/kernel/sched/core.o',
+    ]);
+    const version = projects['.hotsplice-kernel/fs/proc/version.o'];
+    expect(version.name).toBe('kernel-fs-proc-version');
+    expect(Object.keys(version.targets!)).toEqual(['snap', 'diff']);
+    expect(version.targets!.diff.dependsOn).toEqual(['snap', { projects: ['kernel'], target: 'manifest' }]);
+    expect(version.targets!.snap.inputs?.[0]).toEqual({ dependentTasksOutputFiles: '**/hash/fs/proc/version.o.pre' });
     const kernel = projects['.'];
     expect(Object.keys(kernel.targets!)).toEqual(['prepare', 'manifest', 'collect', 'link', 'package', 'hotpatch']);
     expect(kernel.targets!.manifest.cache).toBe(false);
     expect(kernel.targets!.collect.dependsOn).toEqual([
-      { projects: ['kernel-fs-proc'], target: 'diff-version' },
-      { projects: ['kernel-fs-proc'], target: 'diff-meminfo' },
-      { projects: ['kernel-kernel-sched'], target: 'diff-core' },
+      { projects: ['kernel-fs-proc-version'], target: 'diff' },
+      { projects: ['kernel-fs-proc-meminfo'], target: 'diff' },
+      { projects: ['kernel-kernel-sched-core'], target: 'diff' },
     ]);
   });
 });

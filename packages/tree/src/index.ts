@@ -1,5 +1,5 @@
 export { applyPatches, restoreTree, type PatchInput } from './journal';
-export { parsePatch, type PatchedFile } from './patch';
+export { parsePatch, splitPatch, type PatchedFile } from './patch';
 export { buildPrePost, compileObjects, journalFor, type TreeInfo } from './build';
 export { lineMapFromPatch } from './line-map';
 export { withTreeLock } from './lock';

@@ -66,3 +66,23 @@ export function parsePatch(text: string, name = 'patch'): PatchedFile[] {
   }
   return files;
 }
+
+/**
+ * Split a patch into one unified diff per file it touches, keyed by tree path: what one object's cache key takes
+ * from a patch is only the part that touches its own source and headers.
+ */
+export function splitPatch(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const lines = text.split('\n');
+  let current: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].startsWith('--- ') && lines[i + 1]?.startsWith('+++ ')) {
+      const after = stripComponent(lines[i + 1].slice(4));
+      current = after === '/dev/null' ? stripComponent(lines[i].slice(4)) : after;
+    }
+    if (current !== undefined) out.set(current, `${out.get(current) ?? ''}${lines[i]}\n`);
+  }
+  // The same change reads the same whether it ends the patch file or is followed by another file's.
+  for (const [path, diff] of out) out.set(path, `${diff.replace(/\n+$/, '')}\n`);
+  return out;
+}

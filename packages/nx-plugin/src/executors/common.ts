@@ -63,6 +63,8 @@ export async function runAll<T>(
     process.stderr.write(`${output}\n`);
   }
   const end = Date.now();
+  // Batched tasks get no "> nx run" header of their own: name each one, so logs (and tests) can tell what ran.
+  if (success) console.log(`${output}\n${ids.map((id) => `hotsplice: ran ${id}`).join('\n')}`);
   return Object.fromEntries(ids.map((id) => [id, { success, terminalOutput: output, startTime: start, endTime: end }]));
 }
 
@@ -71,7 +73,7 @@ export function single<T extends object>(
   batch: (g: TaskGraph, i: Record<string, T>, o: T, c: ExecutorContext) => Promise<TaskResults>,
 ) {
   return async (options: T, context: ExecutorContext): Promise<{ success: boolean }> => {
-    const id = 'single';
+    const id = `${context.projectName}:${context.targetName}`;
     const graph = { tasks: { [id]: {} }, roots: [id], dependencies: {} } as unknown as TaskGraph;
     const results = await batch(graph, { [id]: options }, options, context);
     return { success: results[id].success };

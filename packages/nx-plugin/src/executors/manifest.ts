@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { RECIPE, UserError, kbuildVariables } from '@hotsplice/kernel';
-import { applyPatches, compileObjects, journalFor, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
+import { applyPatches, compileObjects, journalFor, readKbuildRecord, restoreTree, splitPatch, withTreeLock } from '@hotsplice/tree';
 import { layout } from '../layout';
 import { kernelFor, oneLine, patchesOf, sha256, writeOutput } from './common';
 
@@ -52,14 +52,17 @@ export default async function manifest(options: ManifestOptions, context: Execut
       if (!h) fileHashes.set(path, (h = readFile(join(tree, path)).then(sha256, () => 'missing')));
       return h;
     };
-    const patchHash = sha256(patches.map((p) => `${p.name}\n${p.text}`).join('\0'));
+    // Per file, every patch's change to it: an object's post hash takes only the files it is built from.
+    const perFile = new Map<string, string>();
+    for (const p of patches) for (const [path, diff] of splitPatch(p.text)) perFile.set(path, `${perFile.get(path) ?? ''}${diff}`);
     for (const object of options.objects) {
       const record = await readKbuildRecord(tree, object);
       if (!record) throw new UserError(`${object}: kbuild left no dependency record; is it built in Debian's config?`);
       const deps = await Promise.all(record.deps.map(async (d) => `${d} ${await hashFile(d)}`));
       const pre = sha256([common, object, record.module ?? 'vmlinux', ...deps].join('\n'));
       await writeOutput(context, layout.hash(options.id, object, 'pre'), `${pre}\n`);
-      await writeOutput(context, layout.hash(options.id, object, 'post'), `${sha256(`${pre}\n${patchHash}`)}\n`);
+      const changes = record.deps.filter((d) => perFile.has(d)).map((d) => `${d}\n${perFile.get(d)}`);
+      await writeOutput(context, layout.hash(options.id, object, 'post'), `${sha256([pre, ...changes].join('\0'))}\n`);
     }
     await writeOutput(
       context,

@@ -1,0 +1,43 @@
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import { linkModule, linkOldCode } from '@hotsplice/link';
+import { layout } from '../layout';
+import type { Collected } from './collect';
+import { kernelFor, oneLine } from './common';
+
+interface LinkOptions {
+  id: string;
+  abi: string;
+}
+
+/**
+ * Makefile.ksplice's kmodsrc: the changed objects' new code plus the loader become the livepatch module (kbuild,
+ * modpost against Debian's Module.symvers); their old code becomes one relocatable object for run-pre matching.
+ */
+export default async function link(options: LinkOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  try {
+    const kernel = await kernelFor(options.abi);
+    const collected = JSON.parse(await readFile(join(context.root, layout.collect(options.id)), 'utf8')) as Collected;
+    const changed = collected.markers.filter((m) => m.status === 'changed');
+    const out = join(context.root, layout.link(options.id));
+    await rm(out, { recursive: true, force: true });
+    await mkdir(out, { recursive: true });
+    const { ko } = await linkModule({
+      id: options.id,
+      kernel,
+      newCodeObjects: changed.map((m) => ({ path: join(context.root, layout.newCode(options.id, m.object)), report: m.report! })),
+      workDir: join(context.root, layout.kbuild(options.id)),
+    });
+    await copyFile(ko, join(out, `${options.id}.ko`));
+    await linkOldCode(
+      changed.map((m) => join(context.root, layout.oldCode(options.id, m.object))),
+      join(out, 'old-code.o'),
+    );
+    console.log(`hotsplice: linked ${options.id}.ko from ${changed.length} object(s)`);
+    return { success: true };
+  } catch (err) {
+    process.stderr.write(`hotsplice: ${oneLine(err)}\n`);
+    return { success: false };
+  }
+}

@@ -1,0 +1,36 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import { writePackage } from '@hotsplice/link';
+import { layout } from '../layout';
+import type { Collected } from './collect';
+import { kernelFor, oneLine, patchesOf } from './common';
+
+interface PackageOptions {
+  id: string;
+  abi: string;
+  root?: string;
+}
+
+/** The update package dist/hotpatch/<id>/hotsplice-<id>.tar.gz, its report and a readable summary. */
+export default async function packageUpdate(options: PackageOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  try {
+    const kernel = await kernelFor(options.abi);
+    const collected = JSON.parse(await readFile(join(context.root, layout.collect(options.id)), 'utf8')) as Collected;
+    const link = join(context.root, layout.link(options.id));
+    const result = await writePackage({
+      id: options.id,
+      outDir: join(context.root, layout.packageDir(options.id)),
+      kernel,
+      ko: join(link, `${options.id}.ko`),
+      oldCode: join(link, 'old-code.o'),
+      reports: collected.markers.filter((m) => m.report).map((m) => m.report!),
+      patches: patchesOf(context, options.root)(kernel),
+    });
+    console.log(`hotsplice: package ${typeof result === 'string' ? result : layout.packageDir(options.id)}`);
+    return { success: true };
+  } catch (err) {
+    process.stderr.write(`hotsplice: ${oneLine(err)}\n`);
+    return { success: false };
+  }
+}

@@ -1,0 +1,67 @@
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO, nx, scratchWorkspace, writeConfig } from './workspace';
+
+// The Nx pipeline on the real Debian tree, asserted from Nx's own task results (design.md §5).
+const PATCHES = join(REPO, 'bench', 'patches');
+
+describe('the Nx pipeline: cache keys and early cutoff', () => {
+  let ws: string;
+  beforeAll(() => {
+    ws = scratchWorkspace();
+    writeFileSync(join(ws, 'one.patch'), readFileSync(join(PATCHES, 'proc-version-marker.patch')));
+    writeFileSync(
+      join(ws, 'two.patch'),
+      readFileSync(join(PATCHES, 'proc-version-marker.patch'), 'utf8') + readFileSync(join(PATCHES, 'proc-meminfo-field.patch'), 'utf8'),
+    );
+    writeConfig(ws, 'cache_test', ['one.patch']);
+  });
+
+  it('builds every object task once, then a second run is all cache hits', () => {
+    const first = nx(ws, ['run', 'kernel:collect']);
+    expect(first.code, first.output).toBe(0);
+    expect([...first.tasks]).toEqual([
+      ['kernel:prepare', 'ran'],
+      ['kernel:manifest', 'ran'],
+      ['kernel-fs-proc-version:snap', 'ran'],
+      ['kernel-fs-proc-version:diff', 'ran'],
+      ['kernel:collect', 'ran'],
+    ]);
+    const second = nx(ws, ['run', 'kernel:collect']);
+    expect(second.code, second.output).toBe(0);
+    expect(second.tasks.get('kernel-fs-proc-version:snap')).toBe('cache');
+    expect(second.tasks.get('kernel-fs-proc-version:diff')).toBe('cache');
+    expect(second.tasks.get('kernel:collect')).toBe('cache');
+  });
+
+  it('reruns only the new object’s tasks when the patch grows to touch one more object', () => {
+    writeConfig(ws, 'cache_test', ['two.patch']);
+    const run = nx(ws, ['run', 'kernel:collect']);
+    expect(run.code, run.output).toBe(0);
+    expect(run.tasks.get('kernel-fs-proc-version:snap')).toBe('cache');
+    expect(run.tasks.get('kernel-fs-proc-version:diff')).toBe('cache');
+    expect(run.tasks.get('kernel-fs-proc-meminfo:snap')).toBe('ran');
+    expect(run.tasks.get('kernel-fs-proc-meminfo:diff')).toBe('ran');
+    expect(run.tasks.get('kernel:collect')).toBe('ran');
+    const collected = JSON.parse(readFileSync(join(ws, 'dist/.hotsplice/cache_test/collect.json'), 'utf8'));
+    expect(collected.markers.map((m: { object: string; report: { changed: string[] } }) => [m.object, m.report.changed])).toEqual([
+      ['fs/proc/meminfo.o', ['meminfo_proc_show']],
+      ['fs/proc/version.o', ['version_proc_show']],
+    ]);
+  });
+
+  it('misses every object task when the compiler identity changes, and cuts off early on identical outputs', () => {
+    // A gcc-12 that reports another version but compiles exactly as before.
+    const bin = mkdtempSync(join(tmpdir(), 'hs-gcc-'));
+    const real = '/usr/bin/gcc-12';
+    writeFileSync(join(bin, 'gcc-12'), `#!/bin/sh\nif [ "$1" = --version ]; then echo "gcc-12 (hotsplice test build) 12.2.0"; exit 0; fi\nexec ${real} "$@"\n`);
+    chmodSync(join(bin, 'gcc-12'), 0o755);
+    const run = nx(ws, ['run', 'kernel:collect'], { PATH: `${bin}:${process.env.PATH}` });
+    expect(run.code, run.output).toBe(0);
+    for (const task of ['version:snap', 'version:diff', 'meminfo:snap', 'meminfo:diff']) expect(run.tasks.get(`kernel-fs-proc-${task}`)).toBe('ran');
+    // Byte-identical objects and markers: collect's inputs did not change, so it is a cache hit.
+    expect(run.tasks.get('kernel:collect')).toBe('cache');
+  });
+});

@@ -1,0 +1,51 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export const REPO = join(__dirname, '..', '..', '..', '..');
+
+/** A scratch copy of this workspace (its tracked and new files, node_modules linked) with its own Nx cache. */
+export function scratchWorkspace(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hs-ws-'));
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
+  for (const file of files) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    try {
+      copyFileSync(join(REPO, file), join(dir, file));
+    } catch {
+      // a file deleted but not yet committed
+    }
+  }
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+export function writeConfig(ws: string, id: string, patches: string[]): void {
+  writeFileSync(join(ws, 'hotpatch.json'), `${JSON.stringify({ id, kernel: { abi: 'newest' }, patches }, null, 2)}\n`);
+}
+
+export interface NxRun {
+  code: number;
+  output: string;
+  /** Every task Nx ran, and whether it came from the cache. */
+  tasks: Map<string, 'ran' | 'cache'>;
+}
+
+/** Run Nx in the scratch workspace and read which tasks ran and which were cache hits from its own output. */
+export function nx(ws: string, args: string[], env: NodeJS.ProcessEnv = {}): NxRun {
+  const r = spawnSync(process.execPath, [join(ws, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args, '--output-style=static'], {
+    cwd: ws,
+    encoding: 'utf8',
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env },
+    maxBuffer: 64 << 20,
+  });
+  const output = `${r.stdout}${r.stderr}`;
+  const tasks = new Map<string, 'ran' | 'cache'>();
+  for (const m of output.matchAll(/^> nx run (\S+)(.*)$/gm)) tasks.set(m[1], /local cache|remote cache|existing outputs/.test(m[2]) ? 'cache' : 'ran');
+  // Tasks Nx ran in a batch have no header of their own; the batch executors name them.
+  for (const m of output.matchAll(/^hotsplice: ran (\S+)$/gm)) if (!tasks.has(m[1])) tasks.set(m[1], 'ran');
+  return { code: r.status ?? 1, output, tasks };
+}
