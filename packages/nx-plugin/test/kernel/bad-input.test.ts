@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { REPO, scratchWorkspace, writeConfig, nx } from './workspace';
+
+const kernel = inject('kernel');
+
+function create(ws: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [join(ws, 'packages', 'cli', 'bin', 'hotsplice.js'), 'create', ...args], {
+    cwd: ws,
+    encoding: 'utf8',
+    env: { ...process.env, NX_DAEMON: 'false' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const treeFile = (path: string) => createHash('sha256').update(readFileSync(join(kernel.sourceTree, path))).digest('hex');
+
+describe('bad input to the pipeline: one clear line, a non-zero exit, the tree untouched', () => {
+  let ws: string;
+  beforeAll(() => {
+    ws = scratchWorkspace();
+  });
+
+  it('names the hunk of a patch that does not apply, and leaves the tree as it was', () => {
+    const before = treeFile('fs/proc/version.c');
+    const bad = readFileSync(join(REPO, 'examples', 'proc-version-marker.patch'), 'utf8').replace('utsname()->version);', 'utsname()->versions);');
+    writeFileSync(join(ws, 'stale.patch'), bad);
+    const r = create(ws, '--patch', join(ws, 'stale.patch'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`hotsplice: ${join(ws, 'stale.patch')} does not apply to the kernel tree: fs/proc/version.c: Hunk #1 FAILED at 13. (tree untouched)`);
+    expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
+    expect(treeFile('fs/proc/version.c')).toBe(before);
+  });
+
+  it('refuses an empty patch before starting Nx', () => {
+    writeFileSync(join(ws, 'empty.patch'), '');
+    const r = create(ws, '--patch', join(ws, 'empty.patch'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`hotsplice: ${join(ws, 'empty.patch')}: no file changes found (empty patch?)\n`);
+  });
+
+  it.each([
+    ['arch/x86/entry/entry_64.S', 'assembly (.S) cannot be livepatched'],
+    ['init/Kconfig', 'configuration changes need a new kernel'],
+    ['fs/proc/Makefile', 'build files change how objects are built, not code'],
+  ])('refuses a patch to %s', (path, reason) => {
+    writeFileSync(join(ws, 'refused.patch'), `--- a/${path}\n+++ b/${path}\n@@ -1 +1 @@\n-a\n+b\n`);
+    const r = create(ws, '--patch', join(ws, 'refused.patch'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`hotsplice: ${join(ws, 'refused.patch')}: ${path}: ${reason}\n`);
+  });
+
+  it('names the ABIs apt offers when hotpatch.json asks for an unknown one', () => {
+    writeConfig(ws, 'bad_abi', ['examples/proc-version-marker.patch']);
+    const config = JSON.parse(readFileSync(join(ws, 'hotpatch.json'), 'utf8'));
+    writeFileSync(join(ws, 'hotpatch.json'), JSON.stringify({ ...config, kernel: { abi: '6.1.0-0-amd64' } }));
+    const r = nx(ws, ['run', 'kernel:hotpatch']);
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/hotsplice: unknown kernel ABI "6\.1\.0-0-amd64"; apt offers: 6\.1\.0-\d+-amd64/);
+  });
+
+  it('ends a comment-only patch with "no functional change" and exit code 3', () => {
+    const text = `--- a/fs/proc/version.c
++++ b/fs/proc/version.c
+@@ -9,6 +9,7 @@
+ 
+ static int version_proc_show(struct seq_file *m, void *v)
+ {
++	/* hotsplice: a comment changes no code */
+ 	seq_printf(m, linux_proc_banner,
+ 		utsname()->sysname,
+ 		utsname()->release,
+`;
+    writeFileSync(join(ws, 'comment.patch'), text);
+    const r = create(ws, '--patch', join(ws, 'comment.patch'));
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('hotsplice: no functional change: fs/proc/version.o');
+  });
+});
