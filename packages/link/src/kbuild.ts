@@ -26,6 +26,8 @@ export interface LinkModuleOptions {
 export interface LinkModuleResult {
   /** The finished module, `<workDir>/build/<name>.ko`. */
   ko: string;
+  /** kbuild's module before finalizeKlp (`<name>.ko.linked`), kept to inspect what the post-link step changed. */
+  linked: string;
   /** What was built and how: the Kbuild file, the make call, kbuild's messages. */
   buildLog: string;
 }
@@ -73,7 +75,9 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
   const seconds = (Date.now() - started) / 1000;
   const ko = join(build, `${name}.ko`);
   if (!modules.includes(ko)) throw new UserError(`kbuild built ${modules.map((m) => basename(m)).join(', ')}, not ${name}.ko`);
-  await writeFile(ko, finalizeKlp(await readFile(ko)));
+  const linked = `${ko}.linked`;
+  await copyFile(ko, linked);
+  await writeFile(ko, finalizeKlp(await readFile(linked)));
 
   const buildLog = [
     `module ${name}: ${options.newCodeObjects.map((o) => o.report.object || o.path).join(', ')}`,
@@ -83,7 +87,7 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
     `--- finalized ${name}.ko (klp relocations and symbols restored)`,
     '',
   ].join('\n');
-  return { ko, buildLog };
+  return { ko, linked, buildLog };
 }
 
 /** The Kbuild file: one composite module named after the update. */
