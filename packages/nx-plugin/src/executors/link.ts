@@ -1,5 +1,5 @@
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { linkModule, linkOldCode } from '@hotsplice/link';
 import { layout } from '../layout';
@@ -29,12 +29,12 @@ export default async function link(options: LinkOptions, context: ExecutorContex
       newCodeObjects: changed.map((m) => ({ path: join(context.root, layout.newCode(options.id, m.object)), report: m.report! })),
       workDir: join(context.root, layout.kbuild(options.id)),
     });
-    await copyFile(ko, join(out, `${options.id}.ko`));
+    await copyFile(ko, join(out, basename(ko)));
     await linkOldCode(
-      changed.map((m) => join(context.root, layout.oldCode(options.id, m.object))),
+      changed.map((m) => ({ path: join(context.root, layout.oldCode(options.id, m.object)), object: m.object })),
       join(out, 'old-code.o'),
     );
-    console.log(`hotsplice: linked ${options.id}.ko from ${changed.length} object(s)`);
+    console.log(`hotsplice: linked ${basename(ko)} from ${changed.length} object(s)`);
     return { success: true };
   } catch (err) {
     process.stderr.write(`hotsplice: ${oneLine(err)}\n`);

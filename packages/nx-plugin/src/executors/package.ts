@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { writePackage } from '@hotsplice/link';
+import { moduleName, writePackage } from '@hotsplice/link';
 import { layout } from '../layout';
 import type { Collected } from './collect';
 import { kernelFor, oneLine, patchesOf } from './common';
@@ -22,12 +22,12 @@ export default async function packageUpdate(options: PackageOptions, context: Ex
       id: options.id,
       outDir: join(context.root, layout.packageDir(options.id)),
       kernel,
-      ko: join(link, `${options.id}.ko`),
+      ko: join(link, `${moduleName(options.id)}.ko`),
       oldCode: join(link, 'old-code.o'),
       reports: collected.markers.filter((m) => m.report).map((m) => m.report!),
       patches: patchesOf(context, options.root)(kernel),
     });
-    console.log(`hotsplice: package ${typeof result === 'string' ? result : layout.packageDir(options.id)}`);
+    console.log(`hotsplice: package ${result.tarball}`);
     return { success: true };
   } catch (err) {
     process.stderr.write(`hotsplice: ${oneLine(err)}\n`);
