@@ -1,0 +1,129 @@
+// The example patch through the link stage against the prepared Debian kernel: a livepatch .ko built by kbuild
+// (modpost CRCs from Debian's Module.symvers), finalized into klp form, reproducible, and packaged.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type LinkModuleResult, type PackageResult, linkModule, linkOldCode, writePackage } from '../../src';
+import { type BuiltExample, EXAMPLE_ID, diffExample } from '../helpers/example';
+import { relocations, run, sectionBytes, sections, symbols } from '../helpers/toolchain';
+
+const kernel = inject('kernel');
+const KLP_SECTION = '.klp.rela.vmlinux..text.version_proc_show';
+const KLP_SYMBOL = '.klp.sym.vmlinux.linux_proc_banner,0';
+
+let dir: string;
+let example: BuiltExample;
+let first: LinkModuleResult;
+let second: LinkModuleResult;
+const packages: PackageResult[] = [];
+const seconds: Record<string, number> = {};
+
+async function timed<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const start = Date.now();
+  try {
+    return await work();
+  } finally {
+    seconds[name] = (Date.now() - start) / 1000;
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hs-link-kernel-'));
+  example = await timed('pre/post + diff', () => diffExample(kernel, join(dir, 'objects')));
+  const link = (workDir: string) => linkModule({ id: EXAMPLE_ID, kernel, newCodeObjects: [{ path: example.newCode, report: example.report }], workDir });
+  first = await timed('linkModule', () => link(join(dir, 'one')));
+  // A second build somewhere else: the .ko must not depend on where it was built.
+  second = await link(join(dir, 'elsewhere', 'two'));
+  const oldCode = join(dir, 'old-code.o');
+  await timed('linkOldCode', () => linkOldCode([example.oldCode], oldCode));
+  for (const out of ['pkg-1', 'pkg-2']) {
+    packages.push(
+      await timed('writePackage', () =>
+        writePackage({ id: EXAMPLE_ID, outDir: join(dir, out), kernel, ko: out === 'pkg-1' ? first.ko : second.ko, oldCode, reports: [example.report], patches: [example.patch] }),
+      ),
+    );
+  }
+  const size = (path: string) => readFileSync(path).length;
+  console.log(
+    `link stage: ${Object.entries(seconds).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}; ` +
+      `new code ${size(example.newCode)} B, .ko ${size(first.ko)} B, old code ${size(oldCode)} B, package ${size(packages[0].tarball)} B`,
+  );
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the example patch, linked', () => {
+  it('changes exactly version_proc_show, which the loader table names', () => {
+    expect(example.report.changed).toEqual(['version_proc_show']);
+    expect(example.report.patched).toEqual([
+      { name: 'version_proc_show', oldName: 'version_proc_show', sympos: 0, newSymbol: '__hotsplice_vmlinux__version_proc_show__0' },
+    ]);
+    expect(first.buildLog).toContain(`obj-m := ${EXAMPLE_ID}.o`);
+  });
+
+  it('is a livepatch module for Debian’s ABI', () => {
+    const modinfo = (field: string) => run('modinfo', ['-F', field, first.ko]).trim();
+    expect(modinfo('livepatch')).toBe('Y');
+    expect(modinfo('vermagic').split(' ')[0]).toBe(kernel.abi);
+    expect(modinfo('name')).toBe(EXAMPLE_ID);
+    expect(modinfo('license')).toBe('GPL');
+  });
+
+  it('has the klp relocation to linux_proc_banner in klp form', () => {
+    const klp = sections(first.ko).find((s) => s.name === KLP_SECTION)!;
+    expect(klp).toBeDefined();
+    expect(klp.type).toBe('RELA');
+    for (const flag of ['A', 'I', 'o']) expect(klp.flags).toContain(flag);
+    expect(sections(first.ko)[klp.info - 1].name).toBe('.text.version_proc_show');
+    const entries = relocations(first.ko).get(KLP_SECTION)!;
+    expect(entries.map((r) => [r.type, r.symbol, r.addend])).toEqual([['R_X86_64_32S', KLP_SYMBOL, 0n]]);
+    const symbol = symbols(first.ko).find((s) => s.name === KLP_SYMBOL)!;
+    expect([symbol.bind, symbol.ndx]).toEqual(['GLOBAL', 'OS [0xff20]']); // SHN_LIVEPATCH
+    // Nothing of the intermediate form is left.
+    expect(symbols(first.ko).filter((s) => s.bind === 'WEAK')).toEqual([]);
+    expect([...relocations(first.ko)].filter(([name]) => !name.startsWith('.klp.')).flatMap(([, r]) => r).filter((r) => r.symbol.startsWith('.klp.'))).toEqual([]);
+  });
+
+  it('imports only exported symbols, each with Debian’s CRC in __versions', () => {
+    const symvers = new Map(readFileSync(kernel.symvers, 'utf8').split('\n').map((l) => l.split('\t')).map(([crc, name]) => [name, crc]));
+    const versions = new Map(run('modprobe', ['--dump-modversions', first.ko]).trim().split('\n').map((l) => l.split('\t')).map(([crc, name]) => [name, crc]));
+    const undefined_ = symbols(first.ko).filter((s) => s.ndx === 'UND' && s.name).map((s) => s.name);
+    expect(undefined_.sort()).toEqual(['__dynamic_pr_debug', '__fentry__', '__x86_return_thunk', 'current_task', 'klp_enable_patch', 'seq_printf', 'seq_puts'].sort());
+    for (const name of [...undefined_, 'module_layout']) {
+      expect(versions.get(name), name).toBeDefined();
+      expect(Number(versions.get(name)), name).toBe(Number(symvers.get(name)));
+    }
+  });
+
+  it('keeps what kbuild linked: .modinfo, __versions, this_module and its relocations, the symbol table', () => {
+    for (const name of ['.modinfo', '__versions', '.gnu.linkonce.this_module', '.text', '.text.version_proc_show', '.data']) {
+      expect(sectionBytes(first.ko, name).equals(sectionBytes(first.linked, name)), name).toBe(true);
+    }
+    const key = (r: { offset: bigint; type: string; symbol: string; addend: bigint }) => `${r.offset}:${r.type}:${r.symbol}:${r.addend}`;
+    const thisModule = (file: string) => relocations(file).get('.rela.gnu.linkonce.this_module')!.map(key);
+    expect(thisModule(first.ko)).toEqual(thisModule(first.linked));
+    expect(thisModule(first.ko).map((r) => r.split(':')[2]).sort()).toEqual(['cleanup_module', 'init_module']);
+    const names = (file: string) => symbols(file).map((s) => s.name).sort();
+    expect(names(first.ko)).toEqual(names(first.linked));
+    const all = (file: string) => [...relocations(file).values()].flat().map(key).sort();
+    expect(all(first.ko)).toEqual(all(first.linked));
+  });
+
+  it('is reproducible: two builds in different folders give the same .ko and the same package bytes', () => {
+    expect(readFileSync(second.ko).equals(readFileSync(first.ko))).toBe(true);
+    const text = readFileSync(first.ko).toString('latin1');
+    for (const path of [dir, kernel.headersTree, tmpdir()]) expect(text.includes(path), path).toBe(false);
+    const [a, b] = packages;
+    expect(readFileSync(b.tarball).equals(readFileSync(a.tarball))).toBe(true);
+    expect(readFileSync(b.summary, 'utf8')).toBe(readFileSync(a.summary, 'utf8'));
+    expect(run('tar', ['-tzf', a.tarball]).trim().split('\n')).toEqual(['manifest.json', 'old-code.o', `${EXAMPLE_ID}.ko`, 'report.json']); // sorted
+    expect(a.manifest.kernel.vmlinuxBuildId).toBe(/Build ID: ([0-9a-f]+)/.exec(run('readelf', ['-n', kernel.vmlinux]))![1]);
+    expect(a.manifest.objects).toEqual([
+      { objname: 'vmlinux', functions: [{ name: 'version_proc_show', sympos: 0, object: 'fs/proc/version.o', newSymbol: '__hotsplice_vmlinux__version_proc_show__0' }] },
+    ]);
+  });
+});
