@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LinkModuleResult, type PackageResult, linkModule, linkOldCode, writePackage } from '../../src';
-import { type BuiltExample, EXAMPLE_ID, diffExample } from '../helpers/example';
+import { type BuiltExample, EXAMPLE_ID, EXAMPLE_OBJECT, diffExample } from '../helpers/example';
 import { relocations, run, sectionBytes, sections, symbols } from '../helpers/toolchain';
 
 const kernel = inject('kernel');
@@ -17,6 +17,7 @@ let dir: string;
 let example: BuiltExample;
 let first: LinkModuleResult;
 let second: LinkModuleResult;
+let oldCode: string;
 const packages: PackageResult[] = [];
 const seconds: Record<string, number> = {};
 
@@ -36,8 +37,8 @@ beforeAll(async () => {
   first = await timed('linkModule', () => link(join(dir, 'one')));
   // A second build somewhere else: the .ko must not depend on where it was built.
   second = await link(join(dir, 'elsewhere', 'two'));
-  const oldCode = join(dir, 'old-code.o');
-  await timed('linkOldCode', () => linkOldCode([example.oldCode], oldCode));
+  oldCode = join(dir, 'old-code.o');
+  await timed('linkOldCode', () => linkOldCode([{ path: example.oldCode, object: EXAMPLE_OBJECT }], oldCode));
   for (const out of ['pkg-1', 'pkg-2']) {
     packages.push(
       await timed('writePackage', () =>
@@ -111,6 +112,11 @@ describe('the example patch, linked', () => {
     expect(names(first.ko)).toEqual(names(first.linked));
     const all = (file: string) => [...relocations(file).values()].flat().map(key).sort();
     expect(all(first.ko)).toEqual(all(first.linked));
+  });
+
+  it('links the old code behind the STT_FILE vmlinux has for it', () => {
+    const old = symbols(oldCode).filter((s) => s.type === 'FILE' || s.type === 'FUNC').map((s) => `${s.type}:${s.name}`);
+    expect(old).toEqual(['FILE:version.c', 'FUNC:version_proc_show']);
   });
 
   it('is reproducible: two builds in different folders give the same .ko and the same package bytes', () => {
