@@ -4,3 +4,4 @@ export { buildPrePost, compileObjects, journalFor, type TreeInfo } from './build
 export { lineMapFromPatch } from './line-map';
 export { withTreeLock } from './lock';
 export { cmdFileOf, parseCmdFile, readKbuildRecord, type KbuildRecord } from './deps';
+export { isUpToDate } from './fresh';

@@ -2,7 +2,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
-export const REPO_ROOT = join(__dirname, '..', '..', '..');
+/** This repository (the Nx plugin's bundle names it in HOTSPLICE_REPO_ROOT, since its __dirname is elsewhere). */
+export const REPO_ROOT = process.env.HOTSPLICE_REPO_ROOT ?? join(__dirname, '..', '..', '..');
 const ENTRY = join(REPO_ROOT, 'packages', 'cli', 'src', 'bin.ts');
 
 /**

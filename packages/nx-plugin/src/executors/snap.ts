@@ -1,7 +1,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { compileObjects, journalFor, restoreTree, withTreeLock } from '@hotsplice/tree';
+import { compileObjects, isUpToDate, journalFor, restoreTree, withTreeLock } from '@hotsplice/tree';
 import { layout } from '../layout';
 import { type ObjectOptions, type TaskResults, kernelFor, runAll, single } from './common';
 
@@ -15,14 +15,16 @@ export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectO
     const objects = tasks.map((t) => t.object);
     await withTreeLock(kernel.sourceTree, async () => {
       await restoreTree(kernel.sourceTree, journalFor(kernel.sourceTree));
-      await compileObjects(kernel, objects);
+      const stale = [];
+      for (const object of objects) if (!(await isUpToDate(kernel.sourceTree, object))) stale.push(object);
+      await compileObjects(kernel, stale);
       for (const t of tasks) {
         const out = join(context.root, layout.pre(t.id, t.object));
         await mkdir(dirname(out), { recursive: true });
         await copyFile(join(kernel.sourceTree, t.object), out);
       }
     });
-    return `snap: ${objects.length} pre object(s) built: ${objects.join(' ')}`;
+    return `snap: ${objects.length} pre object(s): ${objects.join(' ')}`;
   });
 }
 
