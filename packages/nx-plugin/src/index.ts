@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { CreateNodes, CreateNodesResult } from '@nx/devkit';
 import { preparedKernel } from '@hotsplice/kernel';
+import { objectsIncluding } from '@hotsplice/tree';
 import { affectedObjects } from './affected';
 import { readHotpatchConfig } from './config';
 import { pipelineProjects, unpreparedProject } from './graph';
@@ -24,7 +25,10 @@ export const createNodes: CreateNodes = [
         try {
           const patches = readPatches(config, join(context.workspaceRoot, root), kernel.sourceTree);
           const affected = affectedObjects(patches);
-          return [file, { projects: pipelineProjects(root, config, affected.objects) }];
+          // A header patch affects every object that includes it (include index, built once per tree, ~12 s).
+          const fromHeaders = affected.headers.length ? await objectsIncluding(kernel.sourceTree, affected.headers) : [];
+          const objects = [...new Set([...affected.objects, ...fromHeaders])].sort();
+          return [file, { projects: pipelineProjects(root, config, objects) }];
         } catch (err) {
           // Bad input fails the run with one clear line, not a plugin stack trace.
           return [file, { projects: unpreparedProject(root, config, err instanceof Error ? err.message : String(err)) }];

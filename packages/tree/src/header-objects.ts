@@ -1,0 +1,26 @@
+import { dirname, join } from 'node:path';
+import { readKbuildRecord } from './deps';
+import { includers, loadIncludeIndex } from './include-index';
+import { KbuildConfig } from './kbuild-makefile';
+
+/**
+ * The objects a header change affects: every C file that includes it (the include index), that kbuild builds in
+ * this configuration (the Makefiles), and — where kbuild already recorded the object's dependencies — whose
+ * `.cmd` really lists the header. Objects never built are kept (the manifest step builds them and the diff finds
+ * them unchanged if the header was not really used).
+ */
+export async function objectsIncluding(tree: string, headers: string[]): Promise<string[]> {
+  const index = await loadIncludeIndex(tree, join(dirname(tree), '..', 'include-index.json'));
+  const config = await KbuildConfig.load(tree);
+  const objects = new Set<string>();
+  for (const header of headers) {
+    for (const source of includers(index, header)) {
+      const object = source.replace(/\.c$/, '.o');
+      if (!(await config.built(object))) continue;
+      const record = await readKbuildRecord(tree, object);
+      if (record && !record.deps.includes(header)) continue;
+      objects.add(object);
+    }
+  }
+  return [...objects].sort();
+}
