@@ -28,7 +28,14 @@ function prepareTarget(config: HotpatchConfig): TargetConfiguration {
 export function unpreparedProject(root: string, config: HotpatchConfig, error?: string): Projects {
   const hotpatch: TargetConfiguration = error
     ? { executor: `${PLUGIN}:fail`, cache: false, options: { message: error } }
-    : { executor: `${PLUGIN}:renest`, cache: false, dependsOn: ['prepare'], options: { target: `${kernelProjectName(root, config.id)}:hotpatch` } };
+    : {
+        executor: `${PLUGIN}:renest`,
+        cache: false,
+        dependsOn: ['prepare'],
+        // Nx refuses a nested run of the very task that runs it (its loop detection): run `package`, then show
+        // the summary that `hotpatch` would have shown.
+        options: { target: `${kernelProjectName(root, config.id)}:package`, summary: `${layout.packageDir(config.id)}/summary.txt` },
+      };
   return { [root]: { name: kernelProjectName(root, config.id), targets: { prepare: prepareTarget(config), hotpatch } } };
 }
 

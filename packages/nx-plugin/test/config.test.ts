@@ -38,6 +38,7 @@ describe('hotpatch.json', () => {
       expect(Object.keys(project?.targets ?? {})).toEqual(['prepare', 'hotpatch']);
       expect(project?.targets?.hotpatch.executor).toBe('@hotsplice/nx-plugin:renest');
       expect(project?.targets?.hotpatch.dependsOn).toEqual(['prepare']);
+      expect(project?.targets?.hotpatch.options.target).toBe('kernel:package');
       expect(project?.targets?.prepare.options.commands).toEqual([
         'bash tools/setup/ensure-system.sh',
         'node packages/cli/bin/hotsplice.js kernel prepare --abi 6.1.0-56-amd64 --json >/dev/null',
