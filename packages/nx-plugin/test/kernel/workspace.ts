@@ -10,7 +10,7 @@ export function scratchWorkspace(): string {
   const dir = mkdtempSync(join(tmpdir(), 'hs-ws-'));
   const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' })
     .split('\n')
-    .filter(Boolean);
+    .filter((file) => file && !file.startsWith('.hotsplice/'));
   for (const file of files) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     try {
