@@ -100,8 +100,7 @@ export async function preparedKernel(requested = 'newest', cache = cacheRoot()):
     const cached = JSON.parse(await readFile(join(cache, 'resolved.json'), 'utf8')) as { key: string; pkgs: KernelPackages };
     if (JSON.parse(cached.key).requested !== requested) return undefined;
     const { dir, ...paths } = kernelPaths(cache, cached.pkgs);
-    const key = JSON.stringify({ version: paths.version, vars: kbuildVariables(paths.sourceTree, paths.abi) });
-    return (await isDone(join(dir, 'prepared'), key)) ? paths : undefined;
+    return (await isDone(join(dir, 'prepared'), preparedKey(paths))) ? paths : undefined;
   } catch {
     return undefined;
   }
@@ -190,11 +189,16 @@ async function unpackSource(deb: string, dir: string, quiet: boolean): Promise<v
   await rm(join(dir, 'usr'), { recursive: true });
 }
 
+/** The prepared tree's marker key: a change of package version or of the make variables prepares again. */
+function preparedKey(paths: Pick<KernelPaths, 'version' | 'sourceTree' | 'abi'>): string {
+  return JSON.stringify({ version: paths.version, vars: kbuildVariables(paths.sourceTree, paths.abi) });
+}
+
 /** Debian's config, `olddefconfig`, `prepare modules_prepare` with the flags every object build will use. */
 async function prepareSourceTree(paths: KernelPaths & { dir: string }, quiet: boolean): Promise<void> {
   const vars = kbuildVariables(paths.sourceTree, paths.abi);
   const marker = join(paths.dir, 'prepared');
-  const key = JSON.stringify({ version: paths.version, vars });
+  const key = preparedKey(paths);
   if (await isDone(marker, key)) return;
   await rm(marker, { recursive: true, force: true });
   if (!(await exists(paths.sourceTree))) throw new UserError(`${paths.sourceTree} is missing; run prepare again`);
