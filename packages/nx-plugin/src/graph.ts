@@ -4,7 +4,6 @@ import { kernelProjectName, layout, objectProject } from './layout';
 
 type Projects = Record<string, Omit<ProjectConfiguration, 'root'> & { root?: string }>;
 
-const CLI = 'node packages/cli/bin/hotsplice.js';
 const PLUGIN = '@hotsplice/nx-plugin';
 
 /** The code each step runs: part of its cache key, so a change to the pipeline invalidates its results. */
@@ -15,13 +14,8 @@ const CODE = {
 };
 
 function prepareTarget(config: HotpatchConfig): TargetConfiguration {
-  const abi = config.kernel.abi === 'newest' ? '' : ` --abi ${config.kernel.abi}`;
-  return {
-    executor: 'nx:run-commands',
-    // The kernel lives in a cache outside the workspace, which Nx cannot hash: never cache this target.
-    cache: false,
-    options: { cwd: '{workspaceRoot}', commands: ['bash tools/setup/ensure-system.sh', `${CLI} kernel prepare${abi} --json >/dev/null`], parallel: false },
-  };
+  // The kernel lives in a cache outside the workspace, which Nx cannot hash: never cache this target.
+  return { executor: `${PLUGIN}:prepare`, cache: false, options: { abi: config.kernel.abi } };
 }
 
 /** Fresh machine (or bad input): prepare, then run Nx again now that the graph can see the kernel tree. */
