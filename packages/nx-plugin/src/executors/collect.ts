@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { layout } from '../layout';
 import type { Marker } from './diff';
-import { writeOutput } from './common';
+import { writeOutput, recordRun, taskId } from './common';
 
 interface CollectOptions {
   id: string;
@@ -24,6 +24,7 @@ export const NO_FUNCTIONAL_CHANGE = 'no functional change';
  * with one line per reason.
  */
 export default async function collect(options: CollectOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  recordRun(taskId(context));
   const markers: Marker[] = [];
   for (const object of options.objects) {
     markers.push(JSON.parse(await readFile(join(context.root, layout.marker(options.id, object)), 'utf8')) as Marker);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
@@ -37,6 +38,18 @@ export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/**
+ * Note that a task really executed (not restored from the cache) in the file HOTSPLICE_RUN_LOG names, if any:
+ * how tests tell what Nx ran, whatever its output style.
+ */
+export function recordRun(taskId: string): void {
+  if (process.env.HOTSPLICE_RUN_LOG) appendFileSync(process.env.HOTSPLICE_RUN_LOG, `${taskId}\n`);
+}
+
+export function taskId(context: ExecutorContext): string {
+  return `${context.projectName}:${context.targetName}`;
+}
+
 /** One line for the user, no stack trace (UserError and friends). */
 export function oneLine(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -63,8 +76,8 @@ export async function runAll<T>(
     process.stderr.write(`${output}\n`);
   }
   const end = Date.now();
-  // Batched tasks get no "> nx run" header of their own: name each one, so logs (and tests) can tell what ran.
-  if (success) console.log(`${output}\n${ids.map((id) => `hotsplice: ran ${id}`).join('\n')}`);
+  ids.forEach(recordRun);
+  if (success) console.log(output);
   return Object.fromEntries(ids.map((id) => [id, { success, terminalOutput: output, startTime: start, endTime: end }]));
 }
 
@@ -73,7 +86,7 @@ export function single<T extends object>(
   batch: (g: TaskGraph, i: Record<string, T>, o: T, c: ExecutorContext) => Promise<TaskResults>,
 ) {
   return async (options: T, context: ExecutorContext): Promise<{ success: boolean }> => {
-    const id = `${context.projectName}:${context.targetName}`;
+    const id = taskId(context);
     const graph = { tasks: { [id]: {} }, roots: [id], dependencies: {} } as unknown as TaskGraph;
     const results = await batch(graph, { [id]: options }, options, context);
     return { success: results[id].success };

@@ -4,7 +4,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { linkModule, linkOldCode } from '@hotsplice/link';
 import { layout } from '../layout';
 import type { Collected } from './collect';
-import { kernelFor, oneLine } from './common';
+import { kernelFor, oneLine, recordRun, taskId } from './common';
 
 interface LinkOptions {
   id: string;
@@ -16,6 +16,7 @@ interface LinkOptions {
  * modpost against Debian's Module.symvers); their old code becomes one relocatable object for run-pre matching.
  */
 export default async function link(options: LinkOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  recordRun(taskId(context));
   try {
     const kernel = await kernelFor(options.abi);
     const collected = JSON.parse(await readFile(join(context.root, layout.collect(options.id)), 'utf8')) as Collected;

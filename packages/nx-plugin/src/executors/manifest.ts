@@ -5,7 +5,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { RECIPE, UserError, kbuildVariables } from '@hotsplice/kernel';
 import { applyPatches, compileObjects, journalFor, readKbuildRecord, restoreTree, splitPatch, withTreeLock } from '@hotsplice/tree';
 import { layout } from '../layout';
-import { kernelFor, oneLine, patchesOf, sha256, writeOutput } from './common';
+import { kernelFor, oneLine, patchesOf, sha256, writeOutput, recordRun, taskId } from './common';
 
 interface ManifestOptions {
   id: string;
@@ -24,6 +24,7 @@ interface ManifestOptions {
  * test-applied so that one that does not apply fails here, naming the hunk, before anything is built.
  */
 export default async function manifest(options: ManifestOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  recordRun(taskId(context));
   try {
     const kernel = await kernelFor(options.abi);
     const tree = kernel.sourceTree;

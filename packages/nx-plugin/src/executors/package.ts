@@ -4,7 +4,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { moduleName, writePackage } from '@hotsplice/link';
 import { layout } from '../layout';
 import type { Collected } from './collect';
-import { kernelFor, oneLine, patchesOf } from './common';
+import { kernelFor, oneLine, patchesOf, recordRun, taskId } from './common';
 
 interface PackageOptions {
   id: string;
@@ -14,6 +14,7 @@ interface PackageOptions {
 
 /** The update package dist/hotpatch/<id>/hotsplice-<id>.tar.gz, its report and a readable summary. */
 export default async function packageUpdate(options: PackageOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  recordRun(taskId(context));
   try {
     const kernel = await kernelFor(options.abi);
     const collected = JSON.parse(await readFile(join(context.root, layout.collect(options.id)), 'utf8')) as Collected;

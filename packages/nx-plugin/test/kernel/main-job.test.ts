@@ -43,7 +43,7 @@ describe('nx run kernel:hotpatch (the main job)', () => {
   it('builds a byte-identical package from the same input', () => {
     const again = nx(ws, ['run', 'kernel:hotpatch', '--skip-nx-cache']);
     expect(again.code, again.output).toBe(0);
-    expect(again.tasks.get('kernel:link')).toBe('ran');
+    expect(again.tasks.get('kernel:link'), again.output.slice(-3000)).toBe('ran');
     const second = readFileSync(join(ws, 'dist/hotpatch', ID, `hotsplice-${ID}.tar.gz`));
     expect(second.equals(first)).toBe(true);
   });

@@ -22,13 +22,13 @@ describe('the Nx pipeline: cache keys and early cutoff', () => {
   it('builds every object task once, then a second run is all cache hits', () => {
     const first = nx(ws, ['run', 'kernel:collect']);
     expect(first.code, first.output).toBe(0);
-    expect([...first.tasks]).toEqual([
-      ['kernel:prepare', 'ran'],
-      ['kernel:manifest', 'ran'],
-      ['kernel-fs-proc-version:snap', 'ran'],
-      ['kernel-fs-proc-version:diff', 'ran'],
-      ['kernel:collect', 'ran'],
-    ]);
+    expect(Object.fromEntries(first.tasks), first.output.slice(-3000)).toEqual({
+      'kernel:prepare': 'ran',
+      'kernel:manifest': 'ran',
+      'kernel-fs-proc-version:snap': 'ran',
+      'kernel-fs-proc-version:diff': 'ran',
+      'kernel:collect': 'ran',
+    });
     const second = nx(ws, ['run', 'kernel:collect']);
     expect(second.code, second.output).toBe(0);
     expect(second.tasks.get('kernel-fs-proc-version:snap')).toBe('cache');

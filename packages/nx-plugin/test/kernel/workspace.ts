@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -30,22 +30,27 @@ export function writeConfig(ws: string, id: string, patches: string[]): void {
 export interface NxRun {
   code: number;
   output: string;
-  /** Every task Nx ran, and whether it came from the cache. */
+  /** Every task of the run: 'ran' if its executor really executed, 'cache' if Nx restored it. */
   tasks: Map<string, 'ran' | 'cache'>;
 }
 
 /** Run Nx in the scratch workspace and read which tasks ran and which were cache hits from its own output. */
 export function nx(ws: string, args: string[], env: NodeJS.ProcessEnv = {}): NxRun {
+  // The executors note every task they really execute here (executors/common.ts recordRun).
+  const runLog = join(mkdtempSync(join(tmpdir(), 'hs-runlog-')), 'ran');
+  writeFileSync(runLog, '');
   const r = spawnSync(process.execPath, [join(ws, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args, '--output-style=static'], {
     cwd: ws,
     encoding: 'utf8',
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env },
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', HOTSPLICE_RUN_LOG: runLog, ...env },
     maxBuffer: 64 << 20,
   });
-  const output = `${r.stdout}${r.stderr}`;
+  // Nx colours its output when it thinks it runs in CI (CI=true, as .ci/run is run): read it without the colours.
+  const output = `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+  const ran = readFileSync(runLog, 'utf8').split('\n').filter(Boolean);
   const tasks = new Map<string, 'ran' | 'cache'>();
-  for (const m of output.matchAll(/^> nx run (\S+)(.*)$/gm)) tasks.set(m[1], /local cache|remote cache|existing outputs/.test(m[2]) ? 'cache' : 'ran');
-  // Tasks Nx ran in a batch have no header of their own; the batch executors name them.
-  for (const m of output.matchAll(/^hotsplice: ran (\S+)$/gm)) if (!tasks.has(m[1])) tasks.set(m[1], 'ran');
+  // Nx names each task it restores from the cache; batched tasks it runs get no header, the run log has them.
+  for (const m of output.matchAll(/^> nx run (\S+)/gm)) tasks.set(m[1], 'cache');
+  for (const id of ran) tasks.set(id, 'ran');
   return { code: r.status ?? 1, output, tasks };
 }
