@@ -111,7 +111,10 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
     },
     hotpatch: {
       executor: 'nx:run-commands',
-      cache: false,
+      // It only shows the package's summary: a cache hit replays it without starting a process.
+      cache: true,
+      inputs: [{ dependentTasksOutputFiles: '**/summary.txt' }],
+      outputs: [],
       dependsOn: ['package'],
       options: { cwd: '{workspaceRoot}', command: `cat ${layout.packageDir(id)}/summary.txt` },
     },
