@@ -14,8 +14,15 @@ const CODE = {
 };
 
 function prepareTarget(config: HotpatchConfig): TargetConfiguration {
-  // The kernel lives in a cache outside the workspace, which Nx cannot hash: never cache this target.
-  return { executor: `${PLUGIN}:prepare`, cache: false, options: { abi: config.kernel.abi } };
+  return {
+    executor: `${PLUGIN}:prepare`,
+    // The kernel lives in a cache outside the workspace, which Nx cannot hash; this stamp of it (the resolved ABI,
+    // the prepared marker, apt's lists, the system packages' status) stands in for it.
+    cache: true,
+    inputs: [{ runtime: 'bash tools/setup/prepared-stamp.sh' }, '{workspaceRoot}/tools/setup/*', '{workspaceRoot}/tools/kernel/src/**/*'],
+    outputs: [],
+    options: { abi: config.kernel.abi },
+  };
 }
 
 /** Fresh machine (or bad input): prepare, then run Nx again now that the graph can see the kernel tree. */

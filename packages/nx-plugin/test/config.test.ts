@@ -39,7 +39,9 @@ describe('hotpatch.json', () => {
       expect(project?.targets?.hotpatch.executor).toBe('@hotsplice/nx-plugin:renest');
       expect(project?.targets?.hotpatch.dependsOn).toEqual(['prepare']);
       expect(project?.targets?.hotpatch.options.target).toBe('kernel:package');
-      expect(project?.targets?.prepare).toEqual({ executor: '@hotsplice/nx-plugin:prepare', cache: false, options: { abi: '6.1.0-56-amd64' } });
+      expect(project?.targets?.prepare.executor).toBe('@hotsplice/nx-plugin:prepare');
+      expect(project?.targets?.prepare.options).toEqual({ abi: '6.1.0-56-amd64' });
+      expect(project?.targets?.prepare.inputs?.[0]).toEqual({ runtime: 'bash tools/setup/prepared-stamp.sh' });
     } finally {
       if (saved === undefined) delete process.env.HOTSPLICE_CACHE;
       else process.env.HOTSPLICE_CACHE = saved;
