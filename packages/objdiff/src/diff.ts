@@ -1,4 +1,4 @@
-import { type ElfObject, SHF_EXECINSTR } from '@hotsplice/elf';
+import { type ElfObject, SHF_EXECINSTR, STT_FILE } from '@hotsplice/elf';
 import { compareUnits } from './compare';
 import { correlate } from './correlate';
 import { type Inclusion, includeClosure } from './include';
@@ -120,5 +120,5 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
 
 /** The source file named by the object's first STT_FILE symbol (gcc writes the .c file's basename). */
 function sourceFileOf(elf: ElfObject): string | undefined {
-  return elf.symbols.find((s) => s.type === 4 /* STT_FILE */)?.name;
+  return elf.symbols.find((s) => s.type === STT_FILE)?.name;
 }

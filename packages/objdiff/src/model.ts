@@ -4,8 +4,6 @@ import {
   type ElfSymbol,
   type Relocation,
   R_X86_64_16,
-  R_X86_64_32,
-  R_X86_64_32S,
   R_X86_64_64,
   R_X86_64_8,
   R_X86_64_PC16,
@@ -19,7 +17,6 @@ import {
   STB_LOCAL,
   STT_FUNC,
   STT_OBJECT,
-  STT_SECTION,
   definedInSection,
 } from '@hotsplice/elf';
 
@@ -74,10 +71,6 @@ export function relocWidth(type: number): number {
 
 export function isPcRelative(type: number): boolean {
   return type === R_X86_64_PC32 || type === R_X86_64_PLT32 || type === R_X86_64_PC64 || type === R_X86_64_PC16 || type === R_X86_64_PC8;
-}
-
-export function isAbsolute(type: number): boolean {
-  return type === R_X86_64_64 || type === R_X86_64_32 || type === R_X86_64_32S;
 }
 
 /** An indexed view of one object: its units by section, relocations per section, string lookup. */
@@ -186,9 +179,5 @@ export class ObjectModel {
     let end = offset;
     while (end < data.length && data[end] !== 0) end++;
     return { text: Buffer.from(data.subarray(begin, end)).toString('latin1'), at: offset - begin };
-  }
-
-  isSectionSymbol(symbol: ElfSymbol): boolean {
-    return symbol.type === STT_SECTION;
   }
 }
