@@ -35,11 +35,11 @@ export async function buildPrePost(
   await withTreeLock(tree.sourceTree, async () => {
     await restoreTree(tree.sourceTree, journalDir);
     await compileObjects(tree, objects);
-    await copyOut(tree.sourceTree, objects, join(out, 'pre'));
+    await copyObjects(tree.sourceTree, objects, (o) => join(out, 'pre', o));
     await applyPatches(tree.sourceTree, journalDir, patches);
     try {
       await compileObjects(tree, objects);
-      await copyOut(tree.sourceTree, objects, join(out, 'post'));
+      await copyObjects(tree.sourceTree, objects, (o) => join(out, 'post', o));
     } finally {
       await restoreTree(tree.sourceTree, journalDir);
     }
@@ -51,9 +51,10 @@ export function journalFor(sourceTree: string): string {
   return join(dirname(sourceTree), '.hotsplice-journal');
 }
 
-async function copyOut(treeDir: string, objects: string[], dest: string): Promise<void> {
+/** Copy built objects out of the tree (the next build overwrites them there): `object` → `destOf(object)`. */
+export async function copyObjects(treeDir: string, objects: string[], destOf: (object: string) => string): Promise<void> {
   for (const object of objects) {
-    await mkdir(dirname(join(dest, object)), { recursive: true });
-    await copyFile(join(treeDir, object), join(dest, object));
+    await mkdir(dirname(destOf(object)), { recursive: true });
+    await copyFile(join(treeDir, object), destOf(object));
   }
 }

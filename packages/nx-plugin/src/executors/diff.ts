@@ -1,9 +1,9 @@
-import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import type { KernelPaths } from '@hotsplice/kernel';
 import { diffFiles, parseSymvers, readParent, type ParentSymbol } from '@hotsplice/objdiff';
-import { applyPatches, compileObjects, journalFor, lineMapFromPatch, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
+import { applyPatches, compileObjects, copyObjects, journalFor, lineMapFromPatch, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
 import { layout } from '../layout';
 import { findModule } from '../modules';
 import { type ObjectOptions, type TaskResults, kernelFor, patchesOf, runAll, single, writeOutput } from './common';
@@ -30,13 +30,10 @@ export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectO
       await restoreTree(tree, journalFor(tree));
       await applyPatches(tree, journalFor(tree), patches);
       try {
-        await compileObjects(kernel, tasks.map((t) => t.object));
-        for (const t of tasks) {
-          const out = join(context.root, layout.post(t.id, t.object));
-          await mkdir(dirname(out), { recursive: true });
-          await copyFile(join(tree, t.object), out);
-          modules.set(t.object, (await readKbuildRecord(tree, t.object))?.module);
-        }
+        const objects = tasks.map((t) => t.object);
+        await compileObjects(kernel, objects);
+        for (const t of tasks) await copyObjects(tree, [t.object], (o) => join(context.root, layout.post(t.id, o)));
+        for (const object of objects) modules.set(object, (await readKbuildRecord(tree, object))?.module);
       } finally {
         await restoreTree(tree, journalFor(tree));
       }

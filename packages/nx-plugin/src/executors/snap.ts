@@ -1,7 +1,6 @@
-import { copyFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { compileObjects, isUpToDate, journalFor, restoreTree, withTreeLock } from '@hotsplice/tree';
+import { compileObjects, copyObjects, isUpToDate, journalFor, restoreTree, withTreeLock } from '@hotsplice/tree';
 import { layout } from '../layout';
 import { type ObjectOptions, type TaskResults, kernelFor, runAll, single } from './common';
 
@@ -18,11 +17,8 @@ export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectO
       const stale = [];
       for (const object of objects) if (!(await isUpToDate(kernel.sourceTree, object))) stale.push(object);
       await compileObjects(kernel, stale);
-      for (const t of tasks) {
-        const out = join(context.root, layout.pre(t.id, t.object));
-        await mkdir(dirname(out), { recursive: true });
-        await copyFile(join(kernel.sourceTree, t.object), out);
-      }
+      // Per task: one batch may hold the same object for two updates (ids).
+      for (const t of tasks) await copyObjects(kernel.sourceTree, [t.object], (o) => join(context.root, layout.pre(t.id, o)));
     });
     return `snap: ${objects.length} pre object(s): ${objects.join(' ')}`;
   });

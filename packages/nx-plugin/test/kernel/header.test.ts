@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { compileObjects, objectsIncluding, parseCmdFile, withTreeLock } from '@hotsplice/tree';
+import { cmdFileOf, compileObjects, objectsIncluding, parseCmdFile, withTreeLock } from '@hotsplice/tree';
 import { createNodes } from '../../src/index';
 
 // A header patch rebuilds exactly the objects that include the header. Ground truth is kbuild's: it records, per
@@ -26,7 +26,7 @@ describe('header patches', () => {
   let found: string[];
   let truth: string[];
   const reads = (object: string) =>
-    parseCmdFile(readFileSync(join(kernel.sourceTree, object.replace(/([^/]+)$/, '.$1.cmd')), 'utf8')).deps.includes(HEADER);
+    parseCmdFile(readFileSync(join(kernel.sourceTree, cmdFileOf(object)), 'utf8')).deps.includes(HEADER);
   beforeAll(async () => {
     found = await objectsIncluding(kernel.sourceTree, [HEADER]);
     await withTreeLock(kernel.sourceTree, () => compileObjects(kernel, ['fs/proc/', ...found.filter((o) => !o.startsWith('fs/proc/'))]));
