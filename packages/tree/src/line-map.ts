@@ -1,21 +1,20 @@
-import { parsePatch } from './patch';
+import { splitPatch } from './patch';
 
 /**
  * Where each line of `file` moves under the patch: pre line → post line, undefined for a line the patch removes.
  * Built from the hunk headers and bodies, for objdiff's `__LINE__`-shift detection.
  */
 export function lineMapFromPatch(patch: string, file: string): (line: number) => number | undefined {
-  if (!parsePatch(patch).some((f) => f.path === file)) return (line) => line;
-  const lines = patch.split('\n');
-  // [preStart, preEnd) ranges the hunks change, each with the shift that applies after it.
+  const section = splitPatch(patch).get(file);
+  if (section === undefined) return (line) => line;
+  const lines = section.split('\n');
+  // Lines the hunks remove, and from which pre line on each new shift applies.
   const removed = new Set<number>();
   const shifts: Array<{ from: number; delta: number }> = [];
-  let inFile = false;
   let delta = 0;
   for (let i = 0; i < lines.length; i++) {
-    if (lines[i].startsWith('+++ ')) inFile = lines[i].slice(4).split('\t')[0].trim().replace(/^[^/]+\//, '') === file;
     const hunk = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(lines[i]);
-    if (!inFile || !hunk) continue;
+    if (!hunk) continue;
     let pre = Number(hunk[1]);
     let post = Number(hunk[3]);
     let left = Number(hunk[2] ?? 1) + Number(hunk[4] ?? 1);
