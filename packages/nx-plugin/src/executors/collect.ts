@@ -16,6 +16,11 @@ export interface Collected {
   markers: Marker[];
 }
 
+/** What link and package read: the markers `collect` gathered. */
+export async function readCollected(context: ExecutorContext, id: string): Promise<Collected> {
+  return JSON.parse(await readFile(join(context.root, layout.collect(id)), 'utf8')) as Collected;
+}
+
 /** The exit code `hotsplice create` gives when the patches change no function (ksplice-create's "no changes"). */
 export const NO_FUNCTIONAL_CHANGE = 'no functional change';
 

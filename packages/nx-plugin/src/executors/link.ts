@@ -1,9 +1,9 @@
-import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { linkModule, linkOldCode } from '@hotsplice/link';
 import { layout } from '../layout';
-import type { Collected } from './collect';
+import { readCollected } from './collect';
 import { kernelFor, oneLine, recordRun, taskId } from './common';
 
 interface LinkOptions {
@@ -19,7 +19,7 @@ export default async function link(options: LinkOptions, context: ExecutorContex
   recordRun(taskId(context));
   try {
     const kernel = await kernelFor(options.abi);
-    const collected = JSON.parse(await readFile(join(context.root, layout.collect(options.id)), 'utf8')) as Collected;
+    const collected = await readCollected(context, options.id);
     const changed = collected.markers.filter((m) => m.status === 'changed');
     const out = join(context.root, layout.link(options.id));
     await rm(out, { recursive: true, force: true });

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { moduleName, writePackage } from '@hotsplice/link';
 import { layout } from '../layout';
-import type { Collected } from './collect';
+import { readCollected } from './collect';
 import { kernelFor, oneLine, patchesOf, recordRun, taskId } from './common';
 
 interface PackageOptions {
@@ -17,7 +16,7 @@ export default async function packageUpdate(options: PackageOptions, context: Ex
   recordRun(taskId(context));
   try {
     const kernel = await kernelFor(options.abi);
-    const collected = JSON.parse(await readFile(join(context.root, layout.collect(options.id)), 'utf8')) as Collected;
+    const collected = await readCollected(context, options.id);
     const link = join(context.root, layout.link(options.id));
     const result = await writePackage({
       id: options.id,
