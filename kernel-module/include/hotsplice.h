@@ -13,6 +13,9 @@
  *	HOTSPLICE_OBJECTS(
  *		HOTSPLICE_OBJECT(NULL, hotsplice_funcs_vmlinux));
  *
+ *	HOTSPLICE_HOOKS(
+ *		{ .post_patch = hotsplice_post_patch_0 });
+ *
  *	HOTSPLICE_REPLACE(false);
  *
  * The loader builds the klp_patch from hotsplice_objects and hotsplice_replace. Livepatch's structures are the
@@ -40,6 +43,22 @@
 /* A klp_func table, terminated by the empty entry klp_init_object() stops at (klp_for_each_func_static). */
 #define HOTSPLICE_FUNCS(table, ...) \
 	static struct klp_func table[] = { __VA_ARGS__, {} }
+
+/* A callback the patch added (<linux/hotsplice.h>), by the global alias its new code carries. */
+#define HOTSPLICE_CALLBACK(type, sym) extern type sym(void)
+
+/* The patch's callbacks of one klp object; the generated file runs several of one kind in source order. */
+struct hotsplice_hooks {
+	int (*pre_patch)(void);
+	void (*post_patch)(void);
+	void (*pre_unpatch)(void);
+	void (*post_unpatch)(void);
+};
+
+/* One entry per klp object, in the order of hotsplice_objects. */
+extern const struct hotsplice_hooks hotsplice_hooks[];
+#define HOTSPLICE_HOOKS(...) \
+	const struct hotsplice_hooks hotsplice_hooks[] = { __VA_ARGS__, {} }
 
 /*
  * Callbacks livepatch runs per klp object around patching and unpatching (Documentation/livepatch/callbacks.rst).

@@ -25,29 +25,51 @@ static const char *object_name(const struct klp_object *obj)
 }
 
 /*
+ * The patch's hooks for a klp object. Livepatch passes back the very entries of hotsplice_objects (static objects,
+ * kernel/livepatch/core.c klp_init_patch), so the index into that table finds the parallel hooks entry.
+ */
+static const struct hotsplice_hooks *hooks_of(const struct klp_object *obj)
+{
+	return &hotsplice_hooks[obj - hotsplice_objects];
+}
+
+/*
  * Per-object callbacks (Documentation/livepatch/callbacks.rst). They run when the object is present: at enable
- * time for vmlinux and loaded modules, or when a patched module loads later. Today they only log; update-specific
- * hooks (Ksplice's ksplice_pre_apply & co.) will be called from here.
+ * time for vmlinux and loaded modules, or when a patched module loads later.
  */
 int hotsplice_pre_patch(struct klp_object *obj)
 {
+	const struct hotsplice_hooks *hooks = hooks_of(obj);
+
 	pr_debug("pre-patch %s\n", object_name(obj));
-	return 0;
+	return hooks->pre_patch ? hooks->pre_patch() : 0;
 }
 
 void hotsplice_post_patch(struct klp_object *obj)
 {
+	const struct hotsplice_hooks *hooks = hooks_of(obj);
+
 	pr_debug("post-patch %s\n", object_name(obj));
+	if (hooks->post_patch)
+		hooks->post_patch();
 }
 
 void hotsplice_pre_unpatch(struct klp_object *obj)
 {
+	const struct hotsplice_hooks *hooks = hooks_of(obj);
+
 	pr_debug("pre-unpatch %s\n", object_name(obj));
+	if (hooks->pre_unpatch)
+		hooks->pre_unpatch();
 }
 
 void hotsplice_post_unpatch(struct klp_object *obj)
 {
+	const struct hotsplice_hooks *hooks = hooks_of(obj);
+
 	pr_debug("post-unpatch %s\n", object_name(obj));
+	if (hooks->post_unpatch)
+		hooks->post_unpatch();
 }
 
 static int __init hotsplice_init(void)

@@ -1,4 +1,4 @@
-import type { DiffReport } from '@hotsplice/objdiff';
+import type { CallbackKind, DiffReport } from '@hotsplice/objdiff';
 import { UserError } from '@hotsplice/kernel';
 
 /**
@@ -25,17 +25,26 @@ export interface MetaOptions {
   replace?: boolean;
 }
 
-/** One klp object of the patch and the functions it replaces. */
+/** One klp object of the patch: the functions it replaces and the patch's callbacks for it. */
 export interface MetaObject {
   objname: string;
   funcs: Array<{ oldName: string; newSymbol: string; sympos: number; object: string }>;
+  callbacks: Array<{ kind: CallbackKind; newSymbol: string; object: string }>;
 }
 
-/** The changed functions of every report, grouped per klp object (vmlinux first, then modules by name). */
+const CALLBACK_KINDS: CallbackKind[] = ['pre_patch', 'post_patch', 'pre_unpatch', 'post_unpatch'];
+
+/** The changed functions and callbacks of every report, per klp object (vmlinux first, then modules by name). */
 export function metaObjects(reports: DiffReport[]): MetaObject[] {
   const byObject = new Map<string, MetaObject>();
+  const objectFor = (objname: string) => {
+    let obj = byObject.get(objname);
+    if (!obj) byObject.set(objname, (obj = { objname, funcs: [], callbacks: [] }));
+    return obj;
+  };
   const seen = new Map<string, string>();
-  for (const report of reports) {
+  for (const report of [...reports].sort((a, b) => compare(a.object, b.object))) {
+    for (const c of report.callbacks ?? []) objectFor(report.objname).callbacks.push({ kind: c.kind, newSymbol: c.newSymbol, object: report.object });
     for (const p of report.patched) {
       const key = `${report.objname}\0${p.oldName}\0${p.sympos}`;
       const other = seen.get(key) ?? (seen.has(p.newSymbol) ? seen.get(p.newSymbol) : undefined);
@@ -43,13 +52,14 @@ export function metaObjects(reports: DiffReport[]): MetaObject[] {
         throw new UserError(`${report.objname}: ${p.oldName} (sympos ${p.sympos}) is replaced by both ${other} and ${report.object}`);
       }
       seen.set(key, report.object).set(p.newSymbol, report.object);
-      let obj = byObject.get(report.objname);
-      if (!obj) byObject.set(report.objname, (obj = { objname: report.objname, funcs: [] }));
-      obj.funcs.push({ oldName: p.oldName, newSymbol: p.newSymbol, sympos: p.sympos, object: report.object });
+      objectFor(report.objname).funcs.push({ oldName: p.oldName, newSymbol: p.newSymbol, sympos: p.sympos, object: report.object });
     }
   }
   const objects = [...byObject.values()].sort((a, b) => rank(a.objname) - rank(b.objname) || compare(a.objname, b.objname));
   for (const o of objects) {
+    if (!o.funcs.length) {
+      throw new UserError(`klp object ${o.objname}: the patch registers callbacks (${o.callbacks[0].object}) but changes no function of it`);
+    }
     if (o.objname !== 'vmlinux' && !/^[A-Za-z0-9_-]{1,55}$/.test(o.objname)) throw new UserError(`klp object "${o.objname}" is not a module name`);
     o.funcs.sort((a, b) => compare(a.oldName, b.oldName) || a.sympos - b.sympos);
   }
@@ -72,7 +82,11 @@ export function generateMeta(reports: DiffReport[], options: MetaOptions): strin
     '',
   ];
   for (const o of objects) for (const f of o.funcs) lines.push(`HOTSPLICE_NEW_FUNC(${cIdent(f.newSymbol)});`);
+  for (const o of objects) {
+    for (const c of o.callbacks) lines.push(`HOTSPLICE_CALLBACK(${c.kind === 'pre_patch' ? 'int' : 'void'}, ${cIdent(c.newSymbol)});`);
+  }
   lines.push('');
+  objects.forEach((o, i) => lines.push(...hookFunctions(o, i)));
   objects.forEach((o, i) => {
     lines.push(`/* klp object ${o.objname} */`, `HOTSPLICE_FUNCS(hotsplice_funcs_${i},`);
     o.funcs.forEach((f, k) => {
@@ -86,8 +100,35 @@ export function generateMeta(reports: DiffReport[], options: MetaOptions): strin
     const objname = o.objname === 'vmlinux' ? 'NULL' : cString(o.objname);
     lines.push(`\tHOTSPLICE_OBJECT(${objname}, hotsplice_funcs_${i})${i === objects.length - 1 ? ');' : ','}`);
   });
+  lines.push('', 'HOTSPLICE_HOOKS(');
+  objects.forEach((o, i) => {
+    const fields = CALLBACK_KINDS.filter((k) => o.callbacks.some((c) => c.kind === k)).map((k) => `.${k} = hotsplice_${k}_${i}`);
+    lines.push(`\t${fields.length ? `{ ${fields.join(', ')} }` : '{}'}${i === objects.length - 1 ? ');' : ','} /* ${o.objname} */`);
+  });
   lines.push('', `HOTSPLICE_REPLACE(${options.replace ? 'true' : 'false'});`, '');
   return lines.join('\n');
+}
+
+/**
+ * One C function per callback kind the object has, running the patch's callbacks of that kind in order; a
+ * pre_patch one that fails stops the rest and refuses the object (and so the update).
+ */
+function hookFunctions(o: MetaObject, index: number): string[] {
+  const lines: string[] = [];
+  for (const kind of CALLBACK_KINDS) {
+    const calls = o.callbacks.filter((c) => c.kind === kind);
+    if (!calls.length) continue;
+    if (kind === 'pre_patch') {
+      lines.push(`static int hotsplice_${kind}_${index}(void)`, '{', '\tint ret = 0;', '');
+      for (const c of calls) lines.push('\tif (!ret)', `\t\tret = ${c.newSymbol}(); /* ${comment(c.object)} */`);
+      lines.push('\treturn ret;', '}', '');
+    } else {
+      lines.push(`static void hotsplice_${kind}_${index}(void)`, '{');
+      for (const c of calls) lines.push(`\t${c.newSymbol}(); /* ${comment(c.object)} */`);
+      lines.push('}', '');
+    }
+  }
+  return lines;
 }
 
 function rank(objname: string): number {

@@ -9,7 +9,7 @@ afterAll(() => scratch.remove());
 
 function report(object: string, objname: string, patched: Array<[string, number]>): DiffReport {
   return {
-    object, objname, changed: patched.map(([n]) => n), new: [], newData: [], refused: [], symbols: [],
+    object, objname, changed: patched.map(([n]) => n), new: [], newData: [], refused: [], symbols: [], callbacks: [],
     patched: patched.map(([name, sympos]) => ({ name, oldName: name, sympos, newSymbol: `__hotsplice_${objname}__${name.replace(/\./g, '_')}__${sympos}` })),
   };
 }
@@ -48,11 +48,58 @@ describe('generateMeta', () => {
         '\tHOTSPLICE_OBJECT(NULL, hotsplice_funcs_0),',
         '\tHOTSPLICE_OBJECT("ext4", hotsplice_funcs_1));',
         '',
+        'HOTSPLICE_HOOKS(',
+        '\t{}, /* vmlinux */',
+        '\t{}); /* ext4 */',
+        '',
         'HOTSPLICE_REPLACE(false);',
         '',
       ].join('\n'),
     );
     expect(generateMeta([report('a.o', 'vmlinux', [['f', 0]])], { id: 'x', replace: true })).toContain('HOTSPLICE_REPLACE(true);');
+  });
+
+  it('runs the patch callbacks of each klp object in order from hooks the loader finds by object index', () => {
+    const withCallbacks = (r: DiffReport, callbacks: Array<[DiffReport['callbacks'][number]['kind'], string]>): DiffReport => ({
+      ...r,
+      callbacks: callbacks.map(([kind, fn]) => ({ kind, function: fn, newSymbol: `__hotsplice_${r.objname}__${kind}__${fn}` })),
+    });
+    const c = generateMeta(
+      [
+        withCallbacks(report('fs/b.o', 'vmlinux', [['g', 0]]), [['post_patch', 'announce']]),
+        withCallbacks(report('fs/a.o', 'vmlinux', [['f', 0]]), [['pre_patch', 'check'], ['pre_patch', 'check2'], ['post_unpatch', 'bye']]),
+        report('fs/ext4/inode.o', 'ext4', [['ext4_get_block', 0]]),
+      ],
+      { id: 'cb' },
+    );
+    expect(c).toContain(
+      [
+        'HOTSPLICE_CALLBACK(int, __hotsplice_vmlinux__pre_patch__check);',
+        'HOTSPLICE_CALLBACK(int, __hotsplice_vmlinux__pre_patch__check2);',
+        'HOTSPLICE_CALLBACK(void, __hotsplice_vmlinux__post_unpatch__bye);',
+        'HOTSPLICE_CALLBACK(void, __hotsplice_vmlinux__post_patch__announce);',
+        '',
+        'static int hotsplice_pre_patch_0(void)',
+        '{',
+        '\tint ret = 0;',
+        '',
+        '\tif (!ret)',
+        '\t\tret = __hotsplice_vmlinux__pre_patch__check(); /* fs/a.o */',
+        '\tif (!ret)',
+        '\t\tret = __hotsplice_vmlinux__pre_patch__check2(); /* fs/a.o */',
+        '\treturn ret;',
+        '}',
+        '',
+        'static void hotsplice_post_patch_0(void)',
+        '{',
+        '\t__hotsplice_vmlinux__post_patch__announce(); /* fs/b.o */',
+        '}',
+      ].join('\n'),
+    );
+    expect(c).toContain(
+      'HOTSPLICE_HOOKS(\n\t{ .pre_patch = hotsplice_pre_patch_0, .post_patch = hotsplice_post_patch_0, .post_unpatch = hotsplice_post_unpatch_0 }, /* vmlinux */\n\t{}); /* ext4 */',
+    );
+    expect(() => metaObjects([withCallbacks(report('m.o', 'ext4', []), [['post_patch', 'x']])])).toThrow(/registers callbacks \(m\.o\) but changes no function/);
   });
 
   it('refuses an update with nothing to patch, or one function replaced twice', () => {

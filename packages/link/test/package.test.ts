@@ -22,6 +22,7 @@ function report(object: string, patched: Array<[string, number]>, extra: Partial
     refused: [],
     patched: patched.map(([name, sympos]) => ({ name, oldName: name, sympos, newSymbol: `__hotsplice_vmlinux__${name}__${sympos}` })),
     symbols: [],
+    callbacks: [],
     ...extra,
   };
 }

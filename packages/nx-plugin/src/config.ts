@@ -10,6 +10,8 @@ export interface HotpatchConfig {
   git?: { repo?: string; range: string };
   /** Changed copies of tree files, `<dir>/<tree path><ext>` (ksplice-create --diffext). */
   diffext?: { dir: string; ext: string };
+  /** Atomic replace (klp_patch.replace): loading this update replaces every update applied before it. */
+  replace?: boolean;
 }
 
 export function readHotpatchConfig(file: string): HotpatchConfig {
@@ -31,6 +33,7 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
   if (config.diffext && (typeof config.diffext.dir !== 'string' || typeof config.diffext.ext !== 'string')) {
     throw new Error(`${file}: "diffext" needs "dir" and "ext"`);
   }
+  if (config.replace !== undefined && typeof config.replace !== 'boolean') throw new Error(`${file}: "replace" must be true or false`);
   if (!patches.length && !config.git && !config.diffext) throw new Error(`${file}: give "patches", "git" or "diffext"`);
-  return { id: config.id, kernel: { abi: config.kernel?.abi ?? 'newest' }, patches, git: config.git, diffext: config.diffext };
+  return { id: config.id, kernel: { abi: config.kernel?.abi ?? 'newest' }, patches, git: config.git, diffext: config.diffext, replace: config.replace ?? false };
 }

@@ -68,6 +68,7 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
         { dependentTasksOutputFiles: `**/pre/${object}` },
         ...CODE.tree,
         ...CODE.diff,
+        '{workspaceRoot}/kernel-module/include/linux/*',
       ],
       outputs: [at(layout.post(id, object)), at(layout.newCode(id, object)), at(layout.oldCode(id, object)), at(layout.marker(id, object))],
       options: { id, object, abi, root },
@@ -106,7 +107,7 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
         ...CODE.link,
       ],
       outputs: [at(layout.link(id))],
-      options: { id, abi },
+      options: { id, abi, replace: config.replace ?? false },
     },
     package: {
       executor: `${PLUGIN}:package`,
@@ -114,7 +115,7 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       dependsOn: ['link'],
       inputs: [{ dependentTasksOutputFiles: '**/link/**' }, { dependentTasksOutputFiles: '**/collect.json', transitive: true }, ...CODE.link],
       outputs: [at(layout.packageDir(id))],
-      options: { id, abi, root },
+      options: { id, abi, root, replace: config.replace ?? false },
     },
     hotpatch: {
       executor: 'nx:run-commands',

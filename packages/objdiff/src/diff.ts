@@ -6,8 +6,12 @@ import { parentSymbols, sympos } from './klp';
 import { ObjectModel, type Unit } from './model';
 import { coldParent } from './names';
 import { tableEntries } from './special';
-import type { DiffOptions, DiffReport, DiffResult, SymbolReport } from './types';
+import { targetUnit } from './correlate';
+import type { CallbackKind, DiffOptions, DiffReport, DiffResult, SymbolReport } from './types';
 import { type PatchedFunction, newFunctionSymbol, writeIncluded } from './write';
+
+/** Where <linux/hotsplice.h>'s hotsplice_<kind>(fn) puts its pointer to fn. */
+const CALLBACK_SECTION = /^\.hotsplice\.(pre_patch|post_patch|pre_unpatch|post_unpatch)$/;
 
 /** Sections whose functions run once at boot or unload: their code is gone from the running kernel. */
 const INIT_EXIT = /^\.(init|exit)\.text\b|^\.(init|exit)\.text\./;
@@ -22,7 +26,7 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   const objname = options.objname ?? 'vmlinux';
   const pairing = correlate(pre, post);
   const nameOf = (u: Unit) => pairing.preNames.get(u) ?? pairing.postNames.get(u) ?? u.name;
-  const report: DiffReport = { object: options.object ?? '', objname, changed: [], new: [], newData: [], refused: [], patched: [], symbols: [] };
+  const report: DiffReport = { object: options.object ?? '', objname, changed: [], new: [], newData: [], refused: [], patched: [], callbacks: [], symbols: [] };
   const refuse = (symbol: string, reason: string) => report.refused.push({ symbol, reason });
 
   const preTwin = new Map<Unit, Unit>();
@@ -65,8 +69,9 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
       report.changed.push(u.name);
     }
   }
+  const callbacks = findCallbacks(post, preTwin, objname, refuse);
   for (const u of pairing.onlyPost) {
-    if (isCold(u)) continue;
+    if (isCold(u) || CALLBACK_SECTION.test(u.section.name)) continue;
     if (u.kind === 'function') report.new.push(u.name);
     else report.newData.push(u.name);
   }
@@ -75,7 +80,7 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   report.newData.sort();
 
   const changedFunctions = [...changedPost].filter((u) => u.kind === 'function' && !isCold(u) && report.changed.includes(u.name));
-  const roots = changedFunctions.flatMap((u) => [u, ...(coldOf.get(u) ?? [])]);
+  const roots = [...changedFunctions, ...callbacks.map((c) => c.unit)].flatMap((u) => [u, ...(coldOf.get(u) ?? [])]);
   const parent = options.parent ?? parentSymbols(preElf.symbols);
   const sourceFile = sourceFileOf(preElf);
   let inc: Inclusion | undefined;
@@ -105,7 +110,8 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
     return { unit: u, oldName: twin.name, sympos: at, newSymbol: newFunctionSymbol(objname, twin.name, at) };
   });
   report.patched = patched.map((p) => ({ name: p.unit.name, oldName: p.oldName, sympos: p.sympos, newSymbol: p.newSymbol }));
-  const newCode = writeIncluded(post, inc, patched);
+  report.callbacks = callbacks.map((c) => ({ kind: c.kind, function: c.unit.name, newSymbol: c.newSymbol }));
+  const newCode = writeIncluded(post, inc, [...patched, ...callbacks]);
 
   // keep-old-code: the pre code of the changed functions, every reference plain, for run-pre matching.
   const preRoots = changedFunctions.flatMap((u) => {
@@ -116,6 +122,32 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   const oldInc = includeClosure({ post: pre, preTwin: identity, objname, parent, plain: true, sourceFile }, preRoots, tableEntries(pre));
   const oldCode = writeIncluded(pre, oldInc, []);
   return { report, newCode, oldCode };
+}
+
+/**
+ * The patch's callbacks: each pointer in a `.hotsplice.<kind>` section names a function the patch adds, which the
+ * new code carries under a global alias for the loader's generated hooks.
+ */
+function findCallbacks(
+  post: ObjectModel,
+  preTwin: Map<Unit, Unit>,
+  objname: string,
+  refuse: (symbol: string, reason: string) => void,
+): Array<{ kind: CallbackKind; unit: Unit; newSymbol: string }> {
+  const found: Array<{ kind: CallbackKind; unit: Unit; newSymbol: string; at: number }> = [];
+  for (const pointer of post.units) {
+    const kind = CALLBACK_SECTION.exec(pointer.section.name)?.[1] as CallbackKind | undefined;
+    if (!kind) continue;
+    const reloc = pointer.relocs.find((r) => r.offset === 0);
+    const unit = reloc && targetUnit(post, reloc);
+    if (!unit || unit.kind !== 'function' || preTwin.has(unit)) {
+      refuse(pointer.name, `hotsplice_${kind}() must name a function the patch adds`);
+      continue;
+    }
+    found.push({ kind, unit, newSymbol: `__hotsplice_${objname}__${kind}__${unit.name}`.replace(/[^A-Za-z0-9_]/g, '_'), at: pointer.start });
+  }
+  // Several callbacks of one kind run in source order: the order of their pointers in the section.
+  return found.sort((a, b) => a.at - b.at);
 }
 
 /** The source file named by the object's first STT_FILE symbol (gcc writes the .c file's basename). */

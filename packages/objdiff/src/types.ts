@@ -30,8 +30,13 @@ export interface DiffReport {
   refused: Array<{ symbol: string; reason: string }>;
   /** What the loader's klp_func table needs for each changed function (empty unless outputs were written). */
   patched: Array<{ name: string; oldName: string; sympos: number; newSymbol: string }>;
+  /** Functions the patch registers with <linux/hotsplice.h>'s hotsplice_pre_patch(fn) & co., in source order. */
+  callbacks: Array<{ kind: CallbackKind; function: string; newSymbol: string }>;
   symbols: SymbolReport[];
 }
+
+/** When livepatch runs a callback of a klp object (Documentation/livepatch/callbacks.rst). */
+export type CallbackKind = 'pre_patch' | 'post_patch' | 'pre_unpatch' | 'post_unpatch';
 
 /** A symbol table the patch binds to (vmlinux, a module, or the pre object itself), in address order. */
 export interface ParentSymbol {

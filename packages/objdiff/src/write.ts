@@ -19,13 +19,16 @@ import { type External, klpRelaName, klpSymbolName } from './klp';
 import type { ObjectModel, Unit, UnitReloc } from './model';
 import { ORC_DATA, ORC_DATA_SIZE, type TableEntry } from './special';
 
-/** A function the new code replaces: the loader's klp_func comes from this (old_name, sympos, new copy). */
-export interface PatchedFunction {
+/** A function of the new code the loader's generated tables name: a local copy plus this global alias. */
+export interface AliasedFunction {
   unit: Unit;
+  newSymbol: string;
+}
+
+/** A function the new code replaces: the loader's klp_func comes from this (old_name, sympos, new copy). */
+export interface PatchedFunction extends AliasedFunction {
   oldName: string;
   sympos: number;
-  /** Global alias of the new copy, for the loader's generated klp_func table (see newFunctionSymbol). */
-  newSymbol: string;
 }
 
 /**
@@ -37,7 +40,7 @@ export function newFunctionSymbol(objname: string, oldName: string, sympos: numb
 }
 
 /** Emit an object holding `inc`'s units, sections and table entries, relocated as `inc.targets` says. */
-export function writeIncluded(post: ObjectModel, inc: Inclusion, patched: PatchedFunction[]): Buffer {
+export function writeIncluded(post: ObjectModel, inc: Inclusion, aliased: AliasedFunction[]): Buffer {
   const b = new ObjectBuilder();
   const unitSymbols = new Map<Unit, BuildSymbol>();
   const copied = new Map<number, BuildSection>();
@@ -112,7 +115,7 @@ export function writeIncluded(post: ObjectModel, inc: Inclusion, patched: Patche
   for (const unit of units) relocate(unitSections.get(unit)!, unit.relocs);
   for (const [index, section] of copied) relocate(section, post.sectionRelocs(index));
   writeTables(b, post, inc.entries, relocate);
-  for (const p of patched) {
+  for (const p of aliased) {
     const copy = unitSymbols.get(p.unit)!;
     copy.bind = STB_LOCAL;
     b.addSymbol({ name: p.newSymbol, section: unitSections.get(p.unit)!, size: p.unit.size, bind: STB_GLOBAL, type: STT_FUNC });

@@ -7,7 +7,7 @@ import { UserError } from '@hotsplice/kernel';
 import { parsePatch } from '@hotsplice/tree';
 
 const USAGE =
-  'usage: hotsplice create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT) [--id ID] [--abi A] [--json]';
+  'usage: hotsplice create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT) [--id ID] [--abi A] [--replace] [--json]';
 
 /** The workspace this CLI belongs to: the nearest folder upwards holding nx.json. */
 export function workspaceRoot(from = process.cwd()): string {
@@ -39,6 +39,7 @@ export async function createCommand(args: string[]): Promise<number> {
       ext: { type: 'string' },
       id: { type: 'string' },
       abi: { type: 'string', default: 'newest' },
+      replace: { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
@@ -59,6 +60,7 @@ export async function createCommand(args: string[]): Promise<number> {
     patches,
     ...(values.git ? { git: { repo: resolve(values.repo ?? '.'), range: values.git } } : {}),
     ...(values.diffext ? { diffext: { dir: resolve(values.diffext), ext: values.ext } } : {}),
+    ...(values.replace ? { replace: true } : {}),
   };
   await writeFile(join(dir, 'hotpatch.json'), `${JSON.stringify(config, null, 2)}\n`);
   const code = await nx(root, ['run', `kernel-${id}:hotpatch`], Boolean(values.json));

@@ -1,7 +1,8 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import type { KernelPaths } from '@hotsplice/kernel';
+import { KERNEL_MODULE_DIR } from '@hotsplice/link';
 import { diffFiles, parseSymvers, readParent, type ParentSymbol } from '@hotsplice/objdiff';
 import { applyPatches, compileObjects, copyObjects, journalFor, lineMapFromPatch, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
 import { layout } from '../layout';
@@ -28,6 +29,7 @@ export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectO
     const modules = new Map<string, string | undefined>();
     await withTreeLock(tree, async () => {
       await restoreTree(tree, journalFor(tree));
+      await installPatchApi(tree);
       await applyPatches(tree, journalFor(tree), patches);
       try {
         const objects = tasks.map((t) => t.object);
@@ -49,6 +51,18 @@ export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectO
     }
     return lines.join('\n');
   });
+}
+
+/**
+ * <linux/hotsplice.h> (callbacks, shadow variables) for patches to include, like ksplice-create's ksplice-patch.h.
+ * It stays in the tree: no pristine file includes it, so it changes no pre object, and kbuild's recorded
+ * dependencies of a post object built with it stay valid for the next build.
+ */
+async function installPatchApi(tree: string): Promise<void> {
+  const wanted = await readFile(join(KERNEL_MODULE_DIR, 'include', 'linux', 'hotsplice.h'));
+  const target = join(tree, 'include', 'linux', 'hotsplice.h');
+  const present = await readFile(target).catch(() => undefined);
+  if (!present?.equals(wanted)) await writeFile(target, wanted);
 }
 
 async function diffOne(

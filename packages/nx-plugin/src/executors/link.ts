@@ -9,6 +9,7 @@ import { kernelFor, oneLine, recordRun, taskId } from './common';
 interface LinkOptions {
   id: string;
   abi: string;
+  replace?: boolean;
 }
 
 /**
@@ -29,6 +30,7 @@ export default async function link(options: LinkOptions, context: ExecutorContex
       kernel,
       newCodeObjects: changed.map((m) => ({ path: join(context.root, layout.newCode(options.id, m.object)), report: m.report! })),
       workDir: join(context.root, layout.kbuild(options.id)),
+      replace: options.replace,
     });
     await copyFile(ko, join(out, basename(ko)));
     await linkOldCode(

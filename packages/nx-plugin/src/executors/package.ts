@@ -8,6 +8,7 @@ import { kernelFor, oneLine, patchesOf, recordRun, taskId } from './common';
 interface PackageOptions {
   id: string;
   abi: string;
+  replace?: boolean;
   root?: string;
 }
 
@@ -26,6 +27,7 @@ export default async function packageUpdate(options: PackageOptions, context: Ex
       oldCode: join(link, 'old-code.o'),
       reports: collected.markers.filter((m) => m.report).map((m) => m.report!),
       patches: patchesOf(context, options.root)(kernel),
+      replace: options.replace,
     });
     console.log(`hotsplice: package ${result.tarball}`);
     return { success: true };
