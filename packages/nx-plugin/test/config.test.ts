@@ -15,7 +15,10 @@ async function configFile(content: string): Promise<string> {
 describe('hotpatch.json', () => {
   it('defaults the kernel to the newest ABI', async () => {
     const file = await configFile('{"id":"fix_1","patches":["a.patch"]}');
-    expect(readHotpatchConfig(file)).toEqual({ id: 'fix_1', kernel: { abi: 'newest' }, patches: ['a.patch'] });
+    expect(readHotpatchConfig(file)).toEqual({ id: 'fix_1', kernel: { abi: 'newest' }, patches: ['a.patch'], replace: false });
+    expect(readHotpatchConfig(await configFile('{"id":"x","patches":["a.patch"],"replace":true}')).replace).toBe(true);
+    const bad = await configFile('{"id":"x","patches":["a.patch"],"replace":"yes"}');
+    expect(() => readHotpatchConfig(bad)).toThrow(`${bad}: "replace" must be true or false`);
   });
 
   it('names the file and the field on bad input', async () => {
