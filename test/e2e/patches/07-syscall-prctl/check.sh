@@ -1,2 +1,0 @@
-# The patched prctl answers the probe option (see check.c).
-"$CASE_DIR/check-bin"
