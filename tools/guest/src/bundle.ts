@@ -4,13 +4,13 @@ import { build } from 'esbuild';
 
 /** This repository (the Nx plugin's bundle names it in HOTSPLICE_REPO_ROOT, since its __dirname is elsewhere). */
 export const REPO_ROOT = process.env.HOTSPLICE_REPO_ROOT ?? join(__dirname, '..', '..', '..');
-const ENTRY = join(REPO_ROOT, 'packages', 'cli', 'src', 'bin.ts');
+const ENTRY = join(REPO_ROOT, 'packages', 'cli', 'src', 'target-bin.ts');
 
 /**
- * Bundle the CLI into one self-contained CommonJS file (no node_modules), the form that ships to a target
- * machine. Written only when its content changes, so its mtime is stable across runs.
+ * Bundle the target CLI (apply / undo / view / status) into one self-contained CommonJS file (no node_modules), the
+ * form that ships to a target machine. Written only when its content changes, so its mtime is stable across runs.
  */
-export async function bundleCli(outFile = join(REPO_ROOT, 'dist', 'cli', 'hotsplice.cjs')): Promise<string> {
+export async function bundleCli(outFile = join(REPO_ROOT, 'dist', 'cli', 'hotsplice-target.cjs')): Promise<string> {
   const result = await build({
     entryPoints: [ENTRY],
     bundle: true,

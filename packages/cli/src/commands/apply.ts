@@ -1,0 +1,105 @@
+import { parseArgs } from 'node:util';
+import { UserError } from '@hotsplice/kernel';
+import { kernelLogMark, kernelLogSince } from '../target/kmsg';
+import { type PatchState, listPatches, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
+import { insmod, rmmod, withKernelLines } from '../target/module-load';
+import { writeRecord } from '../target/records';
+import { runPreCheck } from '../target/run-pre';
+import { checkKernel, runningKernel } from '../target/running-kernel';
+import { type OpenedUpdate, openUpdate } from '../target/update-package';
+import { waitUntil } from '../target/wait';
+
+const USAGE = 'usage: hotsplice apply PACKAGE [--timeout SECONDS] [--skip-run-pre] [--json]';
+
+/**
+ * ksplice-apply on livepatch: verify the package, check it was built for exactly this kernel, run-pre match, load
+ * the module and wait for the patch transition; any failure leaves the system as it was.
+ * Exit 0: applied; 1: refused or failed; 2: usage; 124: the transition did not finish in time (reverted).
+ */
+export async function applyCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { timeout: { type: 'string', default: '60' }, 'skip-run-pre': { type: 'boolean' }, json: { type: 'boolean' } },
+  });
+  if (positionals.length !== 1) throw new UserError(USAGE, 2);
+  const timeoutMs = seconds(values.timeout) * 1000;
+  const started = performance.now();
+  const update = await openUpdate(positionals[0]);
+  try {
+    const { manifest } = update;
+    checkKernel(manifest, await runningKernel());
+    if ((await readPatch(manifest.module)) || moduleLoaded(manifest.module)) {
+      throw new UserError(`update ${manifest.id} is already applied (module ${manifest.module} is loaded); undo it first`);
+    }
+    const runPre = await runPreCheck(update, { skip: Boolean(values['skip-run-pre']) });
+    const before = await listPatches();
+    const loadStart = performance.now();
+    const mark = kernelLogMark();
+    await insmod(update.ko, `update ${manifest.id}`);
+    const transitionMs = await waitUntil(async () => (await readPatch(manifest.module))?.transition === false, {
+      what: `the patch transition of ${manifest.id}`,
+      timeoutMs,
+      progress: (line) => process.stderr.write(`${line}\n`),
+    });
+    if (transitionMs === undefined) await revert(update, timeoutMs, mark);
+    const state = (await readPatch(manifest.module))!;
+    const applyMs = performance.now() - loadStart;
+    const replaced = manifest.replace ? before.filter((p) => p.module !== manifest.module).map((p) => p.module) : [];
+    await writeRecord({
+      id: manifest.id,
+      module: manifest.module,
+      since: new Date().toISOString(),
+      package: positionals[0],
+      replace: manifest.replace,
+      kernel: manifest.kernel,
+      objects: manifest.objects,
+    });
+    print(Boolean(values.json), update, state, { applyMs, totalMs: performance.now() - started, runPre, replaced });
+    return 0;
+  } finally {
+    await update.close();
+  }
+}
+
+/** The transition did not finish: reverse it (disabling mid-transition undoes it), unload, and say so. */
+async function revert(update: OpenedUpdate, timeoutMs: number, mark: number): Promise<never> {
+  const { module, id } = update.manifest;
+  await setEnabled(module, false);
+  const gone = await waitUntil(async () => !(await readPatch(module)), { what: `the reversal of ${id}`, timeoutMs });
+  const rmmodError = gone === undefined ? 'the reversal did not finish either' : await rmmod(module);
+  const line = `update ${id}: the patch transition did not finish within ${timeoutMs / 1000} s (a task kept running old code)`;
+  const after = rmmodError ? `; could not unload it: ${rmmodError}` : '; reverted and unloaded';
+  throw new UserError(withKernelLines(line + after, kernelLogSince(mark)), 124);
+}
+
+interface Timing {
+  applyMs: number;
+  totalMs: number;
+  runPre: Awaited<ReturnType<typeof runPreCheck>>;
+  replaced: string[];
+}
+
+function print(json: boolean, update: OpenedUpdate, state: PatchState, t: Timing): void {
+  const { manifest } = update;
+  const functions = state.objects.flatMap((o) => o.functions.map((f) => ({ object: o.name, ...f, patched: o.patched })));
+  if (json) {
+    const out = { id: manifest.id, module: manifest.module, state: 'applied', functions, replaced: t.replaced, runPre: t.runPre, applyMs: Math.round(t.applyMs), totalMs: Math.round(t.totalMs) };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+  const lines = [`applied ${manifest.id} in ${Math.round(t.applyMs)} ms: ${functions.length} function(s) patched`];
+  for (const o of state.objects) {
+    const waiting = o.patched ? '' : ' (patched when the module loads)';
+    lines.push(`  ${o.name}${waiting}: ${o.functions.map((f) => (f.sympos > 1 ? `${f.name},${f.sympos}` : f.name)).join(', ')}`);
+  }
+  lines.push(`  run-pre: ${t.runPre.summary}`);
+  if (t.replaced.length) lines.push(`  replaced: ${t.replaced.join(', ')} (atomic replace; their modules stay loaded until undone)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export function seconds(text: string | undefined): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new UserError(`--timeout must be a positive number of seconds, not "${text}"`, 2);
+  return n;
+}

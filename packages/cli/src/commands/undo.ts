@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import { UserError } from '@hotsplice/kernel';
+import { moduleName } from '@hotsplice/link';
+import { kernelLogMark, kernelLogSince } from '../target/kmsg';
+import { forceTransition, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
+import { rmmod, withKernelLines } from '../target/module-load';
+import { readRecords, removeRecord } from '../target/records';
+import { waitUntil } from '../target/wait';
+import { seconds } from './apply';
+
+const USAGE = 'usage: hotsplice undo ID [--timeout SECONDS] [--force] [--json]';
+
+/**
+ * ksplice-undo: disable the update's livepatch, wait for the unpatch transition, unload the module.
+ * A transition that does not finish in time leaves the update undoing (the kernel keeps trying) and exits 124;
+ * `--force` then ends it with livepatch's force, after which the kernel keeps the module loaded for good.
+ * Exit 0: undone; 1: not applied or failed; 2: usage; 124: timed out.
+ */
+export async function undoCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { timeout: { type: 'string', default: '60' }, force: { type: 'boolean' }, json: { type: 'boolean' } },
+  });
+  if (positionals.length !== 1) throw new UserError(USAGE, 2);
+  const timeoutMs = seconds(values.timeout) * 1000;
+  const module = await moduleOf(positionals[0]);
+  const id = positionals[0];
+  const started = performance.now();
+  const mark = kernelLogMark();
+  const warnings: string[] = [];
+  const patch = await readPatch(module);
+  if (!patch && !moduleLoaded(module)) {
+    await removeRecord(module);
+    throw new UserError(`update ${id} is not applied (no livepatch or module named ${module})`);
+  }
+  if (patch) {
+    if (patch.enabled) await setEnabled(module, false);
+    const progress = (line: string) => process.stderr.write(`${line}\n`);
+    const gone = () => readPatch(module).then((p) => !p);
+    let done = await waitUntil(gone, { what: `the unpatch transition of ${id}`, timeoutMs, progress });
+    if (done === undefined && !values.force) {
+      const line = `undo of ${id} did not finish within ${timeoutMs / 1000} s: a task still runs patched code; the kernel keeps trying (hotsplice undo --force ${id} ends it, unsafely)`;
+      throw new UserError(withKernelLines(line, kernelLogSince(mark)), 124);
+    }
+    if (done === undefined) {
+      warnings.push(`forced the unpatch transition of ${id}: tasks may still run its code, so the kernel keeps its module loaded and the kernel is tainted`);
+      await forceTransition(module);
+      done = await waitUntil(gone, { what: `the forced unpatch of ${id}`, timeoutMs, progress });
+      if (done === undefined) throw new UserError(`undo of ${id}: even the forced transition did not finish within ${timeoutMs / 1000} s`, 124);
+    }
+  }
+  const rmmodError = await rmmod(module);
+  if (rmmodError && !warnings.length) throw new UserError(withKernelLines(`undo of ${id}: rmmod ${module} failed: ${rmmodError}`, kernelLogSince(mark)));
+  if (rmmodError) warnings.push(`module ${module} stays loaded: ${rmmodError}`);
+  await removeRecord(module);
+  const undoMs = Math.round(performance.now() - started);
+  for (const w of warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, warnings }, null, 2)}\n`);
+  else process.stdout.write(`undone ${id} in ${undoMs} ms${rmmodError ? '' : '; module unloaded'}\n`);
+  return 0;
+}
+
+/** The module of an update id: the one its apply recorded, else the name the link stage derives from the id. */
+export async function moduleOf(id: string): Promise<string> {
+  for (const record of (await readRecords()).values()) if (record.id === id) return record.module;
+  try {
+    return moduleName(id);
+  } catch (err) {
+    throw new UserError(`"${id}" is not an update id: ${err instanceof Error ? err.message : String(err)}`, 2);
+  }
+}

@@ -1,0 +1,53 @@
+// The kernel's log records since a point, read from /dev/kmsg (Documentation/ABI/testing/dev-kmsg): each read()
+// returns one record "<prio>,<seq>,<usec>,<flags>;<text>\n". Used to show the kernel's own lines for a failure.
+import { closeSync, constants, openSync, readSync } from 'node:fs';
+
+export interface KernelLine {
+  seq: number;
+  text: string;
+}
+
+/** All records still in the ring buffer; empty when /dev/kmsg cannot be read (not root, no devtmpfs). */
+export function readKernelLog(): KernelLine[] {
+  let fd: number;
+  try {
+    fd = openSync('/dev/kmsg', constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return [];
+  }
+  const lines: KernelLine[] = [];
+  const buffer = Buffer.alloc(8192);
+  try {
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buffer, 0, buffer.length, null);
+      } catch (err) {
+        // EPIPE: the record we were at was overwritten; the next read continues with the oldest one left.
+        if ((err as NodeJS.ErrnoException).code === 'EPIPE') continue;
+        break; // EAGAIN: nothing more
+      }
+      if (n <= 0) break;
+      const record = buffer.toString('utf8', 0, n);
+      const semicolon = record.indexOf(';');
+      const seq = Number(record.slice(0, semicolon).split(',')[1]);
+      lines.push({ seq, text: record.slice(semicolon + 1).split('\n')[0] });
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return lines;
+}
+
+/** The sequence number of the newest record (-1 when unreadable): remember it before acting. */
+export function kernelLogMark(): number {
+  const lines = readKernelLog();
+  return lines.length ? lines[lines.length - 1].seq : -1;
+}
+
+/** Records after `mark`, as text lines. */
+export function kernelLogSince(mark: number): string[] {
+  return readKernelLog()
+    .filter((l) => l.seq > mark)
+    .map((l) => l.text);
+}

@@ -1,0 +1,26 @@
+// Loading and unloading the update's module with the system's own kmod tools, quoting the kernel's log lines
+// when the kernel says no.
+import { execa } from 'execa';
+import { UserError } from '@hotsplice/kernel';
+import { kernelLogMark, kernelLogSince } from './kmsg';
+
+/** insmod; on failure a UserError with insmod's message and the kernel's lines for it. */
+export async function insmod(ko: string, what: string): Promise<void> {
+  const mark = kernelLogMark();
+  const result = await execa('insmod', [ko], { reject: false, all: true });
+  if (result.exitCode === 0) return;
+  const said = String(result.all ?? result.shortMessage ?? '').trim().split('\n').pop();
+  throw new UserError(withKernelLines(`${what}: insmod refused the module: ${said}`, kernelLogSince(mark)));
+}
+
+/** rmmod; returns the error text instead of throwing, so callers decide how bad it is. */
+export async function rmmod(module: string): Promise<string | undefined> {
+  const result = await execa('rmmod', [module], { reject: false, all: true });
+  return result.exitCode === 0 ? undefined : String(result.all ?? result.shortMessage ?? '').trim().split('\n').pop();
+}
+
+/** One line for the user, then the kernel's own lines (indented) that explain it. */
+export function withKernelLines(line: string, kernel: string[]): string {
+  const shown = kernel.slice(-12);
+  return shown.length ? `${line}\n${shown.map((l) => `  kernel: ${l}`).join('\n')}` : line;
+}
