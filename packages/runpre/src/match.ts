@@ -107,7 +107,7 @@ class Matcher {
   }
 
   /**
-   * Settle byte-identical copies by where they lie: the copy built from this object sits between two of the
+   * Settle byte-identical copies: by a reference from another function of the object that pinned one copy, else by where they lie: the copy built from this object sits between two of the
    * object's other functions (the linker keeps an object's .text together); exactly one copy may qualify.
    */
   resolveByLocality(functions: FunctionMatch[]): void {
@@ -119,11 +119,14 @@ class Matcher {
     for (const [i, f] of functions.entries()) {
       const pending = f.status === 'ambiguous' ? this.ambiguous.get(f.name) : undefined;
       if (!pending) continue;
-      const near = pending.successes.filter((s) => bracketed(s.candidate.address));
+      const referenced = this.resolved.get(pending.fn.symbol);
+      const byReference = pending.successes.filter((s) => s.candidate.address === referenced);
+      const near = byReference.length ? byReference : pending.successes.filter((s) => bracketed(s.candidate.address));
       if (near.length !== 1) continue;
       const { candidate, attempt } = near[0];
       this.commit(attempt);
-      functions[i] = { name: f.name, status: 'matched', address: candidate.address, sympos: symposOf(pending.all, candidate.address), candidates: pending.successes.length, resolvedBy: 'locality', unchecked: attempt.unchecked, patchedSites: attempt.patched };
+      const resolvedBy = byReference.length ? 'reference' : 'locality';
+      functions[i] = { name: f.name, status: 'matched', address: candidate.address, sympos: symposOf(pending.all, candidate.address), candidates: pending.successes.length, resolvedBy, unchecked: attempt.unchecked, patchedSites: attempt.patched };
     }
   }
 

@@ -36,8 +36,9 @@ export type FunctionMatch =
       address: bigint;
       sympos: number;
       candidates: number;
-      /** 'locality': several byte-identical copies matched; this one lies between the object's other functions. */
-      resolvedBy: 'bytes' | 'locality';
+      /** How the candidate was chosen: its bytes alone; or, among byte-identical copies, the one another function's
+       * relocation points to ('reference'), or the one lying between the object's other functions ('locality'). */
+      resolvedBy: 'bytes' | 'reference' | 'locality';
       unchecked: UncheckedField[];
       patchedSites: PatchedSite[];
     }
