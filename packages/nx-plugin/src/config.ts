@@ -12,6 +12,8 @@ export interface HotpatchConfig {
   diffext?: { dir: string; ext: string };
   /** Atomic replace (klp_patch.replace): loading this update replaces every update applied before it. */
   replace?: boolean;
+  /** A shell command whose output shows the patch, run in the guest by `nx run kernel:try`. */
+  check?: string;
 }
 
 export function readHotpatchConfig(file: string): HotpatchConfig {
@@ -33,7 +35,8 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
   if (config.diffext && (typeof config.diffext.dir !== 'string' || typeof config.diffext.ext !== 'string')) {
     throw new Error(`${file}: "diffext" needs "dir" and "ext"`);
   }
+  if (config.check !== undefined && typeof config.check !== 'string') throw new Error(`${file}: "check" must be a shell command`);
   if (config.replace !== undefined && typeof config.replace !== 'boolean') throw new Error(`${file}: "replace" must be true or false`);
   if (!patches.length && !config.git && !config.diffext) throw new Error(`${file}: give "patches", "git" or "diffext"`);
-  return { id: config.id, kernel: { abi: config.kernel?.abi ?? 'newest' }, patches, git: config.git, diffext: config.diffext, replace: config.replace ?? false };
+  return { id: config.id, kernel: { abi: config.kernel?.abi ?? 'newest' }, patches, git: config.git, diffext: config.diffext, replace: config.replace ?? false, ...(config.check ? { check: config.check } : {}) };
 }

@@ -37,7 +37,19 @@ export function unpreparedProject(root: string, config: HotpatchConfig, error?: 
         // the summary that `hotpatch` would have shown.
         options: { target: `${kernelProjectName(root, config.id)}:package`, summary: `${layout.packageDir(config.id)}/summary.txt` },
       };
-  return { [root]: { name: kernelProjectName(root, config.id), targets: { prepare: prepareTarget(config), hotpatch } } };
+  const targets: Record<string, TargetConfiguration> = { prepare: prepareTarget(config), hotpatch };
+  if (!error) targets.try = tryTarget(config, 'hotpatch');
+  return { [root]: { name: kernelProjectName(root, config.id), targets } };
+}
+
+/** `try`: boot the guest and apply / undo the package that `after` leaves in dist/hotpatch/<id>. */
+function tryTarget(config: HotpatchConfig, after: string): TargetConfiguration {
+  return {
+    executor: `${PLUGIN}:try`,
+    cache: false,
+    dependsOn: [after],
+    options: { id: config.id, abi: config.kernel.abi, ...(config.check ? { check: config.check } : {}) },
+  };
 }
 
 export function pipelineProjects(root: string, config: HotpatchConfig, objects: string[]): Projects {
@@ -126,6 +138,7 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       dependsOn: ['package'],
       options: { cwd: '{workspaceRoot}', command: `cat ${layout.packageDir(id)}/summary.txt` },
     },
+    try: tryTarget(config, 'package'),
   };
   projects[root] = { name: kernelProject, targets: kernelTargets };
   return projects;

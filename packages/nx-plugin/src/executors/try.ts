@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import { runGuest } from '@hotsplice/guest';
+import { layout } from '../layout';
+import { kernelFor, oneLine } from './common';
+
+interface TryOptions {
+  id: string;
+  abi: string;
+  /** Shell command whose output shows the patch (hotpatch.json "check"), e.g. `cat /proc/version`. */
+  check?: string;
+}
+
+/** The guest script: the check, apply, the check and the view table, undo, the check again. */
+export function tryScript(id: string, packageFile: string, check: string | undefined): string {
+  const show = check ? `echo '$ ${check.replace(/'/g, `'\\''`)}'; ${check}` : 'true';
+  return [
+    'set -e',
+    'export HOTSPLICE_STATE_DIR=/tmp/hotsplice-state',
+    `echo '== before'; ${show}`,
+    `echo '== hotsplice apply ${packageFile}'; hotsplice apply /hotsplice/files/${packageFile}`,
+    `echo '== after'; ${show}`,
+    "echo '== hotsplice view'; hotsplice view",
+    `echo '== hotsplice undo ${id}'; hotsplice undo ${id}`,
+    `echo '== undone'; ${show}`,
+  ].join('\n');
+}
+
+/**
+ * `nx run kernel:try`: boot Debian's kernel under QEMU with the update package and the self-contained target CLI,
+ * and show the update going in and out again.
+ */
+export default async function tryUpdate(options: TryOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  try {
+    const kernel = await kernelFor(options.abi);
+    const packageFile = `hotsplice-${options.id}.tar.gz`;
+    const started = performance.now();
+    console.log(`hotsplice try: booting Linux ${kernel.abi} under QEMU with ${packageFile}`);
+    let inScript = false;
+    const guest = await runGuest({
+      kernel: kernel.vmlinuz,
+      cli: true,
+      files: [{ source: join(context.root, layout.packageDir(options.id), packageFile) }],
+      scripts: [{ name: 'try', content: tryScript(options.id, packageFile, options.check) }],
+      timeoutMs: 300_000,
+      onLine: (line) => {
+        if (line.startsWith('@@HOTSPLICE:BEGIN')) inScript = true;
+        else if (line.startsWith('@@HOTSPLICE:END')) inScript = false;
+        else if (inScript) console.log(`  ${line}`);
+      },
+    });
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    for (const problem of guest.problems) process.stderr.write(`hotsplice try: kernel problem: ${problem}\n`);
+    console.log(`hotsplice try: ${guest.ok ? 'done' : 'FAILED'} in ${seconds} s (boot ${guest.bootSeconds?.toFixed(1) ?? '?'} s)`);
+    return { success: guest.ok };
+  } catch (err) {
+    process.stderr.write(`hotsplice try: ${oneLine(err)}\n`);
+    return { success: false };
+  }
+}
