@@ -11,6 +11,8 @@ const CODE = {
   tree: ['{workspaceRoot}/packages/tree/src/**/*', '{workspaceRoot}/tools/kernel/src/**/*', '{workspaceRoot}/packages/nx-plugin/src/**/*'],
   diff: ['{workspaceRoot}/packages/objdiff/src/**/*', '{workspaceRoot}/packages/elf/src/**/*'],
   link: ['{workspaceRoot}/packages/link/src/**/*', '{workspaceRoot}/kernel-module/**/*'],
+  /** The target CLI bundled beside the package. */
+  target: ['{workspaceRoot}/packages/cli/src/**/*', '{workspaceRoot}/tools/guest/src/**/*', '{workspaceRoot}/tools/kernel/src/**/*'],
 };
 
 function prepareTarget(config: HotpatchConfig): TargetConfiguration {
@@ -125,7 +127,12 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       executor: `${PLUGIN}:package`,
       cache: true,
       dependsOn: ['link'],
-      inputs: [{ dependentTasksOutputFiles: '**/link/**' }, { dependentTasksOutputFiles: '**/collect.json', transitive: true }, ...CODE.link],
+      inputs: [
+        { dependentTasksOutputFiles: '**/link/**' },
+        { dependentTasksOutputFiles: '**/collect.json', transitive: true },
+        ...CODE.link,
+        ...CODE.target,
+      ],
       outputs: [at(layout.packageDir(id))],
       options: { id, abi, root, replace: config.replace ?? false },
     },

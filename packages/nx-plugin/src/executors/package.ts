@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import { bundleCli } from '@hotsplice/guest';
 import { moduleName, writePackage } from '@hotsplice/link';
 import { layout } from '../layout';
 import { readCollected } from './collect';
@@ -12,7 +13,10 @@ interface PackageOptions {
   root?: string;
 }
 
-/** The update package dist/hotpatch/<id>/hotsplice-<id>.tar.gz, its report and a readable summary. */
+/**
+ * The update package dist/hotpatch/<id>/hotsplice-<id>.tar.gz, its report and a readable summary, and beside them
+ * hotsplice.cjs: the self-contained target CLI (apply / undo / view / status) that needs only Node on the target.
+ */
 export default async function packageUpdate(options: PackageOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   recordRun(taskId(context));
   try {
@@ -29,7 +33,9 @@ export default async function packageUpdate(options: PackageOptions, context: Ex
       patches: patchesOf(context, options.root)(kernel),
       replace: options.replace,
     });
+    const cli = await bundleCli(join(context.root, layout.packageDir(options.id), 'hotsplice.cjs'));
     console.log(`hotsplice: package ${result.tarball}`);
+    console.log(`hotsplice: target CLI ${cli} (on the target: node hotsplice.cjs apply hotsplice-${options.id}.tar.gz)`);
     return { success: true };
   } catch (err) {
     process.stderr.write(`hotsplice: ${oneLine(err)}\n`);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -38,6 +38,13 @@ describe('nx run kernel:hotpatch (the main job)', () => {
     for (const [member, sha] of Object.entries(manifest.members)) {
       expect(createHash('sha256').update(readFileSync(join(dir, member))).digest('hex'), member).toBe(sha);
     }
+  });
+
+  it('puts the self-contained target CLI beside the package: it runs from an empty directory with node alone', () => {
+    const bare = mkdtempSync(join(tmpdir(), 'hs-target-'));
+    copyFileSync(join(ws, 'dist/hotpatch', ID, 'hotsplice.cjs'), join(bare, 'hotsplice.cjs'));
+    const help = execFileSync(process.execPath, [join(bare, 'hotsplice.cjs'), '--help'], { cwd: bare, encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+    expect(help.split('\n').map((l) => l.trim().split(' ')[1])).toEqual(['hotsplice', 'apply', 'undo', 'view', 'status', undefined]);
   });
 
   it('builds a byte-identical package from the same input', () => {
