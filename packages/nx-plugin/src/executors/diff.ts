@@ -23,34 +23,44 @@ export interface Marker {
  */
 export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectOptions>, _o: ObjectOptions, context: ExecutorContext): Promise<TaskResults> {
   return runAll(taskGraph, inputs, async (tasks) => {
-    const kernel = await kernelFor(tasks[0].abi);
-    const patches = patchesOf(context, tasks[0].root)(kernel);
-    const tree = kernel.sourceTree;
-    const modules = new Map<string, string | undefined>();
-    await withTreeLock(tree, async () => {
-      await restoreTree(tree, journalFor(tree));
-      await installPatchApi(tree);
-      await applyPatches(tree, journalFor(tree), patches);
-      try {
-        const objects = tasks.map((t) => t.object);
-        await compileObjects(kernel, objects);
-        for (const t of tasks) await copyObjects(tree, [t.object], (o) => join(context.root, layout.post(t.id, o)));
-        for (const object of objects) modules.set(object, (await readKbuildRecord(tree, object))?.module);
-      } finally {
-        await restoreTree(tree, journalFor(tree));
-      }
-    });
-    const exported = parseSymvers(await readFile(kernel.symvers, 'utf8'));
-    const parents = new Map<string, ParentSymbol[]>();
+    // `nx run-many` over several updates batches their diff tasks together: each update has its own patches.
+    const updates = new Map<string, ObjectOptions[]>();
+    for (const t of tasks) updates.set(`${t.abi}\0${t.root ?? '.'}`, [...(updates.get(`${t.abi}\0${t.root ?? '.'}`) ?? []), t]);
     const lines: string[] = [];
-    for (const t of tasks) {
-      const objname = modules.get(t.object) ?? 'vmlinux';
-      const marker = await diffOne(context, kernel, t, objname, exported, parents, patches);
-      await writeOutput(context, layout.marker(t.id, t.object), `${JSON.stringify(marker, null, 2)}\n`);
-      lines.push(`${t.object} [${objname}]: ${marker.status}${marker.report?.changed.length ? ` (${marker.report.changed.join(', ')})` : ''}`);
-    }
+    for (const group of updates.values()) lines.push(...(await diffUpdate(context, group)));
     return lines.join('\n');
   });
+}
+
+/** One update's tasks: patch, build all its post objects in one make call, restore, then diff each object. */
+async function diffUpdate(context: ExecutorContext, tasks: ObjectOptions[]): Promise<string[]> {
+  const kernel = await kernelFor(tasks[0].abi);
+  const patches = patchesOf(context, tasks[0].root)(kernel);
+  const tree = kernel.sourceTree;
+  const modules = new Map<string, string | undefined>();
+  await withTreeLock(tree, async () => {
+    await restoreTree(tree, journalFor(tree));
+    await installPatchApi(tree);
+    await applyPatches(tree, journalFor(tree), patches);
+    try {
+      const objects = tasks.map((t) => t.object);
+      await compileObjects(kernel, objects);
+      for (const t of tasks) await copyObjects(tree, [t.object], (o) => join(context.root, layout.post(t.id, o)));
+      for (const object of objects) modules.set(object, (await readKbuildRecord(tree, object))?.module);
+    } finally {
+      await restoreTree(tree, journalFor(tree));
+    }
+  });
+  const exported = parseSymvers(await readFile(kernel.symvers, 'utf8'));
+  const parents = new Map<string, ParentSymbol[]>();
+  const lines: string[] = [];
+  for (const t of tasks) {
+    const objname = modules.get(t.object) ?? 'vmlinux';
+    const marker = await diffOne(context, kernel, t, objname, exported, parents, patches);
+    await writeOutput(context, layout.marker(t.id, t.object), `${JSON.stringify(marker, null, 2)}\n`);
+    lines.push(`${t.id}: ${t.object} [${objname}]: ${marker.status}${marker.report?.changed.length ? ` (${marker.report.changed.join(', ')})` : ''}`);
+  }
+  return lines;
 }
 
 /**
