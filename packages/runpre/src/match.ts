@@ -53,13 +53,13 @@ export async function matchObject(object: ElfObject, source: MemorySource, optio
     for (const name of only) if (!functions.some((f) => f.name === name)) functions.push({ name, status: 'missing', reason: `the object defines no function ${name}` });
   }
   const matched = functions.filter((f) => f.status === 'matched').length;
-  const fine = functions.filter((f) => f.status === 'matched' || (f.status === 'overridden' && options.allowOverriddenWeak)).length;
+  const fine = functions.filter((f) => f.status === 'matched' || f.status === 'skipped' || (f.status === 'overridden' && options.allowOverriddenWeak)).length;
   return { object: options.object ?? 'object', source: source.description, functions, matched, resolved: matcher.resolvedSymbols(), ok: fine === functions.length };
 }
 
 /** Throws a UserError naming the first function that did not match (its offset and both byte strings). */
 export function assertMatched(report: MatchReport, options: Pick<MatchOptions, 'allowOverriddenWeak'> = {}): void {
-  const failed = report.functions.find((f) => f.status !== 'matched' && !(f.status === 'overridden' && options.allowOverriddenWeak));
+  const failed = report.functions.find((f) => f.status !== 'matched' && f.status !== 'skipped' && !(f.status === 'overridden' && options.allowOverriddenWeak));
   if (failed) throw new UserError(describeFailure(report.object, report.source, failed));
 }
 
@@ -78,6 +78,9 @@ class Matcher {
   }
 
   async matchFunction(fn: ObjectFunction): Promise<FunctionMatch> {
+    if (this.source.kind === 'live' && this.index.elf.section(fn.section).name.startsWith('.init.text')) {
+      return { name: fn.name, status: 'skipped', reason: `${fn.name} is __init code, freed after boot: nothing to compare (and nothing to patch)` };
+    }
     const all = this.source.symbols(fn.name);
     if (all.length === 0) return { name: fn.name, status: 'missing', reason: `no symbol ${fn.name} in ${this.source.description}` };
     const code = all.filter((c) => !c.type || /[tTwW]/.test(c.type));

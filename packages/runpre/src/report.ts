@@ -44,6 +44,8 @@ export type FunctionMatch =
     }
   | { name: string; status: 'mismatch'; address: bigint; sympos: number; candidates: number; difference: Difference }
   | { name: string; status: 'missing'; reason: string }
+  /** Not compared: init code of a live kernel is freed after boot (kernel/init/main.c free_initmem). */
+  | { name: string; status: 'skipped'; reason: string }
   /** A weak definition no candidate matches: the kernel runs a strong definition from elsewhere (design.md §8). */
   | { name: string; status: 'overridden'; address: bigint; difference: Difference }
   | { name: string; status: 'ambiguous'; matches: Candidate[] };
@@ -61,7 +63,7 @@ export interface MatchReport {
   functions: FunctionMatch[];
   /** How many functions matched. */
   matched: number;
-  /** ok: every function matched (or, with allowOverriddenWeak, is an overridden weak definition). */
+  /** ok: every function matched or was skipped (or, with allowOverriddenWeak, is an overridden weak definition). */
   /** Symbols of the object resolved by the match (the ambiguous locals ksplice resolves through run-pre). */
   resolved: ResolvedSymbol[];
   ok: boolean;
@@ -74,6 +76,7 @@ export function describeFailure(object: string, source: string, f: FunctionMatch
       return `${f.name} matched at 0x${f.address.toString(16)}`;
     case 'overridden':
       return `run-pre: ${f.name} (${object}) is a weak definition the kernel does not run: ${source} holds a strong ${f.name} at 0x${f.address.toString(16)} that differs at +0x${f.difference.offset.toString(16)}`;
+    case 'skipped':
     case 'missing':
       return `run-pre: ${f.name} (${object}): ${f.reason}`;
     case 'ambiguous':
