@@ -58,11 +58,32 @@ function isInlinedIndirect(bytes: Uint8Array, at: number, end: number): boolean 
   return isPadding(bytes, p + 2, end);
 }
 
+/** Bytes with relocation fields masked: null = any byte. */
+export type Pattern = Array<number | null>;
+
+function matchesPattern(live: Uint8Array, pattern: Pattern, length = pattern.length): boolean {
+  for (let i = 0; i < length; i++) if (pattern[i] !== null && live[i] !== pattern[i]) return false;
+  return true;
+}
+
+/** A jmp: recompute_jump() re-encodes a replacement's jmp rel32 as jmp8 when it reaches, padding the rest. */
+function isJump(live: Uint8Array, end: number): boolean {
+  return (live[0] === 0xeb && isPadding(live, 2, end)) || (live[0] === 0xe9 && isPadding(live, 5, end));
+}
+
+/** The original's instructions with their trailing nops re-encoded (optimize_nops() on a site left unpatched). */
+function isOptimizedOriginal(live: Uint8Array, original: Pattern, end: number): boolean {
+  const bytes = Uint8Array.from(original, (b) => b ?? 0xff); // a masked byte is never padding
+  let body = 0;
+  while (body < end && !isPadding(bytes, body, end)) body++;
+  return body < end && matchesPattern(live, original, body) && isPadding(live, body, end);
+}
+
 /**
- * Whether `live` (the site's bytes as the kernel holds them) is a legal patched form of the site; `replacement`
- * gives each .altinstr_replacement body with its relocation fields masked (null bytes = any).
+ * Whether `live` (the site's bytes as the kernel holds them) is a legal patched form of the site. `original` is
+ * the site's own bytes and `replacements` each .altinstr_replacement body, relocation fields masked.
  */
-export function isLegalForm(site: PatchSite, live: Uint8Array, replacements: Array<Array<number | null>>): boolean {
+export function isLegalForm(site: PatchSite, live: Uint8Array, replacements: Pattern[], original: Pattern): boolean {
   const end = site.length;
   switch (site.kind) {
     case 'fentry':
@@ -83,7 +104,12 @@ export function isLegalForm(site: PatchSite, live: Uint8Array, replacements: Arr
       return startsWith(live, 0, ENDBR64) || startsWith(live, 0, ENDBR_POISON);
     case 'alternative':
       // apply_alternatives(): a replacement (relocated) padded with nops, or the original with its nops optimized.
-      return isPadding(live, 0, end) || replacements.some((r) => r.length <= end && r.every((b, i) => b === null || live[i] === b) && isPadding(live, r.length, end));
+      return (
+        isPadding(live, 0, end) ||
+        replacements.some((r) => r.length <= end && matchesPattern(live, r) && isPadding(live, r.length, end)) ||
+        ([original, ...replacements].some((r) => r[0] === 0xe9 || r[0] === 0xeb) && isJump(live, end)) ||
+        isOptimizedOriginal(live, original, end)
+      );
     case 'paravirt':
       // paravirt_patch(): a direct call to the native op or its inlined body, padded; the body is not known here.
       return true;

@@ -9,5 +9,5 @@ export { DEFAULT_LIVE_PATHS, kcoreOpenReason, lockdownMode, zeroAddressesReason,
 export { FixtureSource, type FixtureRegion } from './fixture-source';
 export { assertMatched, matchObject, type MatchOptions } from './match';
 export { patchSites, type PatchSite, type SiteKind } from './sites';
-export { isLegalForm, isPadding, NOP5, RET_INT3 } from './forms';
+export { isLegalForm, isPadding, NOP5, RET_INT3, type Pattern } from './forms';
 export { describeFailure, type Candidate, type Difference, type FunctionMatch, type MatchReport, type PatchedSite, type ResolvedSymbol, type UncheckedField } from './report';

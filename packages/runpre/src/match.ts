@@ -1,7 +1,7 @@
 import { type ElfObject, type ElfSymbol, STB_LOCAL, STB_WEAK, STT_SECTION, definedInSection } from '@hotsplice/elf';
 import { UserError } from '@hotsplice/kernel';
 import { type FieldKind, addr, fieldTarget, fieldValue, hex, readField, typeName } from './fields';
-import { isLegalForm } from './forms';
+import { type Pattern, isLegalForm } from './forms';
 import { type ObjectFunction, ObjectIndex, type ObjectReloc } from './object-model';
 import { type Candidate, type Difference, type FunctionMatch, type MatchReport, type PatchedSite, type ResolvedSymbol, type UncheckedField, describeFailure } from './report';
 import { type PatchSite, type SiteKind, patchSites } from './sites';
@@ -238,17 +238,16 @@ class Matcher {
     return { kind: 'fail', reason: `the field points to ${addr(implied + BigInt(start))}, which does not hold the ${what}`, expected: hex(expected.subarray(0, 32)), actual: hex(live.subarray(0, 32)) };
   }
 
-  replacementPatterns(site: PatchSite): Array<Array<number | null>> {
-    return site.replacements.map((r) => {
-      const bytes: Array<number | null> = Array.from(this.index.elf.sectionData(r.section).subarray(r.offset, r.offset + r.length));
-      for (const reloc of this.index.sectionRelocs(r.section)) {
-        const at = reloc.offset - r.offset;
-        const width = reloc.kind?.width ?? 4;
-        if (at + width <= 0 || at >= r.length) continue;
-        for (let i = Math.max(0, at); i < Math.min(r.length, at + width); i++) bytes[i] = null; // apply_relocation() rewrites them
-      }
-      return bytes;
-    });
+  /** Bytes of a section range with relocation fields masked (the kernel rewrites them when it copies code). */
+  pattern(section: number, offset: number, length: number): Pattern {
+    const bytes: Pattern = Array.from(this.index.elf.sectionData(section).subarray(offset, offset + length));
+    for (const reloc of this.index.sectionRelocs(section)) {
+      const at = reloc.offset - offset;
+      const width = reloc.kind?.width ?? 4;
+      if (at + width <= 0 || at >= length) continue;
+      for (let i = Math.max(0, at); i < Math.min(length, at + width); i++) bytes[i] = null;
+    }
+    return bytes;
   }
 }
 
@@ -292,7 +291,8 @@ class FunctionComparison {
     const original = await this.range(at, at + site.length);
     if (!original) return undefined;
     const live = this.live.subarray(at, at + site.length);
-    if ((!allowed || allowed.has(site.kind)) && isLegalForm(site, live, this.matcher.replacementPatterns(site))) {
+    const replacements = site.replacements.map((r) => this.matcher.pattern(r.section, r.offset, r.length));
+    if ((!allowed || allowed.has(site.kind)) && isLegalForm(site, live, replacements, this.matcher.pattern(site.section, site.offset, site.length))) {
       this.attempt.patched.push({ offset: at, kind: site.kind, bytes: hex(live) });
       return undefined;
     }

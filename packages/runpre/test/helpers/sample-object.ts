@@ -18,8 +18,12 @@ export const F = {
   retpoline: 39,
   jumpLabel: 44,
   paravirt: 46,
-  returnThunk: 52,
-  size: 60,
+  /** An alternative whose original is an instruction plus nops (optimize_nops may re-encode them). */
+  alternativeMov: 52,
+  /** An alternative whose replacement is a jmp (recompute_jump may shorten it to jmp8). */
+  alternativeJmp: 57,
+  returnThunk: 62,
+  size: 70,
 };
 
 const TEXT = SHF_ALLOC | SHF_EXECINSTR;
@@ -63,7 +67,8 @@ export function sampleObject(): ElfObject {
   const rodataStr = b.addSection({ name: '.rodata.str1.1', flags: SHF_ALLOC | SHF_MERGE | SHF_STRINGS, entsize: 1, data: Buffer.from('hello\n\0') });
   const data = b.addSection({ name: '.data', flags: SHF_ALLOC | SHF_WRITE, align: 8, data: new Uint8Array(8) });
   const counter = b.addSymbol({ name: 'counter', section: data, value: 0, size: 4, bind: STB_LOCAL, type: STT_OBJECT });
-  const replacement = b.addSection({ name: '.altinstr_replacement', flags: TEXT, data: Uint8Array.from([0x0f, 0x01, 0xcb]) }); // stac
+  // stac; mov %rax,%rsi; jmp rel32 (to f+67, relocated below)
+  const replacement = b.addSection({ name: '.altinstr_replacement', flags: TEXT, data: Uint8Array.from([0x0f, 0x01, 0xcb, 0x48, 0x89, 0xc6, 0xe9, 0, 0, 0, 0]) });
 
   const helperText = code('helper', [0xe8, 0, 0, 0, 0, 0x31, 0xc0, 0xe9, 0, 0, 0, 0], () => [
     { at: 1, type: R_X86_64_PLT32, to: ext('__fentry__'), addend: -4 },
@@ -83,8 +88,10 @@ export function sampleObject(): ElfObject {
     0xe8, 0, 0, 0, 0, //               39: call __x86_indirect_thunk_rax
     0x66, 0x90, //                     44: static_branch_unlikely(&key_x) → label at 57
     0xff, 0x15, 0, 0, 0, 0, //         46: call *pv_ops+8(%rip) (paravirt)
-    0xe9, 0, 0, 0, 0, //               52: jmp __x86_return_thunk
-    0xc3, 0xcc, 0xcc, //               57: ret (the jump label's target)
+    0x48, 0x89, 0xc7, 0x90, 0x90, //   52: ALTERNATIVE("mov %rax,%rdi", "mov %rax,%rsi", X)
+    0x0f, 0x1f, 0x44, 0x00, 0x00, //   57: ALTERNATIVE("", "jmp 67f", X)
+    0xe9, 0, 0, 0, 0, //               62: jmp __x86_return_thunk
+    0xc3, 0xcc, 0xcc, //               67: ret (the jump label's target)
   ];
   const fText = code('f', fBytes, () => [
     { at: 1, type: R_X86_64_PLT32, to: ext('__fentry__'), addend: -4 },
@@ -95,7 +102,7 @@ export function sampleObject(): ElfObject {
     { at: 35, type: R_X86_64_PLT32, to: ext('__SCT__tp_foo'), addend: -4 },
     { at: 40, type: R_X86_64_PLT32, to: ext('__x86_indirect_thunk_rax'), addend: -4 },
     { at: 48, type: R_X86_64_PC32, to: ext('pv_ops'), addend: 8 - 4 },
-    { at: 53, type: R_X86_64_PLT32, to: ext('__x86_return_thunk'), addend: -4 },
+    { at: 63, type: R_X86_64_PLT32, to: ext('__x86_return_thunk'), addend: -4 },
   ]);
   b.addSymbol({ name: 'f', section: fText, size: F.size, type: STT_FUNC });
 
@@ -107,10 +114,15 @@ export function sampleObject(): ElfObject {
   const shifted = (r: Rel, by: number): Rel => ({ ...r, at: r.at + by });
   table('__mcount_loc', 8, [{ rels: [at(fText, F.fentry, R_X86_64_64)] }, { rels: [at(helperText, 0, R_X86_64_64)] }]);
   table('.smp_locks', 4, [{ rels: [at(fText, F.lock)] }]);
-  table('.altinstructions', 12, [{ data: [[8, 0x14], [10, 5], [11, 3]], rels: [at(fText, F.alternative), shifted(at(replacement, 0), 4)] }]);
+  b.addRela(replacement, { offset: 7, type: R_X86_64_PC32, symbol: f, addend: 67 - 4 });
+  table('.altinstructions', 12, [
+    { data: [[8, 0x14], [10, 5], [11, 3]], rels: [at(fText, F.alternative), shifted(at(replacement, 0), 4)] },
+    { data: [[8, 0x15], [10, 5], [11, 3]], rels: [at(fText, F.alternativeMov), shifted(at(replacement, 3), 4)] },
+    { data: [[8, 0x16], [10, 5], [11, 5]], rels: [at(fText, F.alternativeJmp), shifted(at(replacement, 6), 4)] },
+  ]);
   table('.static_call_sites', 8, [{ rels: [at(fText, F.staticCall), { at: 4, type: R_X86_64_PC32, to: ext('__SCK__tp_foo'), addend: 0 }] }]);
   table('.retpoline_sites', 4, [{ rels: [at(fText, F.retpoline)] }]);
-  table('__jump_table', 16, [{ rels: [at(fText, F.jumpLabel), shifted(at(fText, 57), 4), { at: 8, type: R_X86_64_64, to: ext('key_x'), addend: 0 }] }]);
+  table('__jump_table', 16, [{ rels: [at(fText, F.jumpLabel), shifted(at(fText, 67), 4), { at: 8, type: R_X86_64_64, to: ext('key_x'), addend: 0 }] }]);
   table('.parainstructions', 16, [{ data: [[8, 3], [9, 6]], rels: [{ at: 0, type: R_X86_64_64, to: f, addend: F.paravirt }] }]);
   table('.return_sites', 4, [{ rels: [at(fText, F.returnThunk)] }, { rels: [at(helperText, 7)] }]);
   return b.toElf();
