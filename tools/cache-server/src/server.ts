@@ -69,6 +69,9 @@ export async function startCacheServer(options: CacheServerOptions): Promise<Run
   // nginx retries a busy port for seconds, and a stale listener would look like a started server: check first.
   await assertPortFree(listen, port);
 
+  await assertNotRunning(dir);
+  // Only this server writes tmp/ (nginx's body buffers, the commit handler's uploads): a killed run's leftovers go.
+  await rm(join(dir, 'tmp'), { recursive: true, force: true });
   for (const sub of ['logs', 'run', 'tmp']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
   const store = new Store(dir, maxEntryBytes, maxStoreBytes);
   await store.open();
@@ -182,6 +185,14 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
       s.close(() => done(port));
     });
   });
+}
+
+/** One server per folder: refuse when the nginx of the folder's pid file still runs. */
+async function assertNotRunning(dir: string): Promise<void> {
+  const pid = Number((await readFile(join(dir, 'run', 'nginx.pid'), 'utf8').catch(() => '')).trim());
+  if (!pid) return;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (cmdline.includes('nginx') && cmdline.includes(dir)) throw new CacheServerError(`a cache server already runs on ${dir} (nginx pid ${pid})`);
 }
 
 function assertPortFree(host: string, port: number): Promise<void> {

@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import { request } from 'node:http';
+
+export interface Reply {
+  status: number;
+  body: Buffer;
+}
+
+/** One request with Node's own client (a fresh connection each time; the load test keeps connections alive). */
+export function call(url: string, method: string, hash: string, token?: string, body?: Buffer, agent?: import('node:http').Agent): Promise<Reply> {
+  return new Promise((done, fail) => {
+    const req = request(
+      `${url}/v1/cache/${hash}`,
+      {
+        method,
+        agent,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body ? { 'content-type': 'application/octet-stream', 'content-length': body.length } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', fail);
+      },
+    );
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+/** Deterministic bytes for a key (so any reader can check what it got). */
+export function contentFor(key: string, size: number): Buffer {
+  const out = Buffer.alloc(size);
+  let block = createHash('sha256').update(key).digest();
+  for (let at = 0; at < size; at += block.length) {
+    block.copy(out, at);
+    block = createHash('sha256').update(block).digest();
+  }
+  return out;
+}
