@@ -1,4 +1,5 @@
 import { type CommandTable, runCli, usage as usageOf } from './cli';
+import { cacheServerCommand } from './commands/cache-server';
 import { createCommand } from './commands/create';
 import { diffCommand } from './commands/diff';
 import { guestCommand } from './commands/guest';
@@ -18,6 +19,7 @@ const COMMANDS: CommandTable = {
     summary: 'diff PRE.o POST.o --parent ELF [--symvers F] [--objname N] --out NEW.o [--old-out OLD.o] [--json]',
   },
   guest: { run: guestCommand, summary: 'guest --run SCRIPT [--file F]… [--json]   run a script in a QEMU guest' },
+  'cache-server': { run: cacheServerCommand, summary: 'cache-server --dir D --port P [--read-token T] [--write-token T]   Nx remote cache (nginx)' },
   ...TARGET_COMMANDS,
 };
 
