@@ -6,6 +6,11 @@ import { type ObjectModel, type Unit, type UnitReloc, isPcRelative, relocWidth }
 /** What a relocation points at, independent of section numbering, symbol order and string-table layout. */
 export function relocTarget(model: ObjectModel, reloc: UnitReloc, code: Uint8Array, nameOf: (unit: Unit) => string): string {
   const { symbol } = reloc;
+  const label = model.stringLabel(symbol);
+  if (label) {
+    const string = model.stringAt(label.sectionIndex, Number(label.offset + reloc.addend) + (isPcRelative(reloc.type) ? pcrelTail(code, reloc.offset) : 0));
+    if (string) return `"${string.text}"+${string.at}`;
+  }
   if (symbol.type !== STT_SECTION) {
     const unit = model.unitOfSymbol(symbol);
     return `${unit ? nameOf(unit) : normalizeName(symbol.name)}${addendText(reloc.addend)}`;

@@ -89,6 +89,11 @@ export function includeClosure(ctx: InclusionContext, roots: Unit[], entries: Ta
       inc.refused.push({ symbol: section.name, reason: `reference into ${section.name}+${r.addend} that no symbol covers` });
       return { kind: 'symbol', symbol, addend: r.addend };
     }
+    const label = ctx.post.stringLabel(symbol);
+    if (label) {
+      addSection(label.sectionIndex);
+      return { kind: 'section', sectionIndex: label.sectionIndex, addend: label.offset + r.addend };
+    }
     if (symbol.rawShndx === SHN_UNDEF) return { kind: 'external', external: external(symbol.name, false), addend: r.addend };
     return { kind: 'symbol', symbol, addend: r.addend };
   };

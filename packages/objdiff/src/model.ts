@@ -16,6 +16,7 @@ import {
   SHF_STRINGS,
   STB_LOCAL,
   STT_FUNC,
+  STT_NOTYPE,
   STT_OBJECT,
   definedInSection,
 } from '@hotsplice/elf';
@@ -166,6 +167,18 @@ export class ObjectModel {
   unitOfSymbol(symbol: ElfSymbol): Unit | undefined {
     const index = definedInSection(symbol);
     return index === undefined ? undefined : this.unitsInSection(index).find((u) => u.symbol === symbol);
+  }
+
+  /**
+   * A local label into a string section (gcc's `.LC7` for a WARN's file name in `__bug_table`, written by the
+   * asm in arch/x86/include/asm/bug.h): the section and the offset it names, so it is handled like a section
+   * reference. Label numbers change between builds; the strings do not.
+   */
+  stringLabel(symbol: ElfSymbol): { sectionIndex: number; offset: bigint } | undefined {
+    if (symbol.type !== STT_NOTYPE || symbol.bind !== STB_LOCAL) return undefined;
+    const index = definedInSection(symbol);
+    if (index === undefined || !(this.elf.sections[index]?.flags & SHF_STRINGS)) return undefined;
+    return { sectionIndex: index, offset: symbol.value };
   }
 
   /** The NUL-terminated string containing `offset` in a SHF_STRINGS section, and where in it `offset` points. */

@@ -36,7 +36,7 @@ suite('objdiff on the fixture corpus (Debian kernel objects)', () => {
     const { pre, post } = objects.get(name)!;
     const e = c.expect;
     const objname = e.objname ?? 'vmlinux';
-    const { report } = diffObjects!(pre, post, { object: `${name}.o`, objname });
+    const { report, newCode } = diffObjects!(pre, post, { object: `${name}.o`, objname });
     const summary = JSON.stringify({ changed: report.changed, new: report.new, newData: report.newData, refused: report.refused });
     expect(report.object, summary).toBe(`${name}.o`);
     expect(report.objname, summary).toBe(objname);
@@ -44,6 +44,8 @@ suite('objdiff on the fixture corpus (Debian kernel objects)', () => {
     expect(sorted(report.new), summary).toEqual(sorted(e.new));
     expect(sorted(report.newData), summary).toEqual(sorted(e.newData));
     expect(sorted(report.refused.map((r) => r.symbol)), summary).toEqual(sorted(e.refused));
+    // Every reference of the new code resolves: no local label (.LCn) left undefined for modpost to trip over.
+    if (newCode) expect(parseElf(newCode).symbols.filter((sym) => sym.rawShndx === 0 && sym.name.startsWith('.L')).map((sym) => sym.name)).toEqual([]);
     if (e.refusedReason) {
       for (const r of report.refused) expect(r.reason.toLowerCase(), `reason for ${r.symbol}`).toContain(e.refusedReason.toLowerCase());
     }
