@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { type KernelPaths, UserError, preparedKernel } from '@hotsplice/kernel';
@@ -91,4 +92,42 @@ export function single<T extends object>(
     const results = await batch(graph, { [id]: options }, options, context);
     return { success: results[id].success };
   };
+}
+
+/**
+ * A compiler wrapper for distributed or cached compiles (`distcc`, `icecc`, `ccache`): HOTSPLICE_CC_WRAPPER, else
+ * `ccWrapper` in hotpatch.json (the task's `root`, else the workspace's). Undefined: compile locally.
+ */
+export function compilerWrapper(context: ExecutorContext, root = '.'): string | undefined {
+  const fromEnv = process.env.HOTSPLICE_CC_WRAPPER?.trim();
+  if (fromEnv) return fromEnv;
+  try {
+    const raw = JSON.parse(readFileSync(join(context.root, root, 'hotpatch.json'), 'utf8')) as { ccWrapper?: unknown };
+    return typeof raw.ccWrapper === 'string' && raw.ccWrapper.trim() ? raw.ccWrapper.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Run `work` (the kbuild calls) with the wrapper in front of gcc-12 the way distcc's masquerade directory does it:
+ * a `gcc-12` first on PATH that runs `<wrapper> gcc-12 …` with the original PATH. kbuild's CC stays `gcc-12`, so
+ * its command lines (`.o.cmd`), Kconfig's CC check and every hotsplice cache key are those of a local build; only
+ * where the compiler runs changes. (CC="distcc gcc-12" would make Kconfig re-sync and kbuild rebuild everything.)
+ */
+export async function withCompilerWrapper<T>(wrapper: string | undefined, work: () => Promise<T>): Promise<T> {
+  if (!wrapper) return work();
+  const dir = await mkdtemp(join(tmpdir(), 'hotsplice-cc-'));
+  const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+  const original = process.env.PATH ?? '/usr/bin:/bin';
+  const words = wrapper.split(/\s+/).map(quote).join(' ');
+  await writeFile(join(dir, 'gcc-12'), `#!/bin/sh\nPATH=${quote(original)}; export PATH\nexec ${words} gcc-12 "$@"\n`);
+  await chmod(join(dir, 'gcc-12'), 0o755);
+  process.env.PATH = `${dir}:${original}`;
+  try {
+    return await work();
+  } finally {
+    process.env.PATH = original;
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -7,7 +7,7 @@ import { diffFiles, parseSymvers, readParent, type ParentSymbol } from '@hotspli
 import { applyPatches, compileObjects, copyObjects, journalFor, lineMapFromPatch, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
 import { layout } from '../layout';
 import { findModule } from '../modules';
-import { type ObjectOptions, type TaskResults, kernelFor, patchesOf, runAll, single, writeOutput } from './common';
+import { type ObjectOptions, type TaskResults, compilerWrapper, kernelFor, patchesOf, runAll, single, withCompilerWrapper, writeOutput } from './common';
 
 /** What Makefile.ksplice's `X.o.KSPLICE` marker records here: the verdict and the differ's report. */
 export interface Marker {
@@ -44,7 +44,7 @@ async function diffUpdate(context: ExecutorContext, tasks: ObjectOptions[]): Pro
     await applyPatches(tree, journalFor(tree), patches);
     try {
       const objects = tasks.map((t) => t.object);
-      await compileObjects(kernel, objects);
+      await withCompilerWrapper(compilerWrapper(context, tasks[0].root), () => compileObjects(kernel, objects));
       for (const t of tasks) await copyObjects(tree, [t.object], (o) => join(context.root, layout.post(t.id, o)));
       for (const object of objects) modules.set(object, (await readKbuildRecord(tree, object))?.module);
     } finally {

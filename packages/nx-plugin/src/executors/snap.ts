@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { compileObjects, copyObjects, isUpToDate, journalFor, restoreTree, withTreeLock } from '@hotsplice/tree';
 import { layout } from '../layout';
-import { type ObjectOptions, type TaskResults, kernelFor, runAll, single } from './common';
+import { type ObjectOptions, type TaskResults, compilerWrapper, kernelFor, runAll, single, withCompilerWrapper } from './common';
 
 /**
  * Makefile.ksplice's snap: build the pre objects from the pristine tree, all of the batch in one make call
@@ -14,9 +14,9 @@ export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectO
     const objects = tasks.map((t) => t.object);
     await withTreeLock(kernel.sourceTree, async () => {
       await restoreTree(kernel.sourceTree, journalFor(kernel.sourceTree));
-      const stale = [];
+      const stale: string[] = [];
       for (const object of objects) if (!(await isUpToDate(kernel.sourceTree, object))) stale.push(object);
-      await compileObjects(kernel, stale);
+      await withCompilerWrapper(compilerWrapper(context, tasks[0].root), () => compileObjects(kernel, stale));
       // Per task: one batch may hold the same object for two updates (ids).
       for (const t of tasks) await copyObjects(kernel.sourceTree, [t.object], (o) => join(context.root, layout.pre(t.id, o)));
     });
