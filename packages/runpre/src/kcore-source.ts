@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { ElfFile, ET_CORE, ElfError, FileSource, PT_LOAD } from '@hotsplice/elf';
+import { ET_CORE, PT_LOAD } from '@hotsplice/elf';
 import { UserError } from '@hotsplice/kernel';
 import { DEFAULT_LIVE_PATHS, type LivePaths, kcoreOpenReason, zeroAddressesReason } from './live-access';
 import type { KernelSymbol, MemorySource } from './source';
@@ -18,7 +18,8 @@ export interface LiveOptions {
 interface Segment {
   start: bigint;
   end: bigint;
-  offset: number;
+  /** File offset of `start` (bigint: kcore's offsets exceed 2^53). */
+  offset: bigint;
 }
 
 /**
@@ -77,15 +78,7 @@ export class KcoreSource implements MemorySource {
     const segment = findExtent(this.segments, address);
     if (!segment || address + BigInt(length) > segment.end) throw new UserError(`${this.path}: 0x${address.toString(16)}+${length} is not in any PT_LOAD segment`);
     if (this.fd === undefined) throw new UserError(`${this.path}: read after close`);
-    const out = Buffer.alloc(length);
-    const position = segment.offset + Number(address - segment.start);
-    let done = 0;
-    while (done < length) {
-      const n = readSync(this.fd, out, done, length - done, position + done);
-      if (n <= 0) throw new UserError(`${this.path}: reading 0x${address.toString(16)}+${length} ended after ${done} bytes`);
-      done += n;
-    }
-    return out;
+    return readExactly(this.fd, segment.offset + (address - segment.start), length, `${this.path} at 0x${address.toString(16)}`);
   }
 
   close(): void {
@@ -94,21 +87,46 @@ export class KcoreSource implements MemorySource {
   }
 }
 
-/** The PT_LOAD segments of an ELF core file, sorted by virtual address (only the headers are read). */
+/**
+ * The PT_LOAD segments of an ELF core file, sorted by virtual address. Read here rather than with @hotsplice/elf:
+ * /proc/kcore's file offsets are virtual addresses minus PAGE_OFFSET plus a header size (fs/proc/kcore.c), far
+ * beyond 2^53, so they stay bigint, and so do the positions reads use.
+ */
 export function readSegments(path: string): Segment[] {
-  let elf: ElfFile | undefined;
+  const fd = openSync(path, 'r');
   try {
-    elf = new ElfFile(new FileSource(path));
-    if (elf.header.type !== ET_CORE) throw new UserError(`${path}: ELF type ${elf.header.type} is not a core file (ET_CORE)`);
-    return elf
-      .programHeaders()
-      .filter((p) => p.type === PT_LOAD && p.filesz > 0)
-      .map((p) => ({ start: p.vaddr, end: p.vaddr + BigInt(p.filesz), offset: p.offset }))
-      .sort((a, b) => (a.start < b.start ? -1 : 1));
-  } catch (error) {
-    if (error instanceof ElfError) throw new UserError(`${path}: not a readable ELF core (${error.message})`);
-    throw error;
+    const header = readExactly(fd, 0n, 64, path);
+    if (header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2 || header[5] !== 1) throw new UserError(`${path}: not an ELF64 little-endian file`);
+    const type = header.readUInt16LE(16);
+    if (type !== ET_CORE) throw new UserError(`${path}: ELF type ${type} is not a core file (ET_CORE)`);
+    const phoff = header.readBigUInt64LE(32);
+    const entrySize = header.readUInt16LE(54);
+    const count = header.readUInt16LE(56);
+    if (entrySize !== PHDR_SIZE) throw new UserError(`${path}: e_phentsize is ${entrySize}, expected ${PHDR_SIZE}`);
+    const table = readExactly(fd, phoff, count * PHDR_SIZE, path);
+    const segments: Segment[] = [];
+    for (let i = 0; i < count; i++) {
+      const at = i * PHDR_SIZE;
+      const size = table.readBigUInt64LE(at + 32); // p_filesz
+      if (table.readUInt32LE(at) !== PT_LOAD || size === 0n) continue;
+      const start = table.readBigUInt64LE(at + 16); // p_vaddr
+      segments.push({ start, end: start + size, offset: table.readBigUInt64LE(at + 8) });
+    }
+    return segments.sort((a, b) => (a.start < b.start ? -1 : 1));
   } finally {
-    elf?.close();
+    closeSync(fd);
   }
+}
+
+const PHDR_SIZE = 56;
+
+function readExactly(fd: number, position: bigint, length: number, path: string): Buffer {
+  const out = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, out, done, length - done, position + BigInt(done));
+    if (n <= 0) throw new UserError(`${path}: ended after ${done} of ${length} bytes at offset 0x${position.toString(16)}`);
+    done += n;
+  }
+  return out;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +74,21 @@ describe('KcoreSource over a synthetic ELF core', () => {
     const ext4 = KcoreSource.open({ paths, uid: 0, module: 'ext4' });
     expect(ext4.addressOf('mod_fn')).toBe(0xffffffffc0001000n);
     ext4.close();
+  });
+
+  it.skipIf(!existsSync('/dev/shm'))('reads segments at file offsets beyond 2^53, as /proc/kcore places them', () => {
+    const far = 0xffffffb5804000n; // measured: a real kcore program header of Debian's kernel under QEMU
+    const paths = { ...fakeProc({ segments, kallsyms }), kcore: join('/dev/shm', `hs-runpre-kcore-${process.pid}`) };
+    try {
+      writeCoreFile(paths.kcore, [{ vaddr: text, bytes: Buffer.from('far text bytes'), offset: far }]);
+      expect(readSegments(paths.kcore)).toEqual([{ start: text, end: text + 14n, offset: far }]);
+      const live = KcoreSource.open({ paths, uid: 0 });
+      expect(live.read(text + 4n, 10).toString()).toBe('text bytes');
+      live.close();
+    } finally {
+      rmSync(paths.kcore, { force: true });
+      rmSync(`${paths.kcore}.segment`, { force: true });
+    }
   });
 
   it('matches an object against a kernel image served through kcore', async () => {
