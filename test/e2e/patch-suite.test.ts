@@ -49,6 +49,10 @@ describe('the e2e patch suite in the guest', () => {
     for (const c of cases) created.set(c.id, create(ws, c.id, [join(c.dir, 'fix.patch')]));
     created.set(REPLACE_ID, create(ws, REPLACE_ID, positive.map((c) => join(c.dir, 'fix.patch')), ['--replace']));
 
+    const failed = [...positive.map((c) => c.id), REPLACE_ID].filter((id) => created.get(id)!.code !== 0);
+    if (failed.length) {
+      throw new Error(`create failed for ${failed.map((id) => `${id}:\n${created.get(id)!.stderr.trim().split('\n').slice(-8).join('\n')}`).join('\n')}`);
+    }
     const files: GuestFile[] = [];
     for (const c of positive) {
       files.push({ source: created.get(c.id)!.package, dest: packagePath(c.id) });

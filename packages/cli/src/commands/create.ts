@@ -52,6 +52,7 @@ export async function createCommand(args: string[]): Promise<number> {
   const id = values.id ?? idFromName(patches[0] ?? values.git ?? values.diffext ?? 'update');
   if (!/^[a-z0-9_]+$/.test(id)) throw new UserError(`--id "${id}" must be lower-case letters, digits and '_'`, 2);
   const root = workspaceRoot();
+  // Not gitignored: Nx's createNodes glob skips ignored files, and this hotpatch.json must become a project.
   const dir = join(root, '.hotsplice', 'create', id);
   await mkdir(dir, { recursive: true });
   const config = {
