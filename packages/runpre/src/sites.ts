@@ -81,6 +81,12 @@ export function patchSites(index: ObjectIndex): Map<number, PatchSite[]> {
       if (length > 0) add({ kind: spec.kind, section: site.section, offset: site.offset, length, replacements });
     }
   }
+  // Static call trampolines are listed in no table: they are the functions named __SCT__<key>
+  // (include/linux/static_call_types.h), whose first instruction __static_call_transform() rewrites to a jmp to
+  // the current target or a `ret` (arch/x86/kernel/static_call.c).
+  for (const fn of index.functions()) {
+    if (fn.name.startsWith('__SCT__') && fn.size >= 5) add({ kind: 'static-call', section: fn.section, offset: fn.start, length: 5, replacements: [] });
+  }
   for (const list of out.values()) list.sort((a, b) => a.offset - b.offset);
   return out;
 }

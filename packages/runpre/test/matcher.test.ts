@@ -28,7 +28,7 @@ describe('matchObject on an unpatched kernel', () => {
     expect(ours > OTHER_HELPERS[0] && ours < OTHER_HELPERS[1]).toBe(true);
     expect(fn(report, 'helper')).toMatchObject({ status: 'matched', address: ours, sympos: 2, candidates: 3, resolvedBy: 'bytes' });
     expect(report.ok).toBe(true);
-    expect(report.matched).toBe(2);
+    expect(report.matched).toBe(3);
   });
 
   it('resolves the object\'s local data through the field that points to one of its candidates', async () => {
@@ -152,6 +152,20 @@ describe('patch sites: legal patched forms are wildcards, anything else is a dif
       });
     }
   }
+
+  it('a static call trampoline (__SCT__*) may jump elsewhere or return, in a live kernel only', async () => {
+    for (const [bytes, kind, status] of [
+      [[0xc3, 0xcc, 0xcc, 0xcc, 0xcc], 'live', 'matched'],
+      [[0xe9, 1, 2, 3, 4], 'live', 'matched'],
+      [[0xc3, 0xcc, 0xcc, 0xcc, 0xcc], 'file', 'mismatch'],
+      [[0xc2, 0xcc, 0xcc, 0xcc, 0xcc], 'live', 'mismatch'],
+    ] as const) {
+      const k = fixtureKernel();
+      k.poke(k.addressOf('__SCT__tp_bar'), [...bytes]);
+      const report = await matchObject(sampleObject(), k.source(kind), { functions: ['__SCT__tp_bar'] });
+      expect(report.functions[0]).toMatchObject({ status, ...(status === 'matched' ? { patchedSites: [{ offset: 0, kind: 'static-call' }] } : { difference: { offset: 0 } }) });
+    }
+  });
 
   it('a vmlinux file may differ from the object only at fentry sites', async () => {
     expect(await matchF(poke(F.fentry, [0x0f, 0x1f, 0x44, 0x00, 0x00]), 'file')).toMatchObject({ status: 'matched', patchedSites: [{ kind: 'fentry' }] });

@@ -38,6 +38,7 @@ export const EXTERNALS: Record<string, bigint> = {
   __x86_indirect_thunk_rax: 0xffffffff81a00400n,
   pv_ops: 0xffffffff82a00100n,
   key_x: 0xffffffff82a00200n,
+  __static_call_return0: 0xffffffff81a00500n,
 };
 
 interface Rel {
@@ -105,6 +106,10 @@ export function sampleObject(): ElfObject {
     { at: 63, type: R_X86_64_PLT32, to: ext('__x86_return_thunk'), addend: -4 },
   ]);
   b.addSymbol({ name: 'f', section: fText, size: F.size, type: STT_FUNC });
+
+  // A static call trampoline (ARCH_DEFINE_STATIC_CALL_TRAMP): jmp target; 2-byte nop; ud1 %esp,%ecx signature.
+  const trampoline = code('__SCT__tp_bar', [0xe9, 0, 0, 0, 0, 0x66, 0x90, 0x0f, 0xb9, 0xcc], () => [{ at: 1, type: R_X86_64_PLT32, to: ext('__static_call_return0'), addend: -4 }]);
+  b.addSymbol({ name: '__SCT__tp_bar', section: trampoline, size: 10, type: STT_FUNC });
 
   const wText = code('w', [0x31, 0xc0, 0xc3], () => []);
   b.addSymbol({ name: 'w', section: wText, size: 3, bind: STB_WEAK, type: STT_FUNC });

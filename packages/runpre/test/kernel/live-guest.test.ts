@@ -49,7 +49,6 @@ describe('the live kernel in the guest, through /proc/kcore', () => {
   });
 
   it('every function of the pristine objects matches the running kernel (init code skipped, weak overrides noted)', () => {
-    console.log(output('match').slice(0, 2000));
     expect(output('match')).toContain('exit=0');
     const all = reports('match');
     expect(all.map((r) => r.object)).toEqual(OBJECTS.map(base));
