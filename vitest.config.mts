@@ -17,7 +17,7 @@ export default defineConfig({
       {
         test: {
           name: 'kernel',
-          include: ['packages/*/test/kernel/**/*.test.ts'],
+          include: ['packages/*/test/kernel/**/*.test.ts', 'tools/*/test/kernel/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 3_600_000,

@@ -1,4 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { request } from 'node:http';
 
 export interface Reply {
@@ -42,4 +44,35 @@ export function contentFor(key: string, size: number): Buffer {
     block = createHash('sha256').update(block).digest();
   }
   return out;
+}
+
+export const HOTSPLICE_BIN = join(__dirname, '..', '..', '..', 'packages', 'cli', 'bin', 'hotsplice.js');
+
+/**
+ * `hotsplice cache-server` as its own process group (the CLI and its nginx): a group kill takes both, like a crash,
+ * and callers that block on synchronous child processes do not block the server's commit handler.
+ */
+export function spawnCacheServer(dir: string, port: number, extra: string[] = []): Promise<ChildProcess> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [HOTSPLICE_BIN, 'cache-server', '--dir', dir, '--port', String(port), '--json', ...extra], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      if (out.includes('\n')) done(child);
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d));
+    child.on('exit', (code) => fail(new Error(`cache-server exited (${code}) before it was ready: ${err}`)));
+  });
+}
+
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', () => done());
+    process.kill(-child.pid!, signal);
+  });
 }

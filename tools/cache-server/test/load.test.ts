@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src';
-import { call, contentFor, sha256 } from './helpers';
+import { call, contentFor, killGroup, sha256, spawnCacheServer } from './helpers';
 
 // Load and fault test on loopback, bounded: 8 clients, 400 requests, mixed GET/PUT over 60 keys with bodies up to
 // 512 KiB; the whole server (hotsplice process and nginx) is SIGKILLed a third of the way in and started again.
@@ -15,36 +15,11 @@ const CLIENTS = 8;
 const REQUESTS = 400;
 const KEYS = 60;
 const WRITE = 'load-write-token';
-const BIN = join(__dirname, '..', '..', '..', 'packages', 'cli', 'bin', 'hotsplice.js');
 
 const keyOf = (i: number) => `${900000 + i}`;
 const sizeOf = (i: number) => 1024 + ((i * 7919) % (512 * 1024));
 
-/** The server as its own process group (the CLI and its nginx), so a kill takes both, like a crash. */
-function startServer(dir: string, port: number): Promise<ChildProcess> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, 'cache-server', '--dir', dir, '--port', String(port), '--write-token', WRITE, '--json'], {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      if (out.includes('\n')) done(child);
-    });
-    child.stderr!.on('data', (d: Buffer) => (err += d));
-    child.on('exit', (code) => fail(new Error(`cache-server exited (${code}) before it was ready: ${err}`)));
-  });
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    child.once('exit', () => done());
-    process.kill(-child.pid!, signal);
-  });
-}
+const startServer = (dir: string, port: number) => spawnCacheServer(dir, port, ['--write-token', WRITE]);
 
 describe('cache server under load, killed and restarted mid-run', () => {
   let server: ChildProcess | undefined;
