@@ -22,6 +22,20 @@ export const RET_INT3 = Uint8Array.from([0xc3, 0xcc, 0xcc, 0xcc, 0xcc]);
 const ENDBR64 = [0xf3, 0x0f, 0x1e, 0xfa];
 const ENDBR_POISON = [0x0f, 0x1f, 0x40, 0xd6];
 
+/** The native instruction sequences PARAVIRT_XXL inlines at call sites (arch/x86/kernel/paravirt_patch.c, 6.1). */
+const NATIVE_PARAVIRT = [
+  [0xfa], // cli: irq.irq_disable
+  [0xfb], // sti: irq.irq_enable
+  [0x9c, 0x58], // pushf; pop %rax: irq.save_fl
+  [0x0f, 0x20, 0xd0], // mov %cr2,%rax: mmu.read_cr2
+  [0x0f, 0x20, 0xd8], // mov %cr3,%rax: mmu.read_cr3
+  [0x0f, 0x22, 0xdf], // mov %rdi,%cr3: mmu.write_cr3
+  [0x0f, 0x09], // wbinvd: cpu.wbinvd
+  [0x48, 0x89, 0xf8], // mov %rdi,%rax: the identity ops
+  [0xc6, 0x07, 0x00], // movb $0,(%rdi): lock.queued_spin_unlock
+  [0x48, 0x31, 0xc0], // xor %rax,%rax: lock.vcpu_is_preempted (measured in the guest)
+];
+
 function startsWith(bytes: Uint8Array, at: number, pattern: readonly number[]): boolean {
   return pattern.every((b, i) => bytes[at + i] === b);
 }
@@ -111,7 +125,7 @@ export function isLegalForm(site: PatchSite, live: Uint8Array, replacements: Pat
         isOptimizedOriginal(live, original, end)
       );
     case 'paravirt':
-      // paravirt_patch(): a direct call to the native op or its inlined body, padded; the body is not known here.
-      return true;
+      // paravirt_patch(): nops for a no-op, a direct call to the op, or the native instructions inlined, padded.
+      return isPadding(live, 0, end) || (live[0] === 0xe8 && isPadding(live, 5, end)) || NATIVE_PARAVIRT.some((n) => n.length <= end && startsWith(live, 0, n) && isPadding(live, n.length, end));
   }
 }

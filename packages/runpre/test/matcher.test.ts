@@ -133,7 +133,7 @@ describe('patch sites: legal patched forms are wildcards, anything else is a dif
     { kind: 'retpoline', offset: F.retpoline, legal: [[0xff, 0xd0, 0x90, 0x90, 0x90], [0x0f, 0xae, 0xe8, 0xff, 0xd0], [0x41, 0xff, 0xd3, 0x90, 0x90]], illegal: [0xff, 0x10, 0x90, 0x90, 0x90] },
     { kind: 'jump-label', offset: F.jumpLabel, legal: [[0xeb, 0x09]], illegal: [0xe9, 0x09] },
     { kind: 'return-thunk', offset: F.returnThunk, legal: [[0xc3, 0xcc, 0xcc, 0xcc, 0xcc], [0xe9, 9, 9, 9, 9]], illegal: [0xc3, 0x00, 0xcc, 0xcc, 0xcc] },
-    { kind: 'paravirt', offset: F.paravirt, legal: [[0xfa, 0x66, 0x0f, 0x1f, 0x44, 0x00]], illegal: [] },
+    { kind: 'paravirt', offset: F.paravirt, legal: [[0xfa, 0x0f, 0x1f, 0x44, 0x00, 0x00], [0x9c, 0x58, 0x0f, 0x1f, 0x40, 0x00], [0xe8, 1, 2, 3, 4, 0x90]], illegal: [0xfa, 0xfb, 0x0f, 0x1f, 0x40, 0x00] },
   ];
   for (const c of cases) {
     for (const bytes of c.legal) {
@@ -171,7 +171,7 @@ describe('patch sites: legal patched forms are wildcards, anything else is a dif
     expect(await matchF(poke(F.fentry, [0x0f, 0x1f, 0x44, 0x00, 0x00]), 'file')).toMatchObject({ status: 'matched', patchedSites: [{ kind: 'fentry' }] });
     const ret = await matchF(poke(F.returnThunk, [0xc3, 0xcc, 0xcc, 0xcc, 0xcc]), 'file');
     expect(ret).toMatchObject({ status: 'mismatch', difference: { offset: F.returnThunk, expected: 'e9', actual: 'c3' } });
-    const pv = await matchF(poke(F.paravirt, [0xfa, 0x66, 0x0f, 0x1f, 0x44, 0x00]), 'file');
+    const pv = await matchF(poke(F.paravirt, [0xfa, 0x0f, 0x1f, 0x44, 0x00, 0x00]), 'file');
     expect(pv).toMatchObject({ status: 'mismatch', difference: { offset: F.paravirt } });
   });
 });
