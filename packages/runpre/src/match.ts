@@ -44,11 +44,13 @@ export async function matchObject(object: ElfObject, source: MemorySource, optio
   const matcher = new Matcher(new ObjectIndex(object), source);
   const only = options.functions ? new Set(options.functions) : undefined;
   const functions: FunctionMatch[] = [];
+  const symbols: ElfSymbol[] = [];
   for (const fn of matcher.index.functions()) {
     if (only && !only.has(fn.name)) continue;
     functions.push(await matcher.matchFunction(fn));
+    symbols.push(fn.symbol);
   }
-  matcher.resolveByLocality(functions);
+  matcher.resolveAmbiguous(functions, symbols);
   if (only) {
     for (const name of only) if (!functions.some((f) => f.name === name)) functions.push({ name, status: 'missing', reason: `the object defines no function ${name}` });
   }
@@ -68,7 +70,7 @@ class Matcher {
   private readonly resolved = new Map<ElfSymbol, bigint>();
   private readonly bases = new Map<number, bigint>();
   /** Byte-identical copies of one function (out-of-line static inlines), settled by resolveByLocality. */
-  private readonly ambiguous = new Map<string, { fn: ObjectFunction; all: readonly KernelSymbol[]; successes: Array<{ candidate: KernelSymbol; attempt: Attempt }> }>();
+  private readonly ambiguous = new Map<ElfSymbol, { all: readonly KernelSymbol[]; successes: Array<{ candidate: KernelSymbol; attempt: Attempt }> }>();
 
   constructor(
     readonly index: ObjectIndex,
@@ -98,10 +100,11 @@ class Matcher {
     if (chosen) {
       this.commit(chosen.attempt);
       const { address } = chosen.candidate;
-      return { name: fn.name, status: 'matched', address, sympos: symposOf(all, address), candidates: candidates.length, resolvedBy: 'bytes', unchecked: chosen.attempt.unchecked, patchedSites: chosen.attempt.patched };
+      const resolvedBy = successes.length === 1 ? 'bytes' : 'reference';
+      return { name: fn.name, status: 'matched', address, sympos: symposOf(all, address), candidates: candidates.length, resolvedBy, unchecked: chosen.attempt.unchecked, patchedSites: chosen.attempt.patched };
     }
     if (successes.length > 1) {
-      this.ambiguous.set(fn.name, { fn, all, successes });
+      this.ambiguous.set(fn.symbol, { all, successes });
       return { name: fn.name, status: 'ambiguous', matches: successes.map((s): Candidate => ({ address: s.candidate.address, sympos: symposOf(all, s.candidate.address) })) };
     }
     const { candidate, difference } = best!;
@@ -110,19 +113,20 @@ class Matcher {
   }
 
   /**
-   * Settle byte-identical copies: by a reference from another function of the object that pinned one copy, else by where they lie: the copy built from this object sits between two of the
-   * object's other functions (the linker keeps an object's .text together); exactly one copy may qualify.
+   * Settle byte-identical copies (out-of-line static inlines): by a relocation of another function of the object
+   * that pinned one copy, else by where they lie: the copy built from this object sits between two of the object's
+   * other functions (the linker keeps an object's .text together). Exactly one copy must qualify.
    */
-  resolveByLocality(functions: FunctionMatch[]): void {
+  resolveAmbiguous(functions: FunctionMatch[], symbols: ElfSymbol[]): void {
     const own = functions.flatMap((f) => (f.status === 'matched' ? [f.address] : [])).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const bracketed = (address: bigint) => {
       const next = own.findIndex((a) => a > address);
       return next > 0 && own[next] - own[next - 1] <= LOCALITY_SPAN;
     };
     for (const [i, f] of functions.entries()) {
-      const pending = f.status === 'ambiguous' ? this.ambiguous.get(f.name) : undefined;
+      const pending = f.status === 'ambiguous' ? this.ambiguous.get(symbols[i]) : undefined;
       if (!pending) continue;
-      const referenced = this.resolved.get(pending.fn.symbol);
+      const referenced = this.resolved.get(symbols[i]);
       const byReference = pending.successes.filter((s) => s.candidate.address === referenced);
       const near = byReference.length ? byReference : pending.successes.filter((s) => bracketed(s.candidate.address));
       if (near.length !== 1) continue;
@@ -258,7 +262,7 @@ class FunctionComparison {
 
   constructor(
     private readonly matcher: Matcher,
-    private readonly fn: ObjectFunction,
+    fn: ObjectFunction,
     private readonly address: bigint,
     private readonly live: Buffer,
     private readonly attempt: Attempt,
@@ -320,7 +324,7 @@ class FunctionComparison {
     const place = this.address + BigInt(r.offset);
     const stored = readField(this.live, r.offset, width);
     const implied = (fieldTarget(r.kind, stored, place) - r.addend) & ((1n << 64n) - 1n);
-    const resolution = await this.matcher.resolveTarget({ ...r, offset: r.offset + this.fn.start }, implied, this.attempt, r.kind);
+    const resolution = await this.matcher.resolveTarget(r, implied, this.attempt, r.kind);
     const liveField = hex(this.live.subarray(r.offset, r.offset + width));
     const label = `${typeName(r.type)} ${target}`;
     switch (resolution.kind) {
