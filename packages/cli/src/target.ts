@@ -2,6 +2,7 @@
 // ship as one self-contained file (target-bin.ts, bundled by tools/guest bundleCli).
 import { applyCommand } from './commands/apply';
 import { undoCommand } from './commands/undo';
+import { verifyCommand } from './commands/verify';
 import { statusCommand, viewCommand } from './commands/view';
 import type { CommandTable } from './cli';
 
@@ -13,4 +14,5 @@ export const TARGET_COMMANDS: CommandTable = {
   undo: { run: undoCommand, summary: 'undo ID [--timeout S] [--force] [--json]   take an update out again' },
   view: { run: viewCommand, summary: 'view [--json]   the updates loaded now' },
   status: { run: statusCommand, summary: 'status ID [--json]   one update in detail (exit 1: not applied)' },
+  verify: { run: verifyCommand, summary: 'verify PACKAGE [--json]   run-pre check alone: does the running kernel hold the code the update replaces? (exit 1: no)' },
 };

@@ -9,7 +9,7 @@ const { join } = require('node:path');
 const ROOT = join(__dirname, '..', '..', '..');
 // Bundled code cannot find the repository from its own __dirname (it lives in node_modules/.cache).
 process.env.HOTSPLICE_REPO_ROOT ??= ROOT;
-const ENTRIES = ['index', 'executors/prepare', 'executors/manifest', 'executors/snap', 'executors/diff', 'executors/collect', 'executors/link', 'executors/package', 'executors/renest', 'executors/fail', 'executors/try'];
+const ENTRIES = ['index', 'executors/prepare', 'executors/manifest', 'executors/snap', 'executors/diff', 'executors/collect', 'executors/link', 'executors/verify-pre', 'executors/package', 'executors/renest', 'executors/fail', 'executors/try'];
 
 /** A fingerprint of every TypeScript source the plugin can reach (paths, sizes, mtimes: ~5 ms). */
 function fingerprint() {

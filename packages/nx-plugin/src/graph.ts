@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import type { HotpatchConfig } from './config';
-import { kernelProjectName, layout, objectProject } from './layout';
+import { kernelProjectName, layout, objectProject, workDir } from './layout';
 
 type Projects = Record<string, Omit<ProjectConfiguration, 'root'> & { root?: string }>;
 
@@ -11,6 +12,8 @@ const CODE = {
   tree: ['{workspaceRoot}/packages/tree/src/**/*', '{workspaceRoot}/tools/kernel/src/**/*', '{workspaceRoot}/packages/nx-plugin/src/**/*'],
   diff: ['{workspaceRoot}/packages/objdiff/src/**/*', '{workspaceRoot}/packages/elf/src/**/*'],
   link: ['{workspaceRoot}/packages/link/src/**/*', '{workspaceRoot}/kernel-module/**/*'],
+  /** The run-pre matcher verify-pre runs (and the plugin's own executor). */
+  runpre: ['{workspaceRoot}/packages/runpre/src/**/*', '{workspaceRoot}/packages/elf/src/**/*', '{workspaceRoot}/packages/nx-plugin/src/**/*'],
   /** The target CLI bundled beside the package. */
   target: ['{workspaceRoot}/packages/cli/src/**/*', '{workspaceRoot}/tools/guest/src/**/*', '{workspaceRoot}/tools/kernel/src/**/*'],
 };
@@ -123,10 +126,27 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       outputs: [at(layout.link(id))],
       options: { id, abi, replace: config.replace ?? false },
     },
+    // Build-time run-pre: the old code of every changed vmlinux object against the -dbg vmlinux (same compiler,
+    // config and flags as the shipped kernel) and the differ's sympos against the copy that matched. The vmlinux
+    // itself is outside the workspace; its identity reaches the hash through the old code (pre objects are keyed
+    // by the manifest's hashes of the ABI's tree).
+    'verify-pre': {
+      executor: `${PLUGIN}:verify-pre`,
+      cache: true,
+      dependsOn: ['collect'],
+      inputs: [
+        { dependentTasksOutputFiles: '**/collect.json' },
+        { dependentTasksOutputFiles: '**/old/**/*.o', transitive: true },
+        ...CODE.runpre,
+      ],
+      outputs: [at(join(workDir(id), 'verify-pre.json'))], // executors/verify-pre.ts verifyReportPath
+      options: { id, abi },
+    },
     package: {
       executor: `${PLUGIN}:package`,
       cache: true,
-      dependsOn: ['link'],
+      // verify-pre: a mismatch stops the package.
+      dependsOn: ['link', 'verify-pre'],
       inputs: [
         { dependentTasksOutputFiles: '**/link/**' },
         { dependentTasksOutputFiles: '**/collect.json', transitive: true },
