@@ -81,7 +81,7 @@ export function stallPhase(sleeper: PatchCase): string {
     'sleep 1',
     `report stall undo hotsplice undo --timeout 2 ${sleeper.id}`,
     `report stall status hotsplice status --json ${sleeper.id}`,
-    `report stall force hotsplice undo --force --timeout 20 ${sleeper.id}`,
+    `report stall force hotsplice undo --force --timeout 3 ${sleeper.id}`,
     'kill $sleeper',
     `report stall view hotsplice view --json`,
     `report stall modules grep ${q(`^${sleeper.id} `)} /proc/modules`,
