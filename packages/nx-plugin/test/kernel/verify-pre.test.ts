@@ -1,52 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseElf } from '@hotsplice/elf';
-import { diffObjects } from '@hotsplice/objdiff';
 import { VmlinuxSource } from '@hotsplice/runpre';
-import { cmdFileOf, lineMapFromPatch, parseKbuildCmd, withTreeLock } from '@hotsplice/tree';
-import { type VerifyInput, verifyObjects } from '../../src/executors/verify-pre';
-import { REPO, nx, scratchWorkspace, writeConfig } from './workspace';
+import { verifyObjects } from '../../src/executors/verify-pre';
+import { VERSION_PATCH, wrongBuild } from './wrong-build';
+import { nx, scratchWorkspace, writeConfig } from './workspace';
 
 // Build-time run-pre (issue 6 item 2): the verify-pre target matches the old code of every changed vmlinux object
 // against Debian's -dbg vmlinux and stops the package on a mismatch or a wrong sympos.
 const kernel = inject('kernel');
 const ID = 'verify_pre_test';
 const OBJECT = 'fs/proc/version.o';
-const PATCH = readFileSync(join(REPO, 'bench', 'patches', 'proc-version-marker.patch'), 'utf8');
+const PATCH = VERSION_PATCH;
 const vmlinux = () => new VmlinuxSource(kernel.vmlinux, kernel.systemMap);
-
-/**
- * fs/proc/version.c, pristine and patched, compiled with the recorded kbuild command but -O1 instead of -O2 (a
- * build that does not match the shipped kernel), outside the tree; the differ turns them into old code as the
- * pipeline would.
- */
-async function wrongBuild(out: string): Promise<VerifyInput> {
-  const tree = kernel.sourceTree;
-  const defines = ['-DKBUILD_MODFILE="fs/proc/version"', '-DKBUILD_BASENAME="version"', '-DKBUILD_MODNAME="version"', '-D__KBUILD_MODNAME=kmod_version'];
-  await withTreeLock(tree, async () => {
-    const cmd = parseKbuildCmd(readFileSync(join(tree, cmdFileOf(OBJECT)), 'utf8'));
-    expect(cmd.cflags).toContain('-O2');
-    mkdirSync(join(out, 'fs/proc'), { recursive: true });
-    copyFileSync(join(tree, 'fs/proc/version.c'), join(out, 'fs/proc/version.c'));
-    execFileSync('patch', ['-s', '-p1', '-d', out], { input: PATCH });
-    const compile = (source: string, object: string) => {
-      const flags = [...cmd.cflags.map((f) => (f === '-O2' ? '-O1' : f)), '-iquote', join(tree, 'fs/proc'), ...defines];
-      execFileSync(cmd.cc, [...flags, '-c', '-o', object, source], { cwd: tree, stdio: 'pipe' });
-      if (cmd.objtool) execFileSync(join(tree, cmd.objtool), [...cmd.objtoolArgs, object], { cwd: tree, stdio: 'pipe' });
-    };
-    compile('fs/proc/version.c', join(out, 'pre.o'));
-    compile(join(out, 'fs/proc/version.c'), join(out, 'post.o'));
-  });
-  const { oldCode, report } = diffObjects(parseElf(readFileSync(join(out, 'pre.o'))), parseElf(readFileSync(join(out, 'post.o'))), {
-    object: OBJECT,
-    lineMap: lineMapFromPatch(PATCH, 'fs/proc/version.c'),
-  });
-  expect(report.patched.map((p) => p.oldName)).toEqual(['version_proc_show']);
-  return { object: OBJECT, objname: 'vmlinux', oldCode: oldCode!, patched: report.patched };
-}
 
 describe('verify-pre: the old code against the -dbg vmlinux', () => {
   let ws: string;
@@ -85,8 +53,9 @@ describe('verify-pre: the old code against the -dbg vmlinux', () => {
   });
 
   it('fails for old code compiled with -O1, naming the object, the function, the offset and both byte strings', async () => {
-    const input = await wrongBuild(mkdtempSync(join(tmpdir(), 'hs-verify-pre-')));
-    const [verdict] = await verifyObjects([input], vmlinux);
+    const wrong = await wrongBuild(kernel.sourceTree, mkdtempSync(join(tmpdir(), 'hs-verify-pre-')));
+    expect(wrong.patched.map((p) => p.oldName)).toEqual(['version_proc_show']);
+    const [verdict] = await verifyObjects([{ ...wrong, objname: 'vmlinux' }], vmlinux);
     expect(verdict).toMatchObject({ object: OBJECT, status: 'failed', matched: 0, functions: 1 });
     expect(verdict.detail).toMatch(/^run-pre: version_proc_show \(fs\/proc\/version\.o\) differs from vmlinux\S* at version_proc_show\+0x[0-9a-f]+: .*expected [0-9a-f ]+, found [0-9a-f ]+$/);
     expect(verdict.detail!.split('\n')).toHaveLength(1);
