@@ -13,8 +13,10 @@ export function kbuildVariables(sourceTree: string, abi: string): string[] {
 
 /**
  * Extra compiler flags for kernel objects: one section per function and per data object, so the differ can work
- * symbol by symbol, and tree-relative debug paths so an object is byte-identical on every machine (cacheable).
+ * symbol by symbol; tree-relative debug paths so an object is byte-identical on every machine (cacheable); and no
+ * DWARF column numbers, which are the only bytes that differ when a compile farm (distcc) compiles the output of
+ * `gcc -E` instead of the source (the preprocessor collapses whitespace; measured on fs/proc/version.o).
  */
 export function objectCflags(sourceTree: string): string[] {
-  return ['-ffunction-sections', '-fdata-sections', `-fdebug-prefix-map=${sourceTree}=.`];
+  return ['-ffunction-sections', '-fdata-sections', `-fdebug-prefix-map=${sourceTree}=.`, '-gno-column-info'];
 }
