@@ -23,7 +23,7 @@ const DUMMY = positive.find((c) => c.module?.name === 'dummy')!;
 function create(ws: string, id: string, patches: string[]): string {
   const args = [join(ws, 'packages', 'cli', 'bin', 'hotsplice.js'), 'create', ...patches.flatMap((p) => ['--patch', p]), '--id', id];
   const r = spawnSync(process.execPath, args, { cwd: ws, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false' }, maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`create ${id} failed (${r.status}):\n${r.stderr.replace(/\x1b\[[0-9;]*m/g, '').trim().split('\n').slice(-10).join('\n')}`);
+  if (r.status !== 0) throw new Error(`create ${id} failed (${r.status}):\n${`${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '').trim().split('\n').slice(-60).join('\n')}`);
   return join(ws, 'dist', 'hotpatch', id, `hotsplice-${id}.tar.gz`);
 }
 
