@@ -66,7 +66,7 @@ describe('hotpatch.json', () => {
     expect(version.targets!.diff.dependsOn).toEqual(['snap', { projects: ['kernel'], target: 'manifest' }]);
     expect(version.targets!.snap.inputs?.[0]).toEqual({ dependentTasksOutputFiles: '**/hash/fs/proc/version.o.pre' });
     const kernel = projects['.'];
-    expect(Object.keys(kernel.targets!)).toEqual(['prepare', 'manifest', 'collect', 'link', 'package', 'hotpatch']);
+    expect(Object.keys(kernel.targets!)).toEqual(['prepare', 'manifest', 'collect', 'link', 'verify-pre', 'package', 'hotpatch']);
     expect(kernel.targets!.manifest.cache).toBe(false);
     expect(kernel.targets!.collect.dependsOn).toEqual([
       { projects: ['kernel-fs-proc-version'], target: 'diff' },
