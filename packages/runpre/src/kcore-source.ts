@@ -1,10 +1,10 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { ET_CORE, PT_LOAD } from '@hotsplice/elf';
 import { UserError } from '@hotsplice/kernel';
 import { DEFAULT_LIVE_PATHS, type LivePaths, kcoreOpenReason, zeroAddressesReason } from './live-access';
 import type { KernelSymbol, MemorySource } from './source';
+import { KallsymsLookup } from './kallsyms-lookup';
 import { SymbolIndex } from './symbol-index';
-import { parseSymbolText } from './symbol-text';
 import { findExtent } from './vmlinux-source';
 
 export interface LiveOptions {
@@ -33,7 +33,7 @@ export class KcoreSource implements MemorySource {
   private fd: number | undefined;
 
   private constructor(
-    private readonly index: SymbolIndex,
+    private readonly kallsyms: KallsymsLookup,
     private readonly segments: Segment[],
     fd: number,
     private readonly path: string,
@@ -46,11 +46,10 @@ export class KcoreSource implements MemorySource {
   static open(options: LiveOptions = {}): KcoreSource {
     const paths = { ...DEFAULT_LIVE_PATHS, ...options.paths };
     const uid = options.uid ?? process.getuid?.();
-    const listed = parseSymbolText(readFileSync(paths.kallsyms, 'latin1'));
-    if (listed.length === 0) throw new UserError(`${paths.kallsyms}: no symbols (is it a kallsyms file?)`);
-    if (listed.every((s) => s.address === 0n)) throw new UserError(zeroAddressesReason(paths, uid));
-    const own = listed.filter((s) => s.module === options.module);
-    if (own.length === 0) throw new UserError(`${paths.kallsyms}: no symbols of module ${options.module} (is it loaded?)`);
+    const kallsyms = new KallsymsLookup(KallsymsLookup.readText(paths.kallsyms), options.module);
+    if (kallsyms.empty) throw new UserError(`${paths.kallsyms}: no symbols (is it a kallsyms file?)`);
+    if (kallsyms.addressesHidden) throw new UserError(zeroAddressesReason(paths, uid));
+    if (options.module && !kallsyms.hasModule(options.module)) throw new UserError(`${paths.kallsyms}: no symbols of module ${options.module} (is it loaded?)`);
 
     let fd: number;
     try {
@@ -59,7 +58,7 @@ export class KcoreSource implements MemorySource {
       throw new UserError(kcoreOpenReason(paths, (error as NodeJS.ErrnoException).code, uid));
     }
     try {
-      return new KcoreSource(new SymbolIndex(own), readSegments(paths.kcore), fd, paths.kcore, options.module);
+      return new KcoreSource(kallsyms, readSegments(paths.kcore), fd, paths.kcore, options.module);
     } catch (error) {
       closeSync(fd);
       throw error;
@@ -67,11 +66,15 @@ export class KcoreSource implements MemorySource {
   }
 
   symbols(name: string): readonly KernelSymbol[] {
-    return this.index.symbols(name);
+    return this.kallsyms.symbols(name);
+  }
+
+  prefetch(names: Iterable<string>): void {
+    this.kallsyms.prefetch(names);
   }
 
   addressOf(name: string, sympos = 0): bigint {
-    return this.index.addressOf(name, sympos, this.description);
+    return new SymbolIndex(this.kallsyms.symbols(name)).addressOf(name, sympos, this.description);
   }
 
   read(address: bigint, length: number): Buffer {

@@ -41,6 +41,7 @@ const FILE_FORMS = new Set<SiteKind>(['fentry']);
  * tables may hold any of their legal patched forms. Same-named candidates are told apart by which one matches.
  */
 export async function matchObject(object: ElfObject, source: MemorySource, options: MatchOptions = {}): Promise<MatchReport> {
+  source.prefetch?.(object.symbols.filter((s) => s.name && s.type !== STT_SECTION).map((s) => s.name));
   const matcher = new Matcher(new ObjectIndex(object), source);
   const only = options.functions ? new Set(options.functions) : undefined;
   const functions: FunctionMatch[] = [];

@@ -20,6 +20,8 @@ export interface MemorySource {
   readonly kind: SourceKind;
   /** Every symbol of this name in the patched object (vmlinux or one module), in ascending address order. */
   symbols(name: string): readonly KernelSymbol[];
+  /** Optional: look up these names in one go before `symbols` asks for them one by one (the live source). */
+  prefetch?(names: Iterable<string>): void;
   /** `length` bytes at a kernel virtual address; throws UserError naming the address when it is not mapped. */
   read(address: bigint, length: number): Promise<Buffer> | Buffer;
   /** Address of `name`; `sympos` 0 = the name must be unique, n = the n-th same-named symbol (design.md §7). */
