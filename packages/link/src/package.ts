@@ -22,6 +22,8 @@ export interface PackageOptions {
   reports: DiffReport[];
   patches: Array<{ name: string; text: string }>;
   replace?: boolean;
+  /** More members, e.g. run-pre-symbols.json (the vmlinux addresses the apply-time run-pre check needs). */
+  extraMembers?: TarMember[];
 }
 
 /** manifest.json: what `hotsplice apply` checks before loading, and what the package holds. */
@@ -61,6 +63,7 @@ export async function writePackage(options: PackageOptions): Promise<PackageResu
     { name: `${module}.ko`, data: ko },
     { name: 'old-code.o', data: oldCode },
     { name: 'report.json', data: Buffer.from(report) },
+    ...(options.extraMembers ?? []),
   ];
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,

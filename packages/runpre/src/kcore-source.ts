@@ -4,6 +4,7 @@ import { UserError } from '@hotsplice/kernel';
 import { DEFAULT_LIVE_PATHS, type LivePaths, kcoreOpenReason, zeroAddressesReason } from './live-access';
 import type { KernelSymbol, MemorySource } from './source';
 import { KallsymsLookup } from './kallsyms-lookup';
+import { type LinkMap, SlidLinkMap } from './link-map';
 import { SymbolIndex } from './symbol-index';
 import { findExtent } from './vmlinux-source';
 
@@ -13,6 +14,14 @@ export interface LiveOptions {
   module?: string;
   /** The reader's uid, for the error messages (default: process.getuid()). */
   uid?: number;
+  /** vmlinux addresses of the names needed (the package's run-pre-symbols.json): only the KASLR slide is read. */
+  linkMap?: LinkMap;
+}
+
+/** Where a live source finds symbol addresses: all of kallsyms, or a link map moved by the KASLR slide. */
+interface LiveSymbols {
+  symbols(name: string): readonly KernelSymbol[];
+  prefetch(names: Iterable<string>): void;
 }
 
 interface Segment {
@@ -33,7 +42,7 @@ export class KcoreSource implements MemorySource {
   private fd: number | undefined;
 
   private constructor(
-    private readonly kallsyms: KallsymsLookup,
+    private readonly kallsyms: LiveSymbols,
     private readonly segments: Segment[],
     fd: number,
     private readonly path: string,
@@ -46,10 +55,7 @@ export class KcoreSource implements MemorySource {
   static open(options: LiveOptions = {}): KcoreSource {
     const paths = { ...DEFAULT_LIVE_PATHS, ...options.paths };
     const uid = options.uid ?? process.getuid?.();
-    const kallsyms = new KallsymsLookup(KallsymsLookup.readText(paths.kallsyms), options.module);
-    if (kallsyms.empty) throw new UserError(`${paths.kallsyms}: no symbols (is it a kallsyms file?)`);
-    if (kallsyms.addressesHidden) throw new UserError(zeroAddressesReason(paths, uid));
-    if (options.module && !kallsyms.hasModule(options.module)) throw new UserError(`${paths.kallsyms}: no symbols of module ${options.module} (is it loaded?)`);
+    const kallsyms = (!options.module && options.linkMap && SlidLinkMap.open(options.linkMap, paths.kallsyms)) || allOfKallsyms(paths, options.module, uid);
 
     let fd: number;
     try {
@@ -88,6 +94,15 @@ export class KcoreSource implements MemorySource {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+/** Every symbol kallsyms lists for vmlinux or one module, each way it can be unreadable named in one line. */
+function allOfKallsyms(paths: LivePaths, module: string | undefined, uid: number | undefined): KallsymsLookup {
+  const kallsyms = new KallsymsLookup(KallsymsLookup.readText(paths.kallsyms), module);
+  if (kallsyms.empty) throw new UserError(`${paths.kallsyms}: no symbols (is it a kallsyms file?)`);
+  if (kallsyms.addressesHidden) throw new UserError(zeroAddressesReason(paths, uid));
+  if (module && !kallsyms.hasModule(module)) throw new UserError(`${paths.kallsyms}: no symbols of module ${module} (is it loaded?)`);
+  return kallsyms;
 }
 
 /**

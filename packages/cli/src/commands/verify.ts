@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UserError } from '@hotsplice/kernel';
-import { checkOldCode, readOldCode } from '../target/run-pre';
+import { checkOldCode, liveSource, readLinkMap, readOldCode } from '../target/run-pre';
 import { checkKernel, runningKernel } from '../target/running-kernel';
 import { openUpdate } from '../target/update-package';
 
@@ -18,7 +18,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
   try {
     const { manifest } = update;
     checkKernel(manifest, await runningKernel());
-    const result = await checkOldCode(manifest, await readOldCode(update));
+    const result = await checkOldCode(manifest, await readOldCode(update), liveSource(await readLinkMap(update)));
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ id: manifest.id, module: manifest.module, runPre: result }, null, 2)}\n`);
     } else {

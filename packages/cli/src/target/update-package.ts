@@ -19,6 +19,8 @@ export interface OpenedUpdate {
   ko: string;
   /** The old-code object for run-pre matching. */
   oldCode: string;
+  /** run-pre-symbols.json: System.map addresses of the names the old code refers to (packages built since it exists). */
+  runPreSymbols?: string;
   close(): Promise<void>;
 }
 
@@ -48,7 +50,14 @@ export async function openUpdate(path: string): Promise<OpenedUpdate> {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  return { manifest, dir, ko: join(dir, ko), oldCode: join(dir, 'old-code.o'), close: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    manifest,
+    dir,
+    ko: join(dir, ko),
+    oldCode: join(dir, 'old-code.o'),
+    runPreSymbols: files.has('run-pre-symbols.json') ? join(dir, 'run-pre-symbols.json') : undefined,
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 function parseManifest(data: Buffer | undefined, label: string): Manifest {

@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { bundleCli } from '@hotsplice/guest';
+import { parseElf, STT_SECTION } from '@hotsplice/elf';
 import { moduleName, writePackage } from '@hotsplice/link';
+import { linkMapOf } from '@hotsplice/runpre';
 import { layout } from '../layout';
 import { readCollected } from './collect';
 import { kernelFor, oneLine, patchesOf, recordRun, taskId } from './common';
@@ -31,6 +34,7 @@ export default async function packageUpdate(options: PackageOptions, context: Ex
       oldCode: join(link, 'old-code.o'),
       reports: collected.markers.filter((m) => m.report).map((m) => m.report!),
       patches: patchesOf(context, options.root)(kernel),
+      extraMembers: [{ name: 'run-pre-symbols.json', data: await runPreSymbols(join(link, 'old-code.o'), kernel.systemMap) }],
       replace: options.replace,
     });
     const cli = await bundleCli(join(context.root, layout.packageDir(options.id), 'hotsplice.cjs'));
@@ -41,4 +45,13 @@ export default async function packageUpdate(options: PackageOptions, context: Ex
     process.stderr.write(`hotsplice: ${oneLine(err)}\n`);
     return { success: false };
   }
+}
+
+/**
+ * The System.map addresses of every name the old code refers to: on the target the run-pre check then needs only
+ * the KASLR slide, not all of /proc/kallsyms (packages/runpre link-map.ts).
+ */
+async function runPreSymbols(oldCode: string, systemMap: string): Promise<Buffer> {
+  const names = parseElf(await readFile(oldCode)).symbols.filter((s) => s.name && s.type !== STT_SECTION).map((s) => s.name);
+  return Buffer.from(`${JSON.stringify(linkMapOf(await readFile(systemMap, 'latin1'), names), null, 1)}\n`);
 }
