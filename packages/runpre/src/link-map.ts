@@ -11,7 +11,7 @@ import { parseSymbolText } from './symbol-text';
 export interface LinkMap {
   /** A symbol every kernel lists early in kallsyms, with its link-time address: `_text`. */
   anchor: { name: string; address: string };
-  /** name → every System.map address of that name (hex, ascending). */
+  /** name → every System.map address of that name (hex, ascending); [] for a name vmlinux does not have. */
   symbols: Record<string, string[]>;
 }
 
@@ -21,11 +21,12 @@ const KERNEL_IMAGE = 0xffffffff80000000n;
 /** Build a link map from System.map text for the given names (the build side). */
 export function linkMapOf(systemMap: string, names: Iterable<string>): LinkMap {
   const wanted = new Set(names);
-  const symbols: Record<string, string[]> = {};
+  // Every name asked for gets an entry, [] when absent: a name the map does not know sends the target to all of kallsyms.
+  const symbols: Record<string, string[]> = Object.fromEntries([...wanted].map((n) => [n, []]));
   let anchor: string | undefined;
   for (const s of parseSymbolText(systemMap)) {
     if (s.name === '_text') anchor = s.address.toString(16);
-    if (wanted.has(s.name)) (symbols[s.name] ??= []).push(s.address.toString(16));
+    if (wanted.has(s.name)) symbols[s.name].push(s.address.toString(16));
   }
   if (!anchor) throw new Error('System.map lists no _text');
   for (const list of Object.values(symbols)) list.sort((a, b) => (BigInt(`0x${a}`) < BigInt(`0x${b}`) ? -1 : 1));

@@ -1,5 +1,5 @@
 // The package's link map moved by the KASLR slide: what apply reads instead of all of /proc/kallsyms.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -38,15 +38,21 @@ describe('link map', () => {
     const map = linkMapOf(SYSTEM_MAP, ['s_show', 'runqueues', 'linux_proc_banner', 'absent']);
     expect(map).toEqual({
       anchor: { name: '_text', address: 'ffffffff81000000' },
-      symbols: { linux_proc_banner: ['ffffffff82000000'], runqueues: ['1f3c0'], s_show: ['ffffffff81234560', 'ffffffff81456780'] },
+      symbols: { absent: [], linux_proc_banner: ['ffffffff82000000'], runqueues: ['1f3c0'], s_show: ['ffffffff81234560', 'ffffffff81456780'] },
     });
   });
 
   it('moves kernel-image addresses by the slide of _text and leaves per-CPU offsets alone', () => {
-    const live = SlidLinkMap.open(linkMapOf(SYSTEM_MAP, ['s_show', 'runqueues']), file('kallsyms', KALLSYMS))!;
+    const live = SlidLinkMap.open(linkMapOf(SYSTEM_MAP, ['s_show', 'runqueues', 'version.c']), file('kallsyms', KALLSYMS))!;
     expect(live.slide).toBe(SLIDE);
     expect(live.symbols('s_show').map((s) => s.address)).toEqual([0xffffffff81234560n + SLIDE, 0xffffffff81456780n + SLIDE]);
     expect(live.symbols('runqueues').map((s) => s.address)).toEqual([0x1f3c0n]);
+    // Known absent (a source file name): answered from the map, without reading kallsyms (gone now).
+    const path = file('kallsyms-once', KALLSYMS);
+    const once = SlidLinkMap.open(linkMapOf(SYSTEM_MAP, ['version.c']), path)!;
+    unlinkSync(path);
+    once.prefetch(['version.c']);
+    expect(once.symbols('version.c')).toEqual([]);
     // A name the package did not list is looked up in all of kallsyms (vmlinux's only).
     expect(live.symbols('only_in_kallsyms').map((s) => s.address)).toEqual([0xffffffff83000000n + SLIDE]);
     expect(live.symbols('dummy_get_stats64')).toEqual([]);
