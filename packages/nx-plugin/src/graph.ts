@@ -14,8 +14,14 @@ const CODE = {
   link: ['{workspaceRoot}/packages/link/src/**/*', '{workspaceRoot}/kernel-module/**/*'],
   /** The run-pre matcher verify-pre runs (and the plugin's own executor). */
   runpre: ['{workspaceRoot}/packages/runpre/src/**/*', '{workspaceRoot}/packages/elf/src/**/*', '{workspaceRoot}/packages/nx-plugin/src/**/*'],
-  /** The target CLI bundled beside the package. */
-  target: ['{workspaceRoot}/packages/cli/src/**/*', '{workspaceRoot}/tools/guest/src/**/*', '{workspaceRoot}/tools/kernel/src/**/*'],
+  /** The target CLI bundled beside the package, and run-pre's link map written into it. */
+  target: [
+    '{workspaceRoot}/packages/cli/src/**/*',
+    '{workspaceRoot}/packages/runpre/src/**/*',
+    '{workspaceRoot}/packages/elf/src/**/*',
+    '{workspaceRoot}/tools/guest/src/**/*',
+    '{workspaceRoot}/tools/kernel/src/**/*',
+  ],
 };
 
 function prepareTarget(config: HotpatchConfig): TargetConfiguration {
