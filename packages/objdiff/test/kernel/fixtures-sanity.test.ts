@@ -105,6 +105,10 @@ const claims: Record<string, (p: Pair) => void> = {
     for (const o of [p.pre, p.post]) expect(tablePointsInto(o, '__bug_table', 'hs_slot_put')).toBe(true);
     expect(p.post.relocsInto('__bug_table', '.text.hs_slot_put').length).toBe(p.pre.relocsInto('__bug_table', '.text.hs_slot_put').length);
   },
+  'warn-once-format-in-changed': (p) => {
+    // The WARN_ONCE is inlined into the changed function: its __bug_table entry points into hs_show_mode.
+    for (const o of [p.pre, p.post]) expect(tablePointsInto(o, '__bug_table', 'hs_show_mode')).toBe(true);
+  },
   'static-key': (p) => {
     for (const o of [p.pre, p.post]) {
       expect(tablePointsInto(o, '__jump_table', 'hs_counter_event')).toBe(true);
