@@ -20,7 +20,11 @@ describe('source tree safety', () => {
   });
 
   it('restores a byte-identical tree after create is killed at 20 random points', async () => {
-    const pristine = digest();
+    // Other tests patch the same tree concurrently (under the tree lock): look at it only while holding the lock.
+    const pristine = await withTreeLock(kernel.sourceTree, async () => {
+      await restoreTree(kernel.sourceTree, journalFor(kernel.sourceTree));
+      return digest();
+    });
     let seed = 20261125;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const seen = { patched: 0, clean: 0 };
@@ -42,10 +46,14 @@ describe('source tree safety', () => {
       await exited;
       await new Promise((resolve) => setTimeout(resolve, 300)); // let the group's last processes go
       // What every run does first (the manifest step): take the tree lock and restore from the journal.
-      const restored = await withTreeLock(kernel.sourceTree, () => restoreTree(kernel.sourceTree, journalFor(kernel.sourceTree)));
+      const { restored, after, journal } = await withTreeLock(kernel.sourceTree, async () => ({
+        restored: await restoreTree(kernel.sourceTree, journalFor(kernel.sourceTree)),
+        after: digest(),
+        journal: existsSync(journalFor(kernel.sourceTree)),
+      }));
       seen[restored.length ? 'patched' : 'clean']++;
-      expect(digest(), `round ${round} (${signal})`).toEqual(pristine);
-      expect(existsSync(journalFor(kernel.sourceTree))).toBe(false);
+      expect(after, `round ${round} (${signal})`).toEqual(pristine);
+      expect(journal).toBe(false);
     }
     console.log(`interrupted runs: ${seen.patched} left the tree patched and were restored, ${seen.clean} left it clean`);
   });
