@@ -38,7 +38,8 @@ describe('hotpatch.json', () => {
       const results = await fn(['hotpatch.json'], undefined, { workspaceRoot: root, nxJsonConfiguration: {} });
       const project = results[0][1].projects?.['.'];
       expect(project?.name).toBe('kernel');
-      expect(Object.keys(project?.targets ?? {})).toEqual(['prepare', 'hotpatch']);
+      expect(Object.keys(project?.targets ?? {})).toEqual(['prepare', 'hotpatch', 'try']);
+      expect(project?.targets?.try.dependsOn).toEqual(['hotpatch']);
       expect(project?.targets?.hotpatch.executor).toBe('@hotsplice/nx-plugin:renest');
       expect(project?.targets?.hotpatch.dependsOn).toEqual(['prepare']);
       expect(project?.targets?.hotpatch.options.target).toBe('kernel:package');
@@ -66,7 +67,9 @@ describe('hotpatch.json', () => {
     expect(version.targets!.diff.dependsOn).toEqual(['snap', { projects: ['kernel'], target: 'manifest' }]);
     expect(version.targets!.snap.inputs?.[0]).toEqual({ dependentTasksOutputFiles: '**/hash/fs/proc/version.o.pre' });
     const kernel = projects['.'];
-    expect(Object.keys(kernel.targets!)).toEqual(['prepare', 'manifest', 'collect', 'link', 'verify-pre', 'package', 'hotpatch']);
+    expect(Object.keys(kernel.targets!)).toEqual(['prepare', 'manifest', 'collect', 'link', 'verify-pre', 'package', 'hotpatch', 'try']);
+    expect(kernel.targets!.try.dependsOn).toEqual(['package']);
+    expect(kernel.targets!.try.cache).toBe(false);
     expect(kernel.targets!.manifest.cache).toBe(false);
     expect(kernel.targets!.collect.dependsOn).toEqual([
       { projects: ['kernel-fs-proc-version'], target: 'diff' },
