@@ -14,6 +14,8 @@ export interface HotpatchConfig {
   replace?: boolean;
   /** A shell command whose output shows the patch, run in the guest by `nx run kernel:try`. */
   check?: string;
+  /** A compiler wrapper such as "distcc" (HOTSPLICE_CC_WRAPPER overrides it); it changes no cache key. */
+  ccWrapper?: string;
 }
 
 export function readHotpatchConfig(file: string): HotpatchConfig {
@@ -36,7 +38,10 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
     throw new Error(`${file}: "diffext" needs "dir" and "ext"`);
   }
   if (config.check !== undefined && typeof config.check !== 'string') throw new Error(`${file}: "check" must be a shell command`);
+  if (config.ccWrapper !== undefined && typeof config.ccWrapper !== 'string') throw new Error(`${file}: "ccWrapper" must be a command, e.g. "distcc"`);
   if (config.replace !== undefined && typeof config.replace !== 'boolean') throw new Error(`${file}: "replace" must be true or false`);
   if (!patches.length && !config.git && !config.diffext) throw new Error(`${file}: give "patches", "git" or "diffext"`);
-  return { id: config.id, kernel: { abi: config.kernel?.abi ?? 'newest' }, patches, git: config.git, diffext: config.diffext, replace: config.replace ?? false, ...(config.check ? { check: config.check } : {}) };
+  return { id: config.id, kernel: { abi: config.kernel?.abi ?? 'newest' }, patches, git: config.git, diffext: config.diffext, replace: config.replace ?? false, ...(config.check ? { check: config.check } : {}),
+    ...(config.ccWrapper?.trim() ? { ccWrapper: config.ccWrapper.trim() } : {}),
+  };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -102,8 +102,7 @@ export function compilerWrapper(context: ExecutorContext, root = '.'): string | 
   const fromEnv = process.env.HOTSPLICE_CC_WRAPPER?.trim();
   if (fromEnv) return fromEnv;
   try {
-    const raw = JSON.parse(readFileSync(join(context.root, root, 'hotpatch.json'), 'utf8')) as { ccWrapper?: unknown };
-    return typeof raw.ccWrapper === 'string' && raw.ccWrapper.trim() ? raw.ccWrapper.trim() : undefined;
+    return readHotpatchConfig(join(context.root, root, 'hotpatch.json')).ccWrapper;
   } catch {
     return undefined;
   }
