@@ -18,16 +18,18 @@ export class KallsymsLookup {
   /**
    * procfs reports size 0 and hands out about a page per read() (962 reads for 3.9 MB, measured): read into one
    * reused buffer and keep copies (a fresh large buffer per read, or readFileSync's growing steps, took 1-2 s).
+   * `limit` stops early (the first page is enough to find the KASLR anchor).
    */
-  static readText(path: string): string {
+  static readText(path: string, limit = Number.POSITIVE_INFINITY): string {
     const fd = openSync(path, 'r');
     try {
       const chunks: Buffer[] = [];
       const buffer = Buffer.allocUnsafe(1 << 16);
-      for (;;) {
-        const n = readSync(fd, buffer, 0, buffer.length, null);
+      for (let total = 0; total < limit; ) {
+        const n = readSync(fd, buffer, 0, Math.min(buffer.length, limit - total), null);
         if (n <= 0) break;
         chunks.push(Buffer.from(buffer.subarray(0, n)));
+        total += n;
       }
       return Buffer.concat(chunks).toString('latin1');
     } finally {

@@ -1,4 +1,3 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { KallsymsLookup } from './kallsyms-lookup';
 import type { KernelSymbol } from './source';
 import { parseSymbolText } from './symbol-text';
@@ -45,7 +44,7 @@ export class SlidLinkMap {
 
   /** undefined when the anchor is not in the first page of kallsyms, or its address is hidden (zero). */
   static open(map: LinkMap, kallsymsPath: string): SlidLinkMap | undefined {
-    const head = readHead(kallsymsPath, 1 << 16);
+    const head = KallsymsLookup.readText(kallsymsPath, 1 << 16);
     const line = new RegExp(`^([0-9a-f]{16}) \\S ${map.anchor.name}$`, 'm').exec(head);
     if (!line || /^0+$/.test(line[1])) return undefined;
     return new SlidLinkMap(map, BigInt(`0x${line[1]}`) - BigInt(`0x${map.anchor.address}`), kallsymsPath);
@@ -69,21 +68,5 @@ export class SlidLinkMap {
   private kallsyms(): KallsymsLookup {
     this.fallback ??= new KallsymsLookup(KallsymsLookup.readText(this.kallsymsPath));
     return this.fallback;
-  }
-}
-
-function readHead(path: string, length: number): string {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-      const n = readSync(fd, buffer, done, length - done, null);
-      if (n <= 0) break;
-      done += n;
-    }
-    return buffer.toString('latin1', 0, done);
-  } finally {
-    closeSync(fd);
   }
 }
