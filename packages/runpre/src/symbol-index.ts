@@ -18,17 +18,8 @@ export class SymbolIndex {
     for (const group of this.byName.values()) if (group.length > 1) group.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   }
 
-  get size(): number {
-    return this.byName.size;
-  }
-
   symbols(name: string): readonly KernelSymbol[] {
     return this.byName.get(name) ?? [];
-  }
-
-  /** Every symbol (for checks over the whole table, e.g. "are all addresses zero?"). */
-  *all(): Iterable<KernelSymbol> {
-    for (const group of this.byName.values()) yield* group;
   }
 
   addressOf(name: string, sympos = 0, where = 'the kernel'): bigint {
