@@ -51,6 +51,20 @@ export function taskId(context: ExecutorContext): string {
   return `${context.projectName}:${context.targetName}`;
 }
 
+/**
+ * The frame of a single-task executor: note the run, then `work`; an error becomes one line on stderr (after
+ * `prefix`) and a failed task. `work` returns false for a failure it has already explained.
+ */
+export async function runTask(context: ExecutorContext, work: () => Promise<boolean | void>, prefix = 'hotsplice'): Promise<{ success: boolean }> {
+  recordRun(taskId(context));
+  try {
+    return { success: (await work()) !== false };
+  } catch (err) {
+    process.stderr.write(`${prefix}: ${oneLine(err)}\n`);
+    return { success: false };
+  }
+}
+
 /** One line for the user, no stack trace (UserError and friends). */
 export function oneLine(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -4,7 +4,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { linkModule, linkOldCode } from '@hotsplice/link';
 import { layout } from '../layout';
 import { readCollected } from './collect';
-import { kernelFor, oneLine, recordRun, taskId } from './common';
+import { kernelFor, runTask } from './common';
 
 interface LinkOptions {
   id: string;
@@ -17,8 +17,7 @@ interface LinkOptions {
  * modpost against Debian's Module.symvers); their old code becomes one relocatable object for run-pre matching.
  */
 export default async function link(options: LinkOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  recordRun(taskId(context));
-  try {
+  return runTask(context, async () => {
     const kernel = await kernelFor(options.abi);
     const collected = await readCollected(context, options.id);
     const changed = collected.markers.filter((m) => m.status === 'changed');
@@ -38,9 +37,5 @@ export default async function link(options: LinkOptions, context: ExecutorContex
       join(out, 'old-code.o'),
     );
     console.log(`hotsplice: linked ${basename(ko)} from ${changed.length} object(s)`);
-    return { success: true };
-  } catch (err) {
-    process.stderr.write(`hotsplice: ${oneLine(err)}\n`);
-    return { success: false };
-  }
+  });
 }

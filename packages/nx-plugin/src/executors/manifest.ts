@@ -5,7 +5,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { RECIPE, UserError, kbuildVariables } from '@hotsplice/kernel';
 import { applyPatches, compileObjects, journalFor, readKbuildRecord, restoreTree, splitPatch, withTreeLock } from '@hotsplice/tree';
 import { layout } from '../layout';
-import { kernelFor, oneLine, patchesOf, sha256, writeOutput, recordRun, taskId } from './common';
+import { kernelFor, patchesOf, sha256, writeOutput, runTask } from './common';
 
 interface ManifestOptions {
   id: string;
@@ -24,8 +24,7 @@ interface ManifestOptions {
  * test-applied so that one that does not apply fails here, naming the hunk, before anything is built.
  */
 export default async function manifest(options: ManifestOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  recordRun(taskId(context));
-  try {
+  return runTask(context, async () => {
     const kernel = await kernelFor(options.abi);
     const tree = kernel.sourceTree;
     const patches = patchesOf(context, options.root)(kernel);
@@ -71,9 +70,5 @@ export default async function manifest(options: ManifestOptions, context: Execut
       `${JSON.stringify({ objects: options.objects, patches: patches.map((p) => ({ name: p.name, sha256: sha256(p.text) })) }, null, 2)}\n`,
     );
     console.log(`hotsplice: ${options.objects.length} affected object(s): ${options.objects.join(', ')}`);
-    return { success: true };
-  } catch (err) {
-    process.stderr.write(`hotsplice: ${oneLine(err)}\n`);
-    return { success: false };
-  }
+  });
 }

@@ -7,7 +7,7 @@ import { moduleName, writePackage } from '@hotsplice/link';
 import { linkMapOf } from '@hotsplice/runpre';
 import { layout } from '../layout';
 import { readCollected } from './collect';
-import { kernelFor, oneLine, patchesOf, recordRun, taskId } from './common';
+import { kernelFor, patchesOf, runTask } from './common';
 
 interface PackageOptions {
   id: string;
@@ -21,8 +21,7 @@ interface PackageOptions {
  * hotsplice.cjs: the self-contained target CLI (apply / undo / view / status) that needs only Node on the target.
  */
 export default async function packageUpdate(options: PackageOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  recordRun(taskId(context));
-  try {
+  return runTask(context, async () => {
     const kernel = await kernelFor(options.abi);
     const collected = await readCollected(context, options.id);
     const link = join(context.root, layout.link(options.id));
@@ -40,11 +39,7 @@ export default async function packageUpdate(options: PackageOptions, context: Ex
     const cli = await bundleCli(join(context.root, layout.packageDir(options.id), 'hotsplice.cjs'));
     console.log(`hotsplice: package ${result.tarball}`);
     console.log(`hotsplice: target CLI ${cli} (on the target: node hotsplice.cjs apply hotsplice-${options.id}.tar.gz)`);
-    return { success: true };
-  } catch (err) {
-    process.stderr.write(`hotsplice: ${oneLine(err)}\n`);
-    return { success: false };
-  }
+  });
 }
 
 /**

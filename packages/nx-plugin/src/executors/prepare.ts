@@ -2,22 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { prepareKernel } from '@hotsplice/kernel';
-import { oneLine, recordRun, taskId } from './common';
+import { runTask } from './common';
 
 /**
  * The setup step (system packages) and `hotsplice kernel prepare`, in the executor's own process: warm, this is
  * ~0.1 s instead of the ~0.5 s of starting the CLI.
  */
 export default async function prepare(options: { abi?: string }, context: ExecutorContext): Promise<{ success: boolean }> {
-  recordRun(taskId(context));
-  const setup = spawnSync('bash', [join(context.root, 'tools', 'setup', 'ensure-system.sh')], { stdio: 'inherit' });
-  if (setup.status !== 0) return { success: false };
-  try {
+  return runTask(context, async () => {
+    const setup = spawnSync('bash', [join(context.root, 'tools', 'setup', 'ensure-system.sh')], { stdio: 'inherit' });
+    if (setup.status !== 0) return false;
     const kernel = await prepareKernel({ abi: options.abi === 'newest' ? undefined : options.abi });
     console.log(`hotsplice: kernel ${kernel.abi} ready (${kernel.sourceTree})`);
-    return { success: true };
-  } catch (err) {
-    process.stderr.write(`hotsplice: ${oneLine(err)}\n`);
-    return { success: false };
-  }
+  });
 }

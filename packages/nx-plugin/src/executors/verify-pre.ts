@@ -5,7 +5,7 @@ import { parseElf } from '@hotsplice/elf';
 import { type FunctionMatch, type MemorySource, VmlinuxSource, describeFailure, matchObject } from '@hotsplice/runpre';
 import { layout, workDir } from '../layout';
 import { readCollected } from './collect';
-import { kernelFor, oneLine, recordRun, taskId, writeOutput } from './common';
+import { kernelFor, writeOutput, runTask } from './common';
 
 interface VerifyPreOptions {
   id: string;
@@ -107,8 +107,7 @@ export function verdictLine(v: ObjectVerdict): string {
 
 /** The `verify-pre` target: old code of every changed object against the -dbg vmlinux; a mismatch stops the package. */
 export default async function verifyPre(options: VerifyPreOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  recordRun(taskId(context));
-  try {
+  return runTask(context, async () => {
     const kernel = await kernelFor(options.abi);
     const collected = await readCollected(context, options.id);
     const inputs: VerifyInput[] = [];
@@ -126,11 +125,7 @@ export default async function verifyPre(options: VerifyPreOptions, context: Exec
     const failed = verdicts.find((v) => v.status === 'failed');
     if (failed) {
       process.stderr.write(`hotsplice: verify-pre: ${failed.detail}\n`);
-      return { success: false };
+      return false;
     }
-    return { success: true };
-  } catch (err) {
-    process.stderr.write(`hotsplice: verify-pre: ${oneLine(err)}\n`);
-    return { success: false };
-  }
+  }, 'hotsplice: verify-pre');
 }
