@@ -3,13 +3,11 @@
  * build. They must be identical between the two, or kbuild rebuilds bounds.s/asm-offsets.s and the objects change.
  */
 export function kbuildVariables(sourceTree: string, abi: string): string[] {
-  return [
-    // CONFIG_CC_VERSION_TEXT in Debian's config is exactly gcc-12 (Debian 12.2.0-14+deb12u1).
-    'CC=gcc-12',
-    `KERNELRELEASE=${abi}`,
-    `KCFLAGS=${objectCflags(sourceTree).join(' ')}`,
-  ];
+  return [`CC=${KERNEL_CC}`, `KERNELRELEASE=${abi}`, `KCFLAGS=${objectCflags(sourceTree).join(' ')}`];
 }
+
+/** The compiler of every kernel object: CONFIG_CC_VERSION_TEXT in Debian's config is exactly gcc-12 (Debian 12.2.0-14+deb12u1). */
+export const KERNEL_CC = 'gcc-12';
 
 /**
  * Extra compiler flags for kernel objects: one section per function and per data object, so the differ can work

@@ -1,5 +1,5 @@
 export { chooseKernel, packagesFor, parseAbis, parseMadison, resolveKernel, type KernelPackages } from './apt';
-export { kbuildVariables, objectCflags } from './build-flags';
+export { KERNEL_CC, kbuildVariables, objectCflags } from './build-flags';
 export { RECIPE, cacheRoot, isDone, markDone, once } from './cache';
 export { debDataMember, extractDeb, parseAr, parseArHeader } from './deb';
 export { UserError } from './errors';

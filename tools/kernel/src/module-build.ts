@@ -2,6 +2,7 @@ import { cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from './errors';
 import { run } from './exec';
+import { KERNEL_CC } from './build-flags';
 
 export interface ModuleBuild {
   /** Directory with the module's C sources and Kbuild file (read only; never built in place). */
@@ -21,7 +22,7 @@ export async function buildExternalModule(build: ModuleBuild): Promise<string[]>
   await mkdir(build.buildDir, { recursive: true });
   await cp(build.sourceDir, build.buildDir, { recursive: true });
   // CC must match Debian's compiler (CONFIG_CC_VERSION_TEXT); the headers tree sets ARCH and KERNELRELEASE.
-  await run('make', ['-C', build.headersTree, `M=${build.buildDir}`, 'CC=gcc-12', '-s', 'modules']);
+  await run('make', ['-C', build.headersTree, `M=${build.buildDir}`, `CC=${KERNEL_CC}`, '-s', 'modules']);
   const modules = (await readdir(build.buildDir)).filter((name) => name.endsWith('.ko'));
   if (modules.length === 0) throw new UserError(`kbuild produced no .ko in ${build.buildDir}`);
   return modules.map((name) => join(build.buildDir, name));
