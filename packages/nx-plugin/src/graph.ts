@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import type { HotpatchConfig } from './config';
-import { kernelProjectName, layout, objectProject, workDir } from './layout';
+import { kernelProjectName, layout, objectProject, updateTag, workDir } from './layout';
 
 type Projects = Record<string, Omit<ProjectConfiguration, 'root'> & { root?: string }>;
 
@@ -49,17 +49,18 @@ export function unpreparedProject(root: string, config: HotpatchConfig, error?: 
         options: { target: `${kernelProjectName(root, config.id)}:package`, summary: `${layout.packageDir(config.id)}/summary.txt` },
       };
   const targets: Record<string, TargetConfiguration> = { prepare: prepareTarget(config), hotpatch };
-  if (!error) targets.try = tryTarget(config, 'hotpatch');
+  if (!error) targets.try = tryTarget(root, config, 'hotpatch');
   return { [root]: { name: kernelProjectName(root, config.id), targets } };
 }
 
 /** `try`: boot the guest and apply / undo the package that `after` leaves in dist/hotpatch/<id>. */
-function tryTarget(config: HotpatchConfig, after: string): TargetConfiguration {
+function tryTarget(root: string, config: HotpatchConfig, after: string): TargetConfiguration {
   return {
     executor: `${PLUGIN}:try`,
     cache: false,
     dependsOn: [after],
-    options: { id: config.id, abi: config.kernel.abi, ...(config.check ? { check: config.check } : {}) },
+    // `root`: try reads "check" from hotpatch.json itself (see updateTag).
+    options: { id: config.id, abi: config.kernel.abi, root },
   };
 }
 
@@ -71,7 +72,6 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
   const projects: Projects = {};
   const kernelProject = kernelProjectName(root, id);
   const manifestDep = { projects: [kernelProject], target: 'manifest' };
-  const diffs: Array<{ projects: string[]; target: string }> = [];
   for (const object of objects) {
     const p = objectProject(object, kernelProject);
     const snap: TargetConfiguration = {
@@ -96,9 +96,8 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       outputs: [at(layout.post(id, object)), at(layout.newCode(id, object)), at(layout.oldCode(id, object)), at(layout.marker(id, object))],
       options: { id, object, abi, root },
     };
-    projects[p.root] ??= { name: p.name, tags: ['hotsplice:object'], targets: {} };
+    projects[p.root] ??= { name: p.name, tags: ['hotsplice:object', updateTag(kernelProject)], targets: {} };
     Object.assign(projects[p.root].targets!, { [p.target('snap')]: snap, [p.target('diff')]: diff });
-    diffs.push({ projects: [p.name], target: p.target('diff') });
   }
 
   const kernelTargets: Record<string, TargetConfiguration> = {
@@ -109,15 +108,15 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       cache: false,
       dependsOn: ['prepare'],
       outputs: [at(layout.hashDir(id)), at(layout.affected(id))],
-      options: { id, abi, objects, root },
+      options: { id, abi, root },
     },
     collect: {
       executor: `${PLUGIN}:collect`,
       cache: true,
-      dependsOn: diffs,
+      dependsOn: [{ projects: [`tag:${updateTag(kernelProject)}`], target: 'diff' }],
       inputs: [{ dependentTasksOutputFiles: '**/marker/**/*.KSPLICE' }, ...CODE.tree],
       outputs: [at(layout.collect(id))],
-      options: { id, objects },
+      options: { id },
     },
     link: {
       executor: `${PLUGIN}:link`,
@@ -171,7 +170,7 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       dependsOn: ['package'],
       options: { cwd: '{workspaceRoot}', command: `cat ${layout.packageDir(id)}/summary.txt` },
     },
-    try: tryTarget(config, 'package'),
+    try: tryTarget(root, config, 'package'),
   };
   projects[root] = { name: kernelProject, targets: kernelTargets };
   return projects;

@@ -33,6 +33,16 @@ export function kernelProjectName(root: string, id: string): string {
 }
 
 /**
+ * The tag every object project of one update carries: how `collect` depends on all their `diff` tasks and the
+ * manifest finds the objects, without naming them in the update's own project. Nx hashes a project's whole
+ * configuration into each of its tasks, so an object list there would re-run every kernel task (prepare included)
+ * whenever the patch touched one more object; `check` (only `try` reads it) is left out for the same reason.
+ */
+export function updateTag(kernelProject: string): string {
+  return `hotsplice:of:${kernelProject}`;
+}
+
+/**
  * One Nx project per affected object, named after its directory and file (`kernel-fs-proc-version`), holding its
  * `snap` and `diff` targets. Nx puts a project's whole configuration into each of its tasks' hashes: with one
  * project per directory, adding an object of the same directory to the patch re-ran every task of that directory

@@ -71,10 +71,18 @@ describe('hotpatch.json', () => {
     expect(kernel.targets!.try.dependsOn).toEqual(['package']);
     expect(kernel.targets!.try.cache).toBe(false);
     expect(kernel.targets!.manifest.cache).toBe(false);
-    expect(kernel.targets!.collect.dependsOn).toEqual([
-      { projects: ['kernel-fs-proc-version'], target: 'diff' },
-      { projects: ['kernel-fs-proc-meminfo'], target: 'diff' },
-      { projects: ['kernel-kernel-sched-core'], target: 'diff' },
+    expect(kernel.targets!.collect.dependsOn).toEqual([{ projects: ['tag:hotsplice:of:kernel'], target: 'diff' }]);
+    expect(version.tags).toEqual(['hotsplice:object', 'hotsplice:of:kernel']);
+  });
+
+  it('keeps the update’s own project the same whatever objects the patch touches and whatever "check" says', () => {
+    // Nx hashes a project's whole configuration into each of its tasks: a change here would re-run prepare & co.
+    const one = pipelineProjects('.', { id: 'fix_1', kernel: { abi: 'newest' }, patches: ['a.patch'] }, ['fs/proc/version.o']);
+    const two = pipelineProjects('.', { id: 'fix_1', kernel: { abi: 'newest' }, patches: ['b.patch'], check: 'cat /proc/version' }, [
+      'fs/proc/meminfo.o',
+      'fs/proc/version.o',
     ]);
+    expect(JSON.stringify(two['.'])).toBe(JSON.stringify(one['.']));
+    expect(Object.keys(two)).toHaveLength(3);
   });
 });

@@ -1,5 +1,6 @@
 import { cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { UserError } from './errors';
 import { run } from './exec';
 import { KERNEL_CC } from './build-flags';
@@ -22,7 +23,7 @@ export async function buildExternalModule(build: ModuleBuild): Promise<string[]>
   await mkdir(build.buildDir, { recursive: true });
   await cp(build.sourceDir, build.buildDir, { recursive: true });
   // CC must match Debian's compiler (CONFIG_CC_VERSION_TEXT); the headers tree sets ARCH and KERNELRELEASE.
-  await run('make', ['-C', build.headersTree, `M=${build.buildDir}`, `CC=${KERNEL_CC}`, '-s', 'modules']);
+  await run('make', ['-C', build.headersTree, `M=${build.buildDir}`, `CC=${KERNEL_CC}`, `-j${availableParallelism()}`, '-s', 'modules']);
   const modules = (await readdir(build.buildDir)).filter((name) => name.endsWith('.ko'));
   if (modules.length === 0) throw new UserError(`kbuild produced no .ko in ${build.buildDir}`);
   return modules.map((name) => join(build.buildDir, name));

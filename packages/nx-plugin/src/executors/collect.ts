@@ -7,7 +7,6 @@ import { writeOutput, recordRun, taskId } from './common';
 
 interface CollectOptions {
   id: string;
-  objects: string[];
 }
 
 /** What `collect` writes: every object's verdict; link and package read only this. */
@@ -30,8 +29,10 @@ export const NO_FUNCTIONAL_CHANGE = 'no functional change';
  */
 export default async function collect(options: CollectOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   recordRun(taskId(context));
+  // The objects the manifest wrote down: the ones whose diff tasks this one depends on.
+  const { objects } = JSON.parse(await readFile(join(context.root, layout.affected(options.id)), 'utf8')) as { objects: string[] };
   const markers: Marker[] = [];
-  for (const object of options.objects) {
+  for (const object of objects) {
     markers.push(JSON.parse(await readFile(join(context.root, layout.marker(options.id, object)), 'utf8')) as Marker);
   }
   await writeOutput(context, layout.collect(options.id), `${JSON.stringify({ id: options.id, markers } satisfies Collected, null, 2)}\n`);
@@ -39,7 +40,7 @@ export default async function collect(options: CollectOptions, context: Executor
   for (const line of refused) process.stderr.write(`hotsplice: refused: ${line}\n`);
   if (refused.length) return { success: false };
   if (!markers.some((m) => m.status === 'changed')) {
-    process.stderr.write(`hotsplice: ${NO_FUNCTIONAL_CHANGE}: ${options.objects.join(', ')}\n`);
+    process.stderr.write(`hotsplice: ${NO_FUNCTIONAL_CHANGE}: ${objects.join(', ')}\n`);
     return { success: false };
   }
   for (const m of markers) console.log(`${m.object} [${m.objname}]: ${m.status}${m.report?.changed.length ? `: ${m.report.changed.join(', ')}` : ''}`);

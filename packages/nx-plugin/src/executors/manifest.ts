@@ -4,14 +4,22 @@ import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { RECIPE, UserError, kbuildVariables } from '@hotsplice/kernel';
 import { applyPatches, compileObjects, journalFor, readKbuildRecord, restoreTree, splitPatch, withTreeLock } from '@hotsplice/tree';
-import { layout } from '../layout';
+import { layout, updateTag } from '../layout';
 import { kernelFor, patchesOf, sha256, writeOutput, runTask } from './common';
 
 interface ManifestOptions {
   id: string;
   abi: string;
-  objects: string[];
   root: string;
+}
+
+/** The update's objects: the object projects carrying its tag (graph.ts), each naming its object in `diff`. */
+function affectedObjects(context: ExecutorContext): string[] {
+  const tag = updateTag(context.projectName!);
+  return Object.values(context.projectsConfigurations!.projects)
+    .filter((p) => p.tags?.includes(tag))
+    .map((p) => p.targets!.diff!.options.object as string)
+    .sort();
 }
 
 /**
@@ -26,6 +34,7 @@ interface ManifestOptions {
 export default async function manifest(options: ManifestOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
     const kernel = await kernelFor(options.abi);
+    const objects = affectedObjects(context);
     const tree = kernel.sourceTree;
     const patches = patchesOf(context, options.root)(kernel);
     await withTreeLock(tree, async () => {
@@ -35,7 +44,7 @@ export default async function manifest(options: ManifestOptions, context: Execut
       await restoreTree(tree, journalFor(tree));
       // kbuild writes an object's dependency list when it builds it: build the never-built ones once.
       const unknown = [];
-      for (const object of options.objects) if (!(await readKbuildRecord(tree, object))) unknown.push(object);
+      for (const object of objects) if (!(await readKbuildRecord(tree, object))) unknown.push(object);
       await compileObjects(kernel, unknown);
     });
     const common = sha256(
@@ -55,7 +64,7 @@ export default async function manifest(options: ManifestOptions, context: Execut
     // Per file, every patch's change to it: an object's post hash takes only the files it is built from.
     const perFile = new Map<string, string>();
     for (const p of patches) for (const [path, diff] of splitPatch(p.text)) perFile.set(path, `${perFile.get(path) ?? ''}${diff}`);
-    for (const object of options.objects) {
+    for (const object of objects) {
       const record = await readKbuildRecord(tree, object);
       if (!record) throw new UserError(`${object}: kbuild left no dependency record; is it built in Debian's config?`);
       const deps = await Promise.all(record.deps.map(async (d) => `${d} ${await hashFile(d)}`));
@@ -67,8 +76,8 @@ export default async function manifest(options: ManifestOptions, context: Execut
     await writeOutput(
       context,
       layout.affected(options.id),
-      `${JSON.stringify({ objects: options.objects, patches: patches.map((p) => ({ name: p.name, sha256: sha256(p.text) })) }, null, 2)}\n`,
+      `${JSON.stringify({ objects: objects, patches: patches.map((p) => ({ name: p.name, sha256: sha256(p.text) })) }, null, 2)}\n`,
     );
-    console.log(`hotsplice: ${options.objects.length} affected object(s): ${options.objects.join(', ')}`);
+    console.log(`hotsplice: ${objects.length} affected object(s): ${objects.join(', ')}`);
   });
 }

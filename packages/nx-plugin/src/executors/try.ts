@@ -1,14 +1,15 @@
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { runGuest } from '@hotsplice/guest';
+import { readHotpatchConfig } from '../config';
 import { layout } from '../layout';
 import { kernelFor, oneLine } from './common';
 
 interface TryOptions {
   id: string;
   abi: string;
-  /** Shell command whose output shows the patch (hotpatch.json "check"), e.g. `cat /proc/version`. */
-  check?: string;
+  /** The folder of hotpatch.json, whose "check" (e.g. `cat /proc/version`) shows the patch. */
+  root?: string;
 }
 
 /** The guest script: the check, apply, the check and the view table, undo, the check again. */
@@ -41,7 +42,7 @@ export default async function tryUpdate(options: TryOptions, context: ExecutorCo
       kernel: kernel.vmlinuz,
       cli: true,
       files: [{ source: join(context.root, layout.packageDir(options.id), packageFile) }],
-      scripts: [{ name: 'try', content: tryScript(options.id, packageFile, options.check) }],
+      scripts: [{ name: 'try', content: tryScript(options.id, packageFile, readHotpatchConfig(join(context.root, options.root ?? '.', 'hotpatch.json')).check) }],
       timeoutMs: 300_000,
       onLine: (line) => {
         if (line.startsWith('@@HOTSPLICE:BEGIN')) inScript = true;

@@ -40,6 +40,7 @@ describe('the Nx pipeline: cache keys and early cutoff', () => {
     writeConfig(ws, 'cache_test', ['two.patch']);
     const run = nx(ws, ['run', 'kernel:collect']);
     expect(run.code, run.output).toBe(0);
+    expect(run.tasks.get('kernel:prepare')).toBe('cache');
     expect(run.tasks.get('kernel-fs-proc-version:snap')).toBe('cache');
     expect(run.tasks.get('kernel-fs-proc-version:diff')).toBe('cache');
     expect(run.tasks.get('kernel-fs-proc-meminfo:snap')).toBe('ran');
@@ -50,6 +51,14 @@ describe('the Nx pipeline: cache keys and early cutoff', () => {
       ['fs/proc/meminfo.o', ['meminfo_proc_show']],
       ['fs/proc/version.o', ['version_proc_show']],
     ]);
+  });
+
+  it('keeps every task cached when only "check" (what `try` shows in the guest) changes', () => {
+    writeFileSync(join(ws, 'hotpatch.json'), JSON.stringify({ id: 'cache_test', kernel: { abi: 'newest' }, patches: ['two.patch'], check: 'cat /proc/meminfo' }));
+    const run = nx(ws, ['run', 'kernel:collect']);
+    expect(run.code, run.output).toBe(0);
+    expect([...run.tasks].filter(([, how]) => how === 'ran').map(([task]) => task)).toEqual(['kernel:manifest']);
+    expect(run.tasks.get('kernel:collect')).toBe('cache');
   });
 
   it('misses every object task when the compiler identity changes, and cuts off early on identical outputs', () => {
