@@ -72,7 +72,7 @@ export function oneLine(err: unknown): string {
 
 /**
  * Run a batch executor's work once for all its tasks and report every task with the same outcome (they share one
- * make call, so they succeed or fail together). Nx passes the tasks' options keyed by task id.
+ * compile step, so they succeed or fail together). Nx passes the tasks' options keyed by task id.
  */
 export async function runAll<T>(
   taskGraph: TaskGraph,

@@ -18,7 +18,7 @@ export interface Marker {
 }
 
 /**
- * Makefile.ksplice's patch + diff: apply the patches under the journal, build the post objects in one make call,
+ * Makefile.ksplice's patch + diff: apply the patches under the journal, build the post objects together,
  * restore the tree; then per object a byte compare (identical: done, the marker says so) and the symbol diff.
  */
 export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectOptions>, _o: ObjectOptions, context: ExecutorContext): Promise<TaskResults> {
@@ -32,7 +32,7 @@ export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectO
   });
 }
 
-/** One update's tasks: patch, build all its post objects in one make call, restore, then diff each object. */
+/** One update's tasks: patch, build all its post objects, restore, then diff each object. */
 async function diffUpdate(context: ExecutorContext, tasks: ObjectOptions[]): Promise<string[]> {
   const kernel = await kernelFor(tasks[0].abi);
   const patches = patchesOf(context, tasks[0].root)(kernel);

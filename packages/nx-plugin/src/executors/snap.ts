@@ -5,8 +5,8 @@ import { layout } from '../layout';
 import { type ObjectOptions, type TaskResults, compilerWrapper, kernelFor, runAll, single, withCompilerWrapper } from './common';
 
 /**
- * Makefile.ksplice's snap: build the pre objects from the pristine tree, all of the batch in one make call
- * (~1.3 s of make overhead each, design.md §6), and copy them into the workspace.
+ * Makefile.ksplice's snap: build the pre objects from the pristine tree, all of the batch together (kbuild's recorded
+ * commands, else one make call: compileObjects), and copy them into the workspace.
  */
 export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectOptions>, _o: ObjectOptions, context: ExecutorContext): Promise<TaskResults> {
   return runAll(taskGraph, inputs, async (tasks) => {
