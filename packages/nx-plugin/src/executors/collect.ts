@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { layout } from '../layout';
 import type { Marker } from './diff';
-import { writeOutput, recordRun, taskId } from './common';
+import { writeOutput, recordRun, taskId, eachTask } from './common';
 
 interface CollectOptions {
   id: string;
@@ -46,3 +46,6 @@ export default async function collect(options: CollectOptions, context: Executor
   for (const m of markers) console.log(`${m.object} [${m.objname}]: ${m.status}${m.report?.changed.length ? `: ${m.report.changed.join(', ')}` : ''}`);
   return { success: true };
 }
+
+/** Several updates’ collect tasks in one process (nx run-many). */
+export const batch = eachTask(collect);

@@ -16,7 +16,7 @@ export interface ObjectOptions {
   root?: string;
 }
 
-export type TaskResults = Record<string, { success: boolean; terminalOutput: string }>;
+export type TaskResults = Record<string, { success: boolean; terminalOutput: string; startTime?: number; endTime?: number }>;
 
 export async function kernelFor(abi: string): Promise<KernelPaths> {
   const kernel = await preparedKernel(abi);
@@ -106,6 +106,45 @@ export function single<T extends object>(
     const results = await batch(graph, { [id]: options }, options, context);
     return { success: results[id].success };
   };
+}
+
+/**
+ * A batch implementation from a single-task executor: the batch's tasks run one after another in this process, each
+ * with its own project in the context and its own share of the output. Nx batches the tasks of one executor that
+ * are ready together, such as the links of several updates in `nx run-many -t link`: one process instead of one
+ * each.
+ */
+export function eachTask<T>(executor: (options: T, context: ExecutorContext) => Promise<{ success: boolean }>) {
+  return async (taskGraph: TaskGraph, inputs: Record<string, T>, _o: T, context: ExecutorContext): Promise<TaskResults> => {
+    const results: TaskResults = {};
+    for (const id of Object.keys(inputs).filter((id) => taskGraph.tasks[id])) {
+      const { project, target, configuration } = taskGraph.tasks[id]!.target;
+      const startTime = Date.now();
+      const { value, output } = await capturingOutput(() =>
+        executor(inputs[id]!, { ...context, projectName: project, targetName: target, configurationName: configuration }),
+      );
+      results[id] = { success: value.success, terminalOutput: output, startTime, endTime: Date.now() };
+    }
+    return results;
+  };
+}
+
+/** Run `work` and also keep what it writes to stdout and stderr (which still reach the terminal). */
+async function capturingOutput<V>(work: () => Promise<V>): Promise<{ value: V; output: string }> {
+  const chunks: string[] = [];
+  const streams = [process.stdout, process.stderr] as const;
+  const writes = streams.map((stream) => stream.write);
+  streams.forEach((stream, i) => {
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+      return (writes[i] as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+    }) as typeof stream.write;
+  });
+  try {
+    return { value: await work(), output: chunks.join('') };
+  } finally {
+    streams.forEach((stream, i) => (stream.write = writes[i]!));
+  }
 }
 
 /**

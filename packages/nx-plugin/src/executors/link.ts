@@ -4,7 +4,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { linkModule, linkOldCode } from '@hotsplice/link';
 import { layout } from '../layout';
 import { readCollected } from './collect';
-import { kernelFor, runTask } from './common';
+import { kernelFor, runTask, eachTask } from './common';
 
 interface LinkOptions {
   id: string;
@@ -39,3 +39,6 @@ export default async function link(options: LinkOptions, context: ExecutorContex
     console.log(`hotsplice: linked ${basename(ko)} from ${changed.length} object(s)`);
   });
 }
+
+/** Several updates’ link tasks in one process (nx run-many). */
+export const batch = eachTask(link);

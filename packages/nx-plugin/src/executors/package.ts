@@ -7,7 +7,7 @@ import { moduleName, writePackage } from '@hotsplice/link';
 import { linkMapOf } from '@hotsplice/runpre';
 import { layout } from '../layout';
 import { readCollected } from './collect';
-import { kernelFor, patchesOf, runTask } from './common';
+import { kernelFor, patchesOf, runTask, eachTask } from './common';
 
 interface PackageOptions {
   id: string;
@@ -50,3 +50,6 @@ async function runPreSymbols(oldCode: string, systemMap: string): Promise<Buffer
   const names = parseElf(await readFile(oldCode)).symbols.filter((s) => s.name && s.type !== STT_SECTION).map((s) => s.name);
   return Buffer.from(`${JSON.stringify(linkMapOf(await readFile(systemMap, 'latin1'), names), null, 1)}\n`);
 }
+
+/** Several updates’ package tasks in one process (nx run-many). */
+export const batch = eachTask(packageUpdate);

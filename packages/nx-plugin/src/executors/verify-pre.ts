@@ -5,7 +5,7 @@ import { parseElf } from '@hotsplice/elf';
 import { type FunctionMatch, type MemorySource, VmlinuxSource, describeFailure, matchObject } from '@hotsplice/runpre';
 import { layout, workDir } from '../layout';
 import { readCollected } from './collect';
-import { kernelFor, writeOutput, runTask } from './common';
+import { kernelFor, writeOutput, runTask, eachTask } from './common';
 
 interface VerifyPreOptions {
   id: string;
@@ -129,3 +129,6 @@ export default async function verifyPre(options: VerifyPreOptions, context: Exec
     }
   }, 'hotsplice: verify-pre');
 }
+
+/** Several updates’ verify-pre tasks in one process (nx run-many). */
+export const batch = eachTask(verifyPre);

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,24 @@ describe('the Nx pipeline: cache keys and early cutoff', () => {
     expect(run.code, run.output).toBe(0);
     expect([...run.tasks].filter(([, how]) => how === 'ran').map(([task]) => task)).toEqual(['kernel:manifest']);
     expect(run.tasks.get('kernel:collect')).toBe('cache');
+  });
+
+  it('links and packages two updates in one process each when Nx batches them (run-many)', () => {
+    mkdirSync(join(ws, 'second'));
+    writeFileSync(join(ws, 'second', 'hotpatch.json'), JSON.stringify({ id: 'cache_second', kernel: { abi: 'newest' }, patches: ['../one.patch'] }));
+    // Up to collect first; then a job that re-links every update (the uncached manifest left out, or it staggers
+    // the two pipelines) has both links ready at the same moment.
+    const upToCollect = nx(ws, ['run-many', '-t', 'collect', '--projects', 'kernel,kernel-cache_second']);
+    expect(upToCollect.code, upToCollect.output.slice(-3000)).toBe(0);
+    const run = nx(ws, ['run-many', '-t', 'link,verify-pre,package', '--projects', 'kernel,kernel-cache_second', '--exclude-task-dependencies']);
+    expect(run.code, run.output.slice(-3000)).toBe(0);
+    for (const step of ['link', 'verify-pre', 'package']) {
+      expect(run.output).toMatch(new RegExp(`Running 2 tasks with @hotsplice/nx-plugin:${step}`));
+      expect([run.tasks.get(`kernel:${step}`), run.tasks.get(`kernel-cache_second:${step}`)]).toEqual(['ran', 'ran']);
+    }
+    expect(existsSync(join(ws, 'dist/hotpatch/cache_test/hotsplice-cache_test.tar.gz'))).toBe(true);
+    expect(existsSync(join(ws, 'dist/hotpatch/cache_second/hotsplice-cache_second.tar.gz'))).toBe(true);
+    rmSync(join(ws, 'second'), { recursive: true });
   });
 
   it('misses every object task when the compiler identity changes, and cuts off early on identical outputs', () => {
