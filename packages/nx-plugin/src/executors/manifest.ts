@@ -76,7 +76,7 @@ export default async function manifest(options: ManifestOptions, context: Execut
     await writeOutput(
       context,
       layout.affected(options.id),
-      `${JSON.stringify({ objects: objects, patches: patches.map((p) => ({ name: p.name, sha256: sha256(p.text) })) }, null, 2)}\n`,
+      `${JSON.stringify({ objects, patches: patches.map((p) => ({ name: p.name, sha256: sha256(p.text) })) }, null, 2)}\n`,
     );
     console.log(`hotsplice: ${objects.length} affected object(s): ${objects.join(', ')}`);
   });
