@@ -13,7 +13,8 @@ const USAGE = 'usage: hotsplice undo ID [--timeout SECONDS] [--force] [--json]';
 /**
  * ksplice-undo: disable the update's livepatch, wait for the unpatch transition, unload the module.
  * A transition that does not finish in time leaves the update undoing (the kernel keeps trying) and exits 124;
- * `--force` then ends it with livepatch's force, after which the kernel keeps the module loaded for good.
+ * `--force` ends it with livepatch's force (at once when the update is already undoing, else after the timeout),
+ * after which the kernel keeps the module loaded for good.
  * Exit 0: undone; 1: not applied or failed; 2: usage; 124: timed out.
  */
 export async function undoCommand(args: string[]): Promise<number> {
@@ -38,14 +39,26 @@ export async function undoCommand(args: string[]): Promise<number> {
     if (patch.enabled) await setEnabled(module, false);
     const progress = (line: string) => process.stderr.write(`${line}\n`);
     const gone = () => readPatch(module).then((p) => !p);
-    let done = await waitUntil(gone, { what: `the unpatch transition of ${id}`, timeoutMs, progress });
+    // Already undoing (an earlier undo timed out): --force ends it now, the waiting has been done. Waiting again
+    // would race livepatch's own fake signals, which finish such a transition ~15 s after it began
+    // (kernel/livepatch/transition.c SIGNALS_TIMEOUT).
+    const forceNow = values.force && !patch.enabled && patch.transition;
+    let done = forceNow ? undefined : await waitUntil(gone, { what: `the unpatch transition of ${id}`, timeoutMs, progress });
     if (done === undefined && !values.force) {
       const line = `undo of ${id} did not finish within ${timeoutMs / 1000} s: a task still runs patched code; the kernel keeps trying (hotsplice undo --force ${id} ends it, unsafely)`;
       throw new UserError(withKernelLines(line, kernelLogSince(mark)), 124);
     }
     if (done === undefined) {
-      warnings.push(`forced the unpatch transition of ${id}: tasks may still run its code, so the kernel keeps its module loaded and the kernel is tainted`);
-      await forceTransition(module);
+      const forced = await forceTransition(module).then(
+        () => true,
+        async (err: unknown) => {
+          if (await gone()) return false; // it finished on its own just before
+          throw err;
+        },
+      );
+      if (forced) {
+        warnings.push(`forced the unpatch transition of ${id}: tasks may still run its code, so the kernel keeps its module loaded and the kernel is tainted`);
+      }
       done = await waitUntil(gone, { what: `the forced unpatch of ${id}`, timeoutMs, progress });
       if (done === undefined) throw new UserError(`undo of ${id}: even the forced transition did not finish within ${timeoutMs / 1000} s`, 124);
     }

@@ -38,11 +38,18 @@ export async function readPatch(module: string): Promise<PatchState | undefined>
   const [enabled, transition] = await Promise.all([flag(join(dir, 'enabled')), flag(join(dir, 'transition'))]);
   if (enabled === undefined || transition === undefined) return undefined;
   const objects: PatchObject[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+  // The kernel removes the whole directory when the patch is freed (klp_free_patch_finish), which can happen
+  // between any two reads here, e.g. right after a forced unpatch: a part gone missing means the patch is gone.
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return undefined;
+  for (const entry of entries) {
     if (!entry.isDirectory() || entry.name === 'power') continue;
-    const patched = await flag(join(dir, entry.name, 'patched'));
-    if (patched === undefined) continue;
-    const functions = (await readdir(join(dir, entry.name), { withFileTypes: true }))
+    const [patched, inObject] = await Promise.all([flag(join(dir, entry.name, 'patched')), readdir(join(dir, entry.name), { withFileTypes: true }).catch(() => undefined)]);
+    if (patched === undefined || !inObject) {
+      if ((await flag(join(dir, 'enabled'))) === undefined) return undefined;
+      continue; // not a klp object's directory
+    }
+    const functions = inObject
       .filter((f) => f.isDirectory() && f.name.includes(','))
       .map((f) => ({ name: f.name.slice(0, f.name.lastIndexOf(',')), sympos: Number(f.name.slice(f.name.lastIndexOf(',') + 1)) }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.sympos - b.sympos));
