@@ -11,7 +11,8 @@ const PLUGIN = '@hotsplice/nx-plugin';
 const CODE = {
   tree: ['{workspaceRoot}/packages/tree/src/**/*', '{workspaceRoot}/tools/kernel/src/**/*', '{workspaceRoot}/packages/nx-plugin/src/**/*'],
   diff: ['{workspaceRoot}/packages/objdiff/src/**/*', '{workspaceRoot}/packages/elf/src/**/*'],
-  link: ['{workspaceRoot}/packages/link/src/**/*', '{workspaceRoot}/kernel-module/**/*'],
+  /** The link stage and the loader, and the plugin's own executors (link.ts, package.ts). */
+  link: ['{workspaceRoot}/packages/link/src/**/*', '{workspaceRoot}/kernel-module/**/*', '{workspaceRoot}/packages/nx-plugin/src/**/*'],
   /** The run-pre matcher verify-pre runs (and the plugin's own executor). */
   runpre: ['{workspaceRoot}/packages/runpre/src/**/*', '{workspaceRoot}/packages/elf/src/**/*', '{workspaceRoot}/packages/nx-plugin/src/**/*'],
   /** The target CLI bundled beside the package, and run-pre's link map written into it. */
@@ -30,7 +31,7 @@ function prepareTarget(config: HotpatchConfig): TargetConfiguration {
     // The kernel lives in a cache outside the workspace, which Nx cannot hash; this stamp of it (the resolved ABI,
     // the prepared marker, apt's lists, the system packages' status) stands in for it.
     cache: true,
-    inputs: [{ runtime: 'bash tools/setup/prepared-stamp.sh' }, '{workspaceRoot}/tools/setup/*', '{workspaceRoot}/tools/kernel/src/**/*'],
+    inputs: [{ runtime: 'bash tools/setup/prepared-stamp.sh' }, '{workspaceRoot}/tools/setup/*', ...CODE.tree],
     outputs: [],
     options: { abi: config.kernel.abi },
   };

@@ -75,6 +75,15 @@ describe('hotpatch.json', () => {
     expect(version.tags).toEqual(['hotsplice:object', 'hotsplice:of:kernel']);
   });
 
+  it('puts the plugin’s own executors into the cache key of every task that runs one', () => {
+    const projects = pipelineProjects('.', { id: 'fix_1', kernel: { abi: 'newest' }, patches: ['a.patch'] }, ['fs/proc/version.o']);
+    const cached = Object.values(projects).flatMap((p) =>
+      Object.entries(p.targets!).filter(([, t]) => t.cache && t.executor?.startsWith('@hotsplice/nx-plugin:')),
+    );
+    expect(cached.map(([name]) => name).sort()).toEqual(['collect', 'diff', 'link', 'package', 'prepare', 'snap', 'verify-pre']);
+    for (const [name, target] of cached) expect(target.inputs, name).toContain('{workspaceRoot}/packages/nx-plugin/src/**/*');
+  });
+
   it('keeps the update’s own project the same whatever objects the patch touches and whatever "check" says', () => {
     // Nx hashes a project's whole configuration into each of its tasks: a change here would re-run prepare & co.
     const one = pipelineProjects('.', { id: 'fix_1', kernel: { abi: 'newest' }, patches: ['a.patch'] }, ['fs/proc/version.o']);
