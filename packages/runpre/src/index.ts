@@ -5,7 +5,7 @@ export { SymbolIndex, symposOf } from './symbol-index';
 export { parseSymbolText, type ListedSymbol } from './symbol-text';
 export { VmlinuxSource } from './vmlinux-source';
 export { KcoreSource, readSegments, type LiveOptions } from './kcore-source';
-export { SlidLinkMap, linkMapOf, type LinkMap } from './link-map';
+export { SlidLinkMap, linkMapOf, symbolNames, type LinkMap } from './link-map';
 export { DEFAULT_LIVE_PATHS, kcoreOpenReason, lockdownMode, zeroAddressesReason, type LivePaths } from './live-access';
 export { FixtureSource, type FixtureRegion } from './fixture-source';
 export { assertMatched, matchObject, type MatchOptions } from './match';

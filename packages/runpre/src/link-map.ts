@@ -1,3 +1,4 @@
+import { type ElfObject, STT_SECTION } from '@hotsplice/elf';
 import { KallsymsLookup } from './kallsyms-lookup';
 import type { KernelSymbol } from './source';
 import { parseSymbolText } from './symbol-text';
@@ -16,6 +17,11 @@ export interface LinkMap {
 
 /** x86-64 KASLR moves the whole kernel image by one offset; per-CPU symbols (small offsets) do not move. */
 const KERNEL_IMAGE = 0xffffffff80000000n;
+
+/** Every name an object's symbols carry (section symbols aside): the names matching it looks up in the kernel. */
+export function symbolNames(object: ElfObject): string[] {
+  return object.symbols.filter((s) => s.name && s.type !== STT_SECTION).map((s) => s.name);
+}
 
 /** Build a link map from System.map text for the given names (the build side). */
 export function linkMapOf(systemMap: string, names: Iterable<string>): LinkMap {

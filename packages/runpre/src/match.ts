@@ -6,6 +6,7 @@ import { type ObjectFunction, ObjectIndex, type ObjectReloc } from './object-mod
 import { type Candidate, type Difference, type FunctionMatch, type MatchReport, type PatchedSite, type ResolvedSymbol, type UncheckedField, describeFailure } from './report';
 import { type PatchSite, type SiteKind, patchSites } from './sites';
 import type { KernelSymbol, MemorySource } from './source';
+import { symbolNames } from './link-map';
 import { symposOf } from './symbol-index';
 
 export interface MatchOptions {
@@ -41,7 +42,7 @@ const FILE_FORMS = new Set<SiteKind>(['fentry']);
  * tables may hold any of their legal patched forms. Same-named candidates are told apart by which one matches.
  */
 export async function matchObject(object: ElfObject, source: MemorySource, options: MatchOptions = {}): Promise<MatchReport> {
-  source.prefetch?.(object.symbols.filter((s) => s.name && s.type !== STT_SECTION).map((s) => s.name));
+  source.prefetch?.(symbolNames(object));
   const matcher = new Matcher(new ObjectIndex(object), source);
   const only = options.functions ? new Set(options.functions) : undefined;
   const functions: FunctionMatch[] = [];

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { bundleCli } from '@hotsplice/guest';
-import { parseElf, STT_SECTION } from '@hotsplice/elf';
+import { parseElf } from '@hotsplice/elf';
 import { moduleName, writePackage } from '@hotsplice/link';
-import { linkMapOf } from '@hotsplice/runpre';
+import { linkMapOf, symbolNames } from '@hotsplice/runpre';
 import { layout } from '../layout';
 import { readCollected } from './collect';
 import { kernelFor, patchesOf, runTask, eachTask } from './common';
@@ -47,7 +47,7 @@ export default async function packageUpdate(options: PackageOptions, context: Ex
  * the KASLR slide, not all of /proc/kallsyms (packages/runpre link-map.ts).
  */
 async function runPreSymbols(oldCode: string, systemMap: string): Promise<Buffer> {
-  const names = parseElf(await readFile(oldCode)).symbols.filter((s) => s.name && s.type !== STT_SECTION).map((s) => s.name);
+  const names = symbolNames(parseElf(await readFile(oldCode)));
   return Buffer.from(`${JSON.stringify(linkMapOf(await readFile(systemMap, 'latin1'), names), null, 1)}\n`);
 }
 
