@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { layout } from '../layout';
 import type { Marker } from './diff';
-import { writeOutput, recordRun, taskId, eachTask } from './common';
+import { eachTask, runTask, writeOutput } from './common';
 
 interface CollectOptions {
   id: string;
@@ -28,23 +28,23 @@ export const NO_FUNCTIONAL_CHANGE = 'no functional change';
  * with one line per reason.
  */
 export default async function collect(options: CollectOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  recordRun(taskId(context));
-  // The objects the manifest wrote down: the ones whose diff tasks this one depends on.
-  const { objects } = JSON.parse(await readFile(join(context.root, layout.affected(options.id)), 'utf8')) as { objects: string[] };
-  const markers: Marker[] = [];
-  for (const object of objects) {
-    markers.push(JSON.parse(await readFile(join(context.root, layout.marker(options.id, object)), 'utf8')) as Marker);
-  }
-  await writeOutput(context, layout.collect(options.id), `${JSON.stringify({ id: options.id, markers } satisfies Collected, null, 2)}\n`);
-  const refused = markers.flatMap((m) => (m.report?.refused ?? []).map((r) => `${m.object}: ${r.symbol}: ${r.reason}`));
-  for (const line of refused) process.stderr.write(`hotsplice: refused: ${line}\n`);
-  if (refused.length) return { success: false };
-  if (!markers.some((m) => m.status === 'changed')) {
-    process.stderr.write(`hotsplice: ${NO_FUNCTIONAL_CHANGE}: ${objects.join(', ')}\n`);
-    return { success: false };
-  }
-  for (const m of markers) console.log(`${m.object} [${m.objname}]: ${m.status}${m.report?.changed.length ? `: ${m.report.changed.join(', ')}` : ''}`);
-  return { success: true };
+  return runTask(context, async () => {
+    // The objects the manifest wrote down: the ones whose diff tasks this one depends on.
+    const { objects } = JSON.parse(await readFile(join(context.root, layout.affected(options.id)), 'utf8')) as { objects: string[] };
+    const markers: Marker[] = [];
+    for (const object of objects) {
+      markers.push(JSON.parse(await readFile(join(context.root, layout.marker(options.id, object)), 'utf8')) as Marker);
+    }
+    await writeOutput(context, layout.collect(options.id), `${JSON.stringify({ id: options.id, markers } satisfies Collected, null, 2)}\n`);
+    const refused = markers.flatMap((m) => (m.report?.refused ?? []).map((r) => `${m.object}: ${r.symbol}: ${r.reason}`));
+    for (const line of refused) process.stderr.write(`hotsplice: refused: ${line}\n`);
+    if (refused.length) return false;
+    if (!markers.some((m) => m.status === 'changed')) {
+      process.stderr.write(`hotsplice: ${NO_FUNCTIONAL_CHANGE}: ${objects.join(', ')}\n`);
+      return false;
+    }
+    for (const m of markers) console.log(`${m.object} [${m.objname}]: ${m.status}${m.report?.changed.length ? `: ${m.report.changed.join(', ')}` : ''}`);
+  });
 }
 
 /** Several updates’ collect tasks in one process (nx run-many). */
