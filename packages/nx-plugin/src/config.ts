@@ -41,7 +41,14 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
   if (config.ccWrapper !== undefined && typeof config.ccWrapper !== 'string') throw new Error(`${file}: "ccWrapper" must be a command, e.g. "distcc"`);
   if (config.replace !== undefined && typeof config.replace !== 'boolean') throw new Error(`${file}: "replace" must be true or false`);
   if (!patches.length && !config.git && !config.diffext) throw new Error(`${file}: give "patches", "git" or "diffext"`);
-  return { id: config.id, kernel: { abi: config.kernel?.abi ?? 'newest' }, patches, git: config.git, diffext: config.diffext, replace: config.replace ?? false, ...(config.check ? { check: config.check } : {}),
+  return {
+    id: config.id,
+    kernel: { abi: config.kernel?.abi ?? 'newest' },
+    patches,
+    git: config.git,
+    diffext: config.diffext,
+    replace: config.replace ?? false,
+    ...(config.check ? { check: config.check } : {}),
     ...(config.ccWrapper?.trim() ? { ccWrapper: config.ccWrapper.trim() } : {}),
   };
 }
