@@ -1,7 +1,9 @@
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { kbuildVariables, run } from '@hotsplice/kernel';
+import { execa } from 'execa';
+import { kbuildVariables } from '@hotsplice/kernel';
+import { compileFailure } from './compile-error';
 import { recordedCommand } from './fresh';
 import { type PatchInput, applyPatches, restoreTree } from './journal';
 import { withTreeLock } from './lock';
@@ -17,26 +19,42 @@ export interface TreeInfo {
  * tree: what make's if_changed would run, without make's walk of the top Makefile, which costs ~2 s per call
  * (measured on fs/proc/meminfo.o: 2.7 s through make, 0.7 s direct, byte-identical objects). The rest go to
  * make, many per call, which also records their commands for next time.
+ *
+ * Every object is removed before it is built, so a compile that fails can never leave the previous build's
+ * object behind for objtool or the caller to take as the new one; any gcc, objtool or make failure throws the
+ * compiler's own error lines.
  */
 export async function compileObjects(tree: TreeInfo, objects: string[]): Promise<void> {
   const recorded = await Promise.all(objects.map((object) => (object.endsWith('.o') ? recordedCommand(tree.sourceTree, object) : undefined)));
+  await Promise.all(objects.filter((o) => o.endsWith('.o')).map((o) => rm(join(tree.sourceTree, o), { force: true })));
   const viaMake = objects.filter((_, i) => recorded[i] === undefined);
   if (viaMake.length) {
     const jobs = `-j${Math.max(1, availableParallelism())}`;
-    await run('make', ['-C', tree.sourceTree, '-s', jobs, ...kbuildVariables(tree.sourceTree, tree.abi), ...viaMake]);
+    await compile(viaMake, 'make', ['-C', tree.sourceTree, '-s', jobs, ...kbuildVariables(tree.sourceTree, tree.abi), ...viaMake]);
   }
   const direct = objects.flatMap((object, i) => (recorded[i] === undefined ? [] : [{ object, command: recorded[i]! }]));
   await inParallel(direct, availableParallelism(), ({ object, command }) => runRecorded(tree.sourceTree, object, command));
 }
 
-/** One recorded kbuild command, run as make runs it (/bin/sh in the tree); the dependency file gcc writes is
- * dropped as kbuild's fixdep step does (the `.cmd` keeps the list of the last make build). */
+/**
+ * One recorded kbuild command, run as make runs it: /bin/sh in the tree with `set -e` (kbuild's `cmd` macro in
+ * scripts/Kbuild.include starts every recipe with it), so a failing gcc stops before objtool. The dependency file
+ * gcc writes is dropped as kbuild's fixdep step does (the `.cmd` keeps the list of the last make build).
+ */
 async function runRecorded(sourceTree: string, object: string, command: string): Promise<void> {
   try {
-    await run('/bin/sh', ['-c', command], { cwd: sourceTree }, `compiling ${object}`);
+    await compile([object], '/bin/sh', ['-e', '-c', command], sourceTree);
+  } catch (err) {
+    await rm(join(sourceTree, object), { force: true }); // objtool may have failed on a complete object
+    throw err;
   } finally {
     await rm(join(sourceTree, dirname(object), `.${basename(object)}.d`), { force: true });
   }
+}
+
+async function compile(objects: string[], file: string, args: string[], cwd?: string): Promise<void> {
+  const result = await execa(file, args, { cwd, reject: false, all: true });
+  if (result.failed) throw compileFailure(objects, String(result.all ?? result.shortMessage));
 }
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

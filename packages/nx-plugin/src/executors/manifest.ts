@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { RECIPE, UserError, kbuildVariables } from '@hotsplice/kernel';
 import { applyPatches, compileObjects, journalFor, readKbuildRecord, restoreTree, splitPatch, withTreeLock } from '@hotsplice/tree';
-import { layout, updateTag } from '../layout';
+import { layout, updateTag, workDir } from '../layout';
 import { kernelFor, patchesOf, sha256, writeOutput, runTask } from './common';
 
 interface ManifestOptions {
@@ -33,6 +33,7 @@ function affectedObjects(context: ExecutorContext): string[] {
  */
 export default async function manifest(options: ManifestOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
+    await clearEarlierRun(context, options.id);
     const kernel = await kernelFor(options.abi);
     const objects = affectedObjects(context);
     const tree = kernel.sourceTree;
@@ -80,4 +81,18 @@ export default async function manifest(options: ManifestOptions, context: Execut
     );
     console.log(`hotsplice: ${objects.length} affected object(s): ${objects.join(', ')}`);
   });
+}
+
+/**
+ * Remove what an earlier run of this update left in the workspace (markers, collect.json, the package), so that
+ * whatever is there when this run ends was written or restored from the cache by this run, for its own inputs: a
+ * run that fails can never leave an earlier run's package or verdict looking like its own. Every later task
+ * depends on this one. The kbuild folder of the module link stays: it is a build directory, not a result.
+ */
+async function clearEarlierRun(context: ExecutorContext, id: string): Promise<void> {
+  const dir = join(context.root, workDir(id));
+  const kept = join(context.root, layout.kbuild(id));
+  const entries = await readdir(dir).catch(() => []);
+  await Promise.all(entries.map((name) => join(dir, name)).filter((p) => p !== kept).map((p) => rm(p, { recursive: true, force: true })));
+  await rm(join(context.root, layout.packageDir(id)), { recursive: true, force: true });
 }

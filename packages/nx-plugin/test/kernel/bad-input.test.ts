@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { REPO, scratchWorkspace, writeConfig, nx } from './workspace';
@@ -15,6 +15,12 @@ function create(ws: string, ...args: string[]) {
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+const EXAMPLE = readFileSync(join(REPO, 'examples', 'proc-version-marker.patch'), 'utf8');
+const MEMINFO = readFileSync(join(REPO, 'bench', 'patches', 'proc-meminfo-field.patch'), 'utf8');
+/** The example patch with its added line cut short: `seq_puts(m, "…"` with no `);`. */
+const BROKEN_VERSION = EXAMPLE.replace('livepatched by proc_version_marker\\n");', 'broken\\n"');
+const BROKEN_MEMINFO = MEMINFO.replace('1\\n");', '1\\n"');
 
 const treeFile = (path: string) => createHash('sha256').update(readFileSync(join(kernel.sourceTree, path))).digest('hex');
 
@@ -78,5 +84,41 @@ describe('bad input to the pipeline: one clear line, a non-zero exit, the tree u
     const r = create(ws, '--patch', join(ws, 'comment.patch'));
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toContain('hotsplice: no functional change: fs/proc/version.o');
+  });
+
+  describe('a patch that does not compile fails the create with gcc’s own error, whatever ran before', () => {
+    const write = (name: string, text: string) => {
+      writeFileSync(join(ws, name), text);
+      return join(ws, name);
+    };
+    const packageOf = (id: string) => join(ws, 'dist', 'hotpatch', id, `hotsplice-${id}.tar.gz`);
+
+    it('a syntax error alone: exit 1 naming the object and the line, not "unchanged"', () => {
+      expect(BROKEN_VERSION).not.toBe(EXAMPLE);
+      const r = create(ws, '--patch', write('syntax.patch', BROKEN_VERSION), '--id', 'syntax_only');
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/hotsplice: fs\/proc\/version\.o does not compile:\nfs\/proc\/version\.c:16:\d+: error: expected ‘\)’ before ‘return’/);
+      expect(r.stderr).not.toContain('no functional change');
+      expect(existsSync(packageOf('syntax_only'))).toBe(false);
+    });
+
+    it('a broken file among good ones: exit 1 naming the broken object, no package of the good one', () => {
+      const r = create(ws, '--patch', write('mixed.patch', EXAMPLE + BROKEN_MEMINFO), '--id', 'mixed_files');
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/hotsplice: fs\/proc\/meminfo\.o does not compile:\nfs\/proc\/meminfo\.c:\d+:\d+: error: /);
+      expect(existsSync(packageOf('mixed_files'))).toBe(false);
+    });
+
+    it('a good patch, then a broken one with the same id: the second exits 1 and leaves no package', () => {
+      const good = create(ws, '--patch', write('good.patch', EXAMPLE), '--id', 'reused_id');
+      expect(good.code, good.stderr).toBe(0);
+      expect(existsSync(packageOf('reused_id'))).toBe(true);
+      const broken = create(ws, '--patch', write('broken.patch', BROKEN_VERSION), '--id', 'reused_id', '--json');
+      expect(broken.code, broken.stderr).toBe(1);
+      expect(broken.stderr).toContain('hotsplice: fs/proc/version.o does not compile:');
+      expect(JSON.parse(broken.stdout)).toMatchObject({ id: 'reused_id', exitCode: 1, package: null, markers: [] });
+      expect(existsSync(packageOf('reused_id'))).toBe(false);
+      expect(existsSync(join(ws, 'dist', '.hotsplice', 'reused_id', 'collect.json'))).toBe(false);
+    });
   });
 });
