@@ -1,4 +1,5 @@
-export { applyPatches, restoreTree, type PatchInput } from './journal';
+export { applyPatches, restoreTree, type AppliedPatches, type PatchInput } from './journal';
+export { describeHunk, type HunkNote } from './hunks';
 export { parsePatch, splitPatch, type PatchedFile } from './patch';
 export { buildPrePost, compileObjects, copyObjects, journalFor, type TreeInfo } from './build';
 export { lineMapFromPatch } from './line-map';

@@ -61,6 +61,8 @@ export function parsePatch(text: string, name = 'patch'): PatchedFile[] {
   const noHunks = files.find((f) => f.hunks.length === 0);
   if (noHunks) throw new UserError(`${name}: ${noHunks.path} has no hunks (binary or rename-only change?)`);
   for (const file of files) {
+    // A deleted file's code stays in the running kernel: livepatch replaces functions, it cannot remove them.
+    if (file.deleted) throw new UserError(`${name}: deletes ${file.path}: removing code cannot be live-patched`);
     const refusal = REFUSED.find(([re]) => re.test(file.path));
     if (refusal) throw new UserError(`${name}: ${file.path}: ${refusal[1]}`);
   }

@@ -54,6 +54,11 @@ describe('patch parsing', () => {
     expect(() => parsePatch(patch, 'p')).toThrow(`p: ${path}: ${reason}`);
   });
 
+  it('refuses a patch that deletes a file (git or plain diff), naming it', () => {
+    const git = 'diff --git a/fs/proc/cmdline.c b/fs/proc/cmdline.c\ndeleted file mode 100644\n--- a/fs/proc/cmdline.c\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-a\n-b\n';
+    expect(() => parsePatch(git, 'rm.patch')).toThrow('rm.patch: deletes fs/proc/cmdline.c: removing code cannot be live-patched');
+  });
+
   it('refuses paths that escape the tree', () => {
     expect(() => parsePatch('--- a/../etc/passwd\n+++ b/../etc/passwd\n@@ -1 +1 @@\n-a\n+b\n', 'p')).toThrow(
       'p: unsafe path "../etc/passwd"',
