@@ -16,7 +16,12 @@ export interface HotpatchConfig {
   check?: string;
   /** A compiler wrapper such as "distcc" (HOTSPLICE_CC_WRAPPER overrides it); it changes no cache key. */
   ccWrapper?: string;
+  /** Context lines a hunk may ignore to apply (GNU patch's fuzz); 0, exact context, unless set. */
+  fuzz?: number;
 }
+
+/** GNU patch's hunks have at most 3 context lines on a side (diff -u): a larger fuzz ignores all of them. */
+export const MAX_FUZZ = 3;
 
 export function readHotpatchConfig(file: string): HotpatchConfig {
   let raw: unknown;
@@ -40,6 +45,9 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
   if (config.check !== undefined && typeof config.check !== 'string') throw new Error(`${file}: "check" must be a shell command`);
   if (config.ccWrapper !== undefined && typeof config.ccWrapper !== 'string') throw new Error(`${file}: "ccWrapper" must be a command, e.g. "distcc"`);
   if (config.replace !== undefined && typeof config.replace !== 'boolean') throw new Error(`${file}: "replace" must be true or false`);
+  if (config.fuzz !== undefined && !(Number.isInteger(config.fuzz) && config.fuzz >= 0 && config.fuzz <= MAX_FUZZ)) {
+    throw new Error(`${file}: "fuzz" must be a whole number of context lines from 0 to ${MAX_FUZZ}`);
+  }
   if (!patches.length && !config.git && !config.diffext) throw new Error(`${file}: give "patches", "git" or "diffext"`);
   return {
     id: config.id,
@@ -48,6 +56,7 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
     git: config.git,
     diffext: config.diffext,
     replace: config.replace ?? false,
+    fuzz: config.fuzz ?? 0,
     ...(config.check ? { check: config.check } : {}),
     ...(config.ccWrapper?.trim() ? { ccWrapper: config.ccWrapper.trim() } : {}),
   };

@@ -108,14 +108,15 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       executor: `${PLUGIN}:manifest`,
       cache: false,
       dependsOn: ['prepare'],
-      outputs: [at(layout.hashDir(id)), at(layout.affected(id))],
+      outputs: [at(layout.hashDir(id)), at(layout.affected(id)), at(layout.hunks(id))],
       options: { id, abi, root },
     },
     collect: {
       executor: `${PLUGIN}:collect`,
       cache: true,
       dependsOn: [{ projects: [`tag:${updateTag(kernelProject)}`], target: 'diff' }],
-      inputs: [{ dependentTasksOutputFiles: '**/marker/**/*.KSPLICE' }, ...CODE.tree],
+      // The hunk notes reach the report through collect.json: the manifest is two steps up.
+      inputs: [{ dependentTasksOutputFiles: '**/marker/**/*.KSPLICE' }, { dependentTasksOutputFiles: '**/hunks.json', transitive: true }, ...CODE.tree],
       outputs: [at(layout.collect(id))],
       options: { id },
     },

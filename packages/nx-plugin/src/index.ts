@@ -1,8 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { CreateNodes, CreateNodesResult } from '@nx/devkit';
 import { preparedKernel } from '@hotsplice/kernel';
-import { objectsIncluding } from '@hotsplice/tree';
-import { affectedObjects } from './affected';
+import { objectsToBuild } from './affected';
 import { readHotpatchConfig } from './config';
 import { pipelineProjects, unpreparedProject } from './graph';
 import { readPatches } from './patches';
@@ -15,24 +14,26 @@ import { readPatches } from './patches';
  */
 export const createNodes: CreateNodes = [
   '**/hotpatch.json',
-  async (files, _options, context) =>
-    Promise.all(
-      files.map(async (file): Promise<readonly [string, CreateNodesResult]> => {
+  async (files, _options, context) => {
+    const configs = files.map((file) => readHotpatchConfig(join(context.workspaceRoot, file)));
+    return Promise.all(
+      files.map(async (file, i): Promise<readonly [string, CreateNodesResult]> => {
         const root = dirname(file);
-        const config = readHotpatchConfig(join(context.workspaceRoot, file));
+        const config = configs[i]!;
+        // The id names the package folder, the module and /sys/kernel/livepatch/<id>: one update each.
+        const twin = files.find((other, j) => j !== i && configs[j]!.id === config.id);
+        if (twin) return [file, { projects: unpreparedProject(root, config, `${file}: id "${config.id}" is also the id of ${twin}`) }];
         const kernel = await preparedKernel(config.kernel.abi);
         if (!kernel) return [file, { projects: unpreparedProject(root, config) }];
         try {
           const patches = readPatches(config, join(context.workspaceRoot, root), kernel.sourceTree);
-          const affected = affectedObjects(patches);
-          // A header patch affects every object that includes it (include index, built once per tree, ~12 s).
-          const fromHeaders = affected.headers.length ? await objectsIncluding(kernel.sourceTree, affected.headers) : [];
-          const objects = [...new Set([...affected.objects, ...fromHeaders])].sort();
+          const objects = await objectsToBuild(kernel, patches);
           return [file, { projects: pipelineProjects(root, config, objects) }];
         } catch (err) {
           // Bad input fails the run with one clear line, not a plugin stack trace.
           return [file, { projects: unpreparedProject(root, config, err instanceof Error ? err.message : String(err)) }];
         }
       }),
-    ),
+    );
+  },
 ];

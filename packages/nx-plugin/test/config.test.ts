@@ -15,10 +15,32 @@ async function configFile(content: string): Promise<string> {
 describe('hotpatch.json', () => {
   it('defaults the kernel to the newest ABI', async () => {
     const file = await configFile('{"id":"fix_1","patches":["a.patch"]}');
-    expect(readHotpatchConfig(file)).toEqual({ id: 'fix_1', kernel: { abi: 'newest' }, patches: ['a.patch'], replace: false });
+    expect(readHotpatchConfig(file)).toEqual({ id: 'fix_1', kernel: { abi: 'newest' }, patches: ['a.patch'], replace: false, fuzz: 0 });
     expect(readHotpatchConfig(await configFile('{"id":"x","patches":["a.patch"],"replace":true}')).replace).toBe(true);
     const bad = await configFile('{"id":"x","patches":["a.patch"],"replace":"yes"}');
     expect(() => readHotpatchConfig(bad)).toThrow(`${bad}: "replace" must be true or false`);
+  });
+
+  it('takes a fuzz of 0 to 3 context lines, and nothing else', async () => {
+    expect(readHotpatchConfig(await configFile('{"id":"x","patches":["a.patch"],"fuzz":2}')).fuzz).toBe(2);
+    for (const fuzz of ['4', '-1', '1.5', '"2"']) {
+      const bad = await configFile(`{"id":"x","patches":["a.patch"],"fuzz":${fuzz}}`);
+      expect(() => readHotpatchConfig(bad), fuzz).toThrow(`${bad}: "fuzz" must be a whole number of context lines from 0 to 3`);
+    }
+  });
+
+  it('gives two hotpatch.json files with one id a failing hotpatch target each, naming the other file', async () => {
+    const root = join(await configFile('{"id":"same","patches":["a.patch"]}'), '..');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(root, 'other'));
+    await writeFile(join(root, 'other', 'hotpatch.json'), '{"id":"same","patches":["b.patch"]}');
+    const [, fn] = createNodes;
+    const results = await fn(['hotpatch.json', 'other/hotpatch.json'], undefined, { workspaceRoot: root, nxJsonConfiguration: {} });
+    const main = results[0][1].projects?.['.']?.targets?.hotpatch;
+    const other = results[1][1].projects?.['other']?.targets?.hotpatch;
+    expect(main?.executor).toBe('@hotsplice/nx-plugin:fail');
+    expect(main?.options).toEqual({ message: 'hotpatch.json: id "same" is also the id of other/hotpatch.json' });
+    expect(other?.options).toEqual({ message: 'other/hotpatch.json: id "same" is also the id of hotpatch.json' });
   });
 
   it('names the file and the field on bad input', async () => {

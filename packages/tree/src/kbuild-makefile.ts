@@ -25,10 +25,16 @@ export class KbuildConfig {
     return new KbuildConfig(tree, config);
   }
 
-  /** `$(CONFIG_X)` expanded as make does: its value, or empty when unset. */
+  /**
+   * A list suffix expanded as make does: `$(CONFIG_X)` or `${CONFIG_X}` is its value (empty when unset);
+   * `$(subst m,y,$(CONFIG_X))` makes a module option's built-in part (net/8021q: vlan_core.o) y.
+   */
   private expand(cond: string): string {
-    const m = /^\$\((CONFIG_\w+)\)$/.exec(cond);
-    return m ? (this.config.get(m[1]) ?? '') : cond;
+    const option = /^\$[({](CONFIG_\w+)[)}]$/.exec(cond);
+    if (option) return this.config.get(option[1]!) ?? '';
+    const subst = /^\$\(subst m,y,\$[({](CONFIG_\w+)[)}]\)$/.exec(cond);
+    if (subst) return (this.config.get(subst[1]!) ?? '').replace('m', 'y');
+    return cond;
   }
 
   /**
@@ -36,45 +42,77 @@ export class KbuildConfig {
    * expands to (fs/proc: `proc-y := nommu.o …` then `proc-$(CONFIG_MMU) := task_mmu.o`), `+=` appends. Only the
    * lists that kbuild builds from (suffix y, m or objs) are kept.
    */
-  private lists(dir: string) {
-    let lists = this.makefiles.get(dir);
+  private lists(dir: string, file?: string) {
+    const key = file ? `${dir}/${file}` : dir;
+    let lists = this.makefiles.get(key);
     if (!lists) {
       lists = (async () => {
         // kbuild reads a directory's Kbuild file in preference to its Makefile (scripts/Makefile.build).
-        const text = await readFile(posix.join(this.tree, dir, 'Kbuild'), 'utf8')
+        const text = await (file ? readFile(posix.join(this.tree, dir, file), 'utf8') : readFile(posix.join(this.tree, dir, 'Kbuild'), 'utf8'))
           .catch(() => readFile(posix.join(this.tree, dir, 'Makefile'), 'utf8'))
           .catch(() => '');
         const out = new Map<string, string[]>();
-        for (const m of text.replace(/\\\n/g, ' ').matchAll(/^[ \t]*([\w.-]+)-(y|m|objs|\$\(CONFIG_\w+\))[ \t]*([:+]?=)(.*)$/gm)) {
+        const assignment = /^[ \t]*([\w.-]+)-(y|m|objs|\$[({]CONFIG_\w+[)}]|\$\(subst m,y,\$[({]CONFIG_\w+[)}]\))[ \t]*([:+]?=)(.*)$/gm;
+        for (const m of text.replace(/\\\n/g, ' ').matchAll(assignment)) {
           const suffix = this.expand(m[2]);
           if (suffix !== 'y' && suffix !== 'm' && suffix !== 'objs') continue;
-          const items = m[4].split(/\s+/).filter(Boolean);
+          // A list that names itself (crypto: `crypto_algapi-y := algapi.o … $(crypto_algapi-y)`) keeps what it had.
+          const own = new RegExp(`^\\$\\(${m[1]!.replace(/[.]/g, '\\.')}-(y|objs)\\)$`);
+          const items = m[4]
+            .split(/\s+/)
+            .filter(Boolean)
+            .map((item) => item.replace(/\$\(BITS\)/g, '64')) // arch/x86/Makefile: BITS := 64 on x86-64
+            .flatMap((item) => (own.test(item) ? (out.get(m[1]) ?? []) : [item]));
           out.set(m[1], m[3] === '+=' ? [...(out.get(m[1]) ?? []), ...items] : items);
         }
         return out;
       })();
-      this.makefiles.set(dir, lists);
+      this.makefiles.set(key, lists);
     }
     return lists;
   }
 
-  /** Is `<dir>/<name>` (an object `x.o` or a subdirectory `sub/`) part of the build? */
+  /**
+   * Is `path` (an object `dir/x.o` or a directory `dir/sub/`) part of the build? The nearest Makefile above it
+   * that names it decides: its own directory's (`obj-y += x.o`), or an ancestor's for composite members in
+   * subdirectories (drivers/staging/rtl8723bs: `r8723bs-y = core/rtw_ap.o …`). A list may name other lists
+   * (mm/Makefile: `obj-y += $(mmu-y)`).
+   */
   async built(path: string, depth = 0): Promise<boolean> {
     if (depth > 8) return true;
     const isDir = path.endsWith('/');
     const clean = isDir ? path.slice(0, -1) : path;
-    const dir = posix.dirname(clean);
-    const name = posix.basename(clean) + (isDir ? '/' : '');
-    if (isDir && dir === '.') return true;
-    if (dir !== '.' && !(await this.built(`${dir}/`, depth + 1))) return false;
-    const lists = await this.lists(dir);
-    if (!lists.size) return true; // no Makefile we can read: assume built
-    for (const [list, items] of lists) {
-      if (!items.includes(name)) continue;
-      if (list === 'obj' || list === 'lib') return true;
-      // A composite object (`foo-y += a.o`): built when foo.o is.
-      if (await this.built(`${dir === '.' ? '' : `${dir}/`}${list}.o`, depth + 1)) return true;
+    // This tree is built for x86 (SRCARCH): the top Makefile includes arch/x86/Makefile and no other arch's.
+    if (/^arch\/[^/]+/.test(clean) && !/^arch\/x86(\/|$)/.test(clean)) return false;
+    if (isDir && posix.dirname(clean) === '.') return true;
+    for (let dir = posix.dirname(clean); ; dir = posix.dirname(dir)) {
+      const name = posix.relative(dir, clean) + (isDir ? '/' : '');
+      const lists = await this.lists(dir);
+      for (const [list] of lists) {
+        if (!this.members(lists, list).includes(name)) continue;
+        if (dir !== '.' && !(await this.built(`${dir}/`, depth + 1))) return false;
+        if (list === 'obj' || list === 'lib') return true;
+        // A composite object (`foo-y += a.o`): built when foo.o is.
+        if (await this.built(`${dir === '.' ? '' : `${dir}/`}${list}.o`, depth + 1)) return true;
+      }
+      if (dir === '.') break;
     }
-    return false;
+    // The arch Makefile adds directories and objects by their tree path (`drivers-$(CONFIG_PCI) += arch/x86/pci/`,
+    // `libs-y += arch/x86/lib/`, `head-y := arch/x86/kernel/head_64.o`).
+    const arch = await this.lists('arch/x86', 'Makefile');
+    for (const list of ['core', 'libs', 'drivers', 'head']) if (this.members(arch, list).includes(path)) return true;
+    // Named nowhere: built only if its own directory has no Makefile we can read (assume built) and is built.
+    const own = posix.dirname(clean);
+    return (await this.lists(own)).size === 0 && (own === '.' || (await this.built(`${own}/`, depth + 1)));
+  }
+
+  /** The items of `list`, with references to other lists (`$(mmu-y)`, `$(foo-objs)`) replaced by their items. */
+  private members(lists: Map<string, string[]>, list: string, seen = new Set<string>()): string[] {
+    if (seen.has(list)) return [];
+    seen.add(list);
+    return (lists.get(list) ?? []).flatMap((item) => {
+      const ref = /^\$\(([\w.-]+)-(y|m|objs)\)$/.exec(item);
+      return ref ? this.members(lists, ref[1]!, seen) : [item];
+    });
   }
 }

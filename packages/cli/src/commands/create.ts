@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import fg from 'fast-glob';
 import { UserError } from '@hotsplice/kernel';
 import { parsePatch } from '@hotsplice/tree';
 
 const USAGE =
-  'usage: hotsplice create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT) [--id ID] [--abi A] [--replace] [--json]';
+  'usage: hotsplice create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT) [--id ID] [--abi A] [--fuzz N] [--replace] [--json]';
 
 /** The workspace this CLI belongs to: the nearest folder upwards holding nx.json. */
 export function workspaceRoot(from = process.cwd()): string {
@@ -40,28 +41,35 @@ export async function createCommand(args: string[]): Promise<number> {
       id: { type: 'string' },
       abi: { type: 'string', default: 'newest' },
       replace: { type: 'boolean' },
+      fuzz: { type: 'string' },
       json: { type: 'boolean' },
     },
   });
+  const fuzz = values.fuzz === undefined ? undefined : Number(values.fuzz);
+  if (fuzz !== undefined && !(/^\d$/.test(values.fuzz!) && fuzz <= 3)) throw new UserError(`--fuzz "${values.fuzz}": give 0 to 3 context lines`, 2);
   const patches = (values.patch ?? []).map((p) => resolve(p));
   if (!patches.length && !values.git && !(values.diffext && values.ext)) throw new UserError(USAGE, 2);
   for (const patch of patches) {
     const text = await readFile(patch, 'utf8').catch(() => Promise.reject(new UserError(`cannot read patch ${patch}`)));
     parsePatch(text, patch); // bad input fails here, in one line, before Nx starts
   }
+  const repo = values.git ? await folder(values.repo ?? '.', '--repo') : undefined;
+  const diffext = values.diffext ? await folder(values.diffext, '--diffext') : undefined;
   const id = values.id ?? idFromName(patches[0] ?? values.git ?? values.diffext ?? 'update');
   if (!/^[a-z0-9_]+$/.test(id)) throw new UserError(`--id "${id}" must be lower-case letters, digits and '_'`, 2);
   const root = workspaceRoot();
   // Not gitignored: Nx's createNodes glob skips ignored files, and this hotpatch.json must become a project.
   const dir = join(root, '.hotsplice', 'create', id);
+  await refuseTakenId(root, id, join(dir, 'hotpatch.json'));
   await mkdir(dir, { recursive: true });
   const config = {
     id,
     kernel: { abi: values.abi },
     patches,
-    ...(values.git ? { git: { repo: resolve(values.repo ?? '.'), range: values.git } } : {}),
-    ...(values.diffext ? { diffext: { dir: resolve(values.diffext), ext: values.ext } } : {}),
+    ...(values.git ? { git: { repo, range: values.git } } : {}),
+    ...(values.diffext ? { diffext: { dir: diffext, ext: values.ext } } : {}),
     ...(values.replace ? { replace: true } : {}),
+    ...(fuzz ? { fuzz } : {}),
   };
   await writeFile(join(dir, 'hotpatch.json'), `${JSON.stringify(config, null, 2)}\n`);
   const code = await nx(root, ['run', `kernel-${id}:hotpatch`], Boolean(values.json));
@@ -74,6 +82,26 @@ export async function createCommand(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   }
   return exit;
+}
+
+/** `path` made absolute (hotpatch.json lives elsewhere), after checking it is a folder. */
+async function folder(path: string, option: string): Promise<string> {
+  const full = resolve(path);
+  const isDir = await stat(full).then((s) => s.isDirectory(), () => false);
+  if (!isDir) throw new UserError(`${option} ${path}: not a folder`);
+  return full;
+}
+
+/**
+ * Another update of the workspace with this id (the main job's hotpatch.json, or any other) would share its
+ * package folder, its module and its /sys/kernel/livepatch name: refused. Re-creating `own` is fine.
+ */
+async function refuseTakenId(root: string, id: string, own: string): Promise<void> {
+  const configs = await fg('**/hotpatch.json', { cwd: root, ignore: ['**/node_modules/**', 'dist/**', '.git/**'], dot: true, absolute: true });
+  for (const file of configs.filter((f) => f !== own)) {
+    const other = await readFile(file, 'utf8').then((text) => (JSON.parse(text) as { id?: unknown }).id, () => undefined);
+    if (other === id) throw new UserError(`--id ${id} is taken by the update of ${relative(root, file)}; choose another id`);
+  }
 }
 
 function nx(root: string, args: string[], quiet: boolean): Promise<number> {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import type { HunkNote } from '@hotsplice/tree';
 import { layout } from '../layout';
 import type { Marker } from './diff';
 import { eachTask, runTask, writeOutput } from './common';
@@ -13,6 +14,8 @@ interface CollectOptions {
 export interface Collected {
   id: string;
   markers: Marker[];
+  /** Hunks of the patches that applied with an offset or fuzz: the report names them. */
+  hunks: HunkNote[];
 }
 
 /** What link and package read: the markers `collect` gathered. */
@@ -35,7 +38,8 @@ export default async function collect(options: CollectOptions, context: Executor
     for (const object of objects) {
       markers.push(JSON.parse(await readFile(join(context.root, layout.marker(options.id, object)), 'utf8')) as Marker);
     }
-    await writeOutput(context, layout.collect(options.id), `${JSON.stringify({ id: options.id, markers } satisfies Collected, null, 2)}\n`);
+    const hunks = JSON.parse(await readFile(join(context.root, layout.hunks(options.id)), 'utf8')) as HunkNote[];
+    await writeOutput(context, layout.collect(options.id), `${JSON.stringify({ id: options.id, markers, hunks } satisfies Collected, null, 2)}\n`);
     const refused = markers.flatMap((m) => (m.report?.refused ?? []).map((r) => `${m.object}: ${r.symbol}: ${r.reason}`));
     for (const line of refused) process.stderr.write(`hotsplice: refused: ${line}\n`);
     if (refused.length) return false;

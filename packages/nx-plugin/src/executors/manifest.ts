@@ -2,9 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { RECIPE, UserError, kbuildVariables } from '@hotsplice/kernel';
-import { applyPatches, compileObjects, journalFor, readKbuildRecord, restoreTree, splitPatch, withTreeLock } from '@hotsplice/tree';
+import { type KernelPaths, RECIPE, UserError, kbuildVariables } from '@hotsplice/kernel';
+import { moduleName } from '@hotsplice/link';
+import { type HunkNote, applyPatches, compileObjects, describeHunk, journalFor, readKbuildRecord, restoreTree, splitPatch, withTreeLock } from '@hotsplice/tree';
 import { layout, updateTag, workDir } from '../layout';
+import { kernelModuleNames } from '../modules';
 import { kernelFor, patchesOf, sha256, writeOutput, runTask } from './common';
 
 interface ManifestOptions {
@@ -35,13 +37,15 @@ export default async function manifest(options: ManifestOptions, context: Execut
   return runTask(context, async () => {
     await clearEarlierRun(context, options.id);
     const kernel = await kernelFor(options.abi);
+    await refuseTakenModuleName(kernel, options.id);
     const objects = affectedObjects(context);
     const tree = kernel.sourceTree;
     const patches = patchesOf(context, options.root)(kernel);
+    let hunks: HunkNote[] = [];
     await withTreeLock(tree, async () => {
       const restored = await restoreTree(tree, journalFor(tree));
       if (restored.length) console.log(`hotsplice: restored ${restored.length} file(s) an interrupted run left patched`);
-      await applyPatches(tree, journalFor(tree), patches);
+      ({ hunks } = await applyPatches(tree, journalFor(tree), patches));
       await restoreTree(tree, journalFor(tree));
       // kbuild writes an object's dependency list when it builds it: build the never-built ones once.
       const unknown = [];
@@ -79,6 +83,8 @@ export default async function manifest(options: ManifestOptions, context: Execut
       layout.affected(options.id),
       `${JSON.stringify({ objects, patches: patches.map((p) => ({ name: p.name, sha256: sha256(p.text) })) }, null, 2)}\n`,
     );
+    await writeOutput(context, layout.hunks(options.id), `${JSON.stringify(hunks, null, 2)}\n`);
+    for (const hunk of hunks) console.log(`hotsplice: ${hunk.fuzz ? 'FUZZ: ' : ''}${describeHunk(hunk)}`);
     console.log(`hotsplice: ${objects.length} affected object(s): ${objects.join(', ')}`);
   });
 }
@@ -95,4 +101,15 @@ async function clearEarlierRun(context: ExecutorContext, id: string): Promise<vo
   const entries = await readdir(dir).catch(() => []);
   await Promise.all(entries.map((name) => join(dir, name)).filter((p) => p !== kept).map((p) => rm(p, { recursive: true, force: true })));
   await rm(join(context.root, layout.packageDir(id)), { recursive: true, force: true });
+}
+
+/**
+ * The update's module joins the kernel's modules in /sys/module: a name the kernel already uses there (`module`,
+ * `ext4`) would make insmod fail with EEXIST, or `apply` take the kernel's own directory for the update.
+ */
+async function refuseTakenModuleName(kernel: KernelPaths, id: string): Promise<void> {
+  const name = moduleName(id);
+  if ((await kernelModuleNames(kernel)).has(name)) {
+    throw new UserError(`update id "${id}": Linux ${kernel.abi} has a module named ${name} already (/sys/module/${name}); choose another id`);
+  }
 }
