@@ -13,7 +13,7 @@ export function parseSymvers(text: string, source = 'Module.symvers'): Set<strin
   if (lines.at(-1) === '') lines.pop();
   for (const [i, line] of lines.entries()) {
     if (!LINE.test(line)) {
-      const shown = JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
+      const shown = /[^\t\x20-\x7e]/.test(line) ? 'binary data' : JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
       throw new UserError(`${source}:${i + 1}: not a Module.symvers line (0xCRC<TAB>symbol<TAB>module<TAB>EXPORT_SYMBOL[_GPL]<TAB>namespace): ${shown}`);
     }
     names.add(line.split('\t')[1]);

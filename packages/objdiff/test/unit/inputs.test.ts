@@ -56,7 +56,10 @@ describe('objdiff input checks (diffFiles, readParent, parseSymvers)', () => {
 
   it('parses Module.symvers lines and refuses the first other line by number', () => {
     expect([...parseSymvers('0x4c9d28b0\tphys_base\tvmlinux\tEXPORT_SYMBOL\t\n0x039823de\tjbd2_x\tfs/jbd2/jbd2\tEXPORT_SYMBOL_GPL\tJBD2\n', 'S')]).toEqual(['phys_base', 'jbd2_x']);
-    expect(() => parseSymvers('0x4c9d28b0\tphys_base\tvmlinux\tEXPORT_SYMBOL\t\n\x7fELF\x02\x01\n', 'S')).toThrow(/^S:2: not a Module\.symvers line \(0xCRC<TAB>symbol/);
+    expect(() => parseSymvers('0x4c9d28b0\tphys_base\tvmlinux\tEXPORT_SYMBOL\t\n\x7fELF\x02\x01\n', 'S')).toThrow(
+      'S:2: not a Module.symvers line (0xCRC<TAB>symbol<TAB>module<TAB>EXPORT_SYMBOL[_GPL]<TAB>namespace): binary data',
+    );
+    expect(() => parseSymvers('0x4c9d28b0 phys_base vmlinux EXPORT_SYMBOL\n', 'S')).toThrow(/^S:1: .*: "0x4c9d28b0 phys_base vmlinux EXPORT_SYMBOL"$/);
     expect(() => parseSymvers('', 'S')).toThrow('S: no Module.symvers lines');
   });
 });
