@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -99,6 +99,20 @@ describe('cache server killed with SIGKILL', () => {
     await start(dir, port);
     expect(alive(master)).toBe(false);
     expect((await call(`http://127.0.0.1:${port}`, 'PUT', '4002', WRITE, Buffer.from('new'))).status).toBe(200);
+  });
+
+  it('a SIGTERM right after it announced itself stops it cleanly (exit 0, port closed)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-cache-crash-'));
+    const port = await freePort();
+    const child = spawn(process.execPath, [HOTSPLICE_BIN, 'cache-server', '--dir', dir, '--port', String(port), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    started.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    child.stdout!.once('data', () => child.kill('SIGTERM'));
+    const [code, signal] = await new Promise<[number | null, string | null]>((done) => child.once('exit', (c, s) => done([c, s])));
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: 'hotsplice cache-server: stopped (SIGTERM)\n' });
+    expect(await answers(port)).toBe(false);
+    expect(processesOf(dir)).toEqual([]);
   });
 
   it('still refuses a second server on a folder whose server runs', async () => {
