@@ -2,30 +2,26 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { ElfError, ElfFile, parseElf } from '@hotsplice/elf';
 import { UserError } from '@hotsplice/kernel';
 import { diffObjects } from './diff';
+import { checkDiffable, checkParent, checkSameSource } from './inputs';
 import { parentSymbols } from './klp';
 import type { DiffOptions, DiffReport, ParentSymbol } from './types';
 
-/** The symbol table of the ELF a patch binds to, read without loading the file (vmlinux is 633 MB). */
-export function readParent(path: string): ParentSymbol[] {
+/**
+ * The symbol table of the ELF a patch binds to (vmlinux or the module `objname` names, checked by checkParent),
+ * read without loading the file (vmlinux is 633 MB).
+ */
+export function readParent(path: string, objname?: string): ParentSymbol[] {
   let file: ElfFile | undefined;
   try {
     file = ElfFile.open(path);
+    checkParent(path, file, objname);
     return parentSymbols(file.symbols());
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     file?.close();
   }
-}
-
-/** Names exported by Module.symvers ("0xcrc\tname\tmodule\tEXPORT_SYMBOL[_GPL]\tnamespace" per line). */
-export function parseSymvers(text: string): Set<string> {
-  const names = new Set<string>();
-  for (const line of text.split('\n')) {
-    const name = line.split('\t')[1];
-    if (name) names.add(name);
-  }
-  return names;
 }
 
 export interface DiffJob {
@@ -49,12 +45,15 @@ async function readObject(path: string) {
   const bytes = await readFile(path).catch(() => {
     throw new UserError(`cannot read ${path}`);
   });
+  let elf;
   try {
-    return parseElf(bytes);
+    elf = parseElf(bytes);
   } catch (err) {
     if (err instanceof ElfError) throw new UserError(`${path}: ${err.message}`);
     throw err;
   }
+  checkDiffable(path, elf);
+  return elf;
 }
 
 /**
@@ -65,6 +64,7 @@ export async function diffFiles(jobs: DiffJob[], shared: Pick<DiffOptions, 'pare
   const results: DiffJobResult[] = [];
   for (const job of jobs) {
     const [pre, post] = await Promise.all([readObject(job.pre), readObject(job.post)]);
+    checkSameSource(job.pre, pre, job.post, post);
     const { report, newCode, oldCode } = diffObjects(pre, post, { ...shared, objname: job.objname, object: job.object ?? job.post, lineMap: job.lineMap });
     if (report.refused.length) {
       results.push({ job, report, exitCode: 1 });

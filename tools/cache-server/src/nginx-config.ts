@@ -18,6 +18,16 @@ export interface NginxConfigInput {
 export const TOKEN_PATTERN = /^[A-Za-z0-9._~+/-]+=*$/;
 
 /**
+ * The map pattern of one token: `Bearer <token>` exactly (case-sensitive, anchored), each regex metacharacter of
+ * TOKEN_PATTERN's set (`.` `+`) in a one-character class so it matches only itself; no backslashes, which nginx's
+ * quoted strings would also interpret.
+ */
+export function tokenPattern(token: string): string {
+  if (!TOKEN_PATTERN.test(token)) throw new Error(`token outside TOKEN_PATTERN: ${token.length} characters`);
+  return `"~^Bearer ${token.replace(/[.+]/g, '[$&]')}$"`;
+}
+
+/**
  * nginx does the HTTP: token roles (a map on Authorization), 401/403/404/409/413 before a body is read, GET and
  * HEAD straight from the store files (sendfile). A PUT that passes is buffered whole by nginx and only then
  * forwarded to the commit handler, which publishes it with link(2) and answers 200 or 409.
@@ -25,7 +35,7 @@ export const TOKEN_PATTERN = /^[A-Za-z0-9._~+/-]+=*$/;
 export function nginxConfig(c: NginxConfigInput): string {
   const store = join(c.dir, 'store');
   const tmp = join(c.dir, 'tmp');
-  const roles = [c.readToken ? `    "Bearer ${c.readToken}" read;` : '', `    "Bearer ${c.writeToken}" write;`].filter(Boolean);
+  const roles = [c.readToken ? `    ${tokenPattern(c.readToken)} read;` : '', `    ${tokenPattern(c.writeToken)} write;`].filter(Boolean);
   return `# Written by \`hotsplice cache-server\` on every start; edits are lost.
 ${c.asRoot ? 'user root root;\n' : ''}daemon off;
 master_process on;
@@ -58,7 +68,8 @@ http {
   client_body_buffer_size 1m;
   log_not_found off;
 
-  # Two roles from the bearer token; anything else (no header, unknown token) has none.
+  # Two roles from the bearer token; anything else (no header, unknown token) has none. A map compares plain
+  # strings case-insensitively, so each token is a case-sensitive regex (~) matching the whole header.
   map $http_authorization $hs_role {
     default none;
 ${roles.join('\n')}

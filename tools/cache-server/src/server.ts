@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -7,7 +6,9 @@ import { type AddressInfo, connect, createServer as createNetServer } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TOKEN_PATTERN, nginxConfig } from './nginx-config';
+import { folderNginx, liveOwner, running, writeOwner } from './owner';
 import { Store } from './store';
+import { spawnSupervised } from './supervisor';
 
 export interface CacheServerOptions {
   /** Server folder (created): the store, nginx's config, temp files, logs and pid. */
@@ -65,14 +66,17 @@ export async function startCacheServer(options: CacheServerOptions): Promise<Run
   if (options.readToken && options.readToken === writeToken) throw new CacheServerError('the read and write tokens must differ');
   const nginx = options.nginx ?? findNginx();
   const listen = options.listen ?? '127.0.0.1';
+  const configFile = join(dir, 'nginx.conf');
+  // Before the port check: a stale nginx of this folder may still hold the port.
+  await takeOver(dir, configFile);
   const port = options.port || (await freePort(listen));
   // nginx retries a busy port for seconds, and a stale listener would look like a started server: check first.
   await assertPortFree(listen, port);
 
-  await assertNotRunning(dir);
   // Only this server writes tmp/ (nginx's body buffers, the commit handler's uploads): a killed run's leftovers go.
   await rm(join(dir, 'tmp'), { recursive: true, force: true });
   for (const sub of ['logs', 'run', 'tmp']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+  await writeOwner(dir);
   const store = new Store(dir, maxEntryBytes, maxStoreBytes);
   await store.open();
 
@@ -86,7 +90,6 @@ export async function startCacheServer(options: CacheServerOptions): Promise<Run
   await rm(commitSocket, { force: true });
   const commit = await listenCommit(store, commitSocket);
 
-  const configFile = join(dir, 'nginx.conf');
   const asRoot = process.geteuid?.() === 0;
   await writeFile(
     configFile,
@@ -95,37 +98,29 @@ export async function startCacheServer(options: CacheServerOptions): Promise<Run
   );
   await chmod(configFile, 0o600);
 
-  const child = spawn(nginx, ['-p', dir, '-c', configFile, '-e', join(dir, 'logs', 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  const onData = (data: Buffer) => {
-    for (const line of data.toString().split('\n').filter(Boolean)) {
-      lines.push(line);
-      options.onLog?.(line);
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | string>((done) => {
-    child.on('exit', (code, signal) => done(code ?? signal ?? 'unknown'));
-    child.on('error', (err) => {
-      lines.push(err.message);
-      done('spawn failed');
-    });
+  const nginxRun = spawnSupervised(nginx, ['-p', dir, '-c', configFile, '-e', join(dir, 'logs', 'error.log')], (line) => {
+    lines.push(line);
+    options.onLog?.(line);
   });
+  const { exited } = nginxRun;
 
   const closeCommit = async () => {
     await new Promise<void>((done) => commit.close(() => done()));
     commit.closeAllConnections();
     if (socketDir) await rm(socketDir, { recursive: true, force: true });
   };
-  const ready = await Promise.race([waitForPort(listen, port, 10_000).then(() => true), exited.then(() => false)]);
+  const ready = await Promise.race([waitForPort(listen, port, 10_000).then(() => true, () => false), exited.then(() => false)]);
   if (!ready) {
+    nginxRun.stop();
+    await exited;
     await closeCommit();
     const log = await readFile(join(dir, 'logs', 'error.log'), 'utf8').catch(() => '');
     const why = [...lines, ...log.trim().split('\n').slice(-3)].filter(Boolean).join(' | ');
     throw new CacheServerError(`nginx did not start on ${listen}:${port}: ${why || 'no message'}`);
   }
 
+  const nginxPid = await nginxRun.nginxPid;
   const host = listen === '0.0.0.0' ? '127.0.0.1' : listen.includes(':') ? `[${listen}]` : listen;
   return {
     url: `http://${host}:${port}`,
@@ -133,12 +128,19 @@ export async function startCacheServer(options: CacheServerOptions): Promise<Run
     dir,
     readToken: options.readToken,
     writeToken,
-    nginxPid: child.pid!,
+    nginxPid,
     store,
     exited,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      nginxRun.stop();
+      const timer = setTimeout(() => {
+        try {
+          process.kill(nginxPid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        nginxRun.child.kill('SIGKILL');
+      }, 5000);
       await exited;
       clearTimeout(timer);
       await closeCommit();
@@ -187,12 +189,21 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** One server per folder: refuse when the nginx of the folder's pid file still runs. */
-async function assertNotRunning(dir: string): Promise<void> {
-  const pid = Number((await readFile(join(dir, 'run', 'nginx.pid'), 'utf8').catch(() => '')).trim());
+/**
+ * One server per folder: refuse when the folder's nginx runs for a live server; stop it when its server is gone
+ * (killed together with the supervisor, or by an older version), so a restart after a crash works.
+ */
+async function takeOver(dir: string, configFile: string): Promise<void> {
+  const pid = await folderNginx(dir, configFile);
   if (!pid) return;
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  if (cmdline.includes('nginx') && cmdline.includes(dir)) throw new CacheServerError(`a cache server already runs on ${dir} (nginx pid ${pid})`);
+  const owner = await liveOwner(dir);
+  if (owner) throw new CacheServerError(`a cache server already runs on ${dir} (hotsplice pid ${owner}, nginx pid ${pid})`);
+  process.kill(pid, 'SIGTERM');
+  const end = Date.now() + 5000;
+  while (await running(pid)) {
+    if (Date.now() > end) throw new CacheServerError(`the stale nginx of ${dir} (pid ${pid}) did not stop on SIGTERM`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function assertPortFree(host: string, port: number): Promise<void> {

@@ -31,6 +31,14 @@ describe('cache server protocol (nginx)', () => {
     expect(stored()).toEqual([]);
   });
 
+  it('compares tokens exactly: another case of a token is 401, not its role', async () => {
+    for (const token of [WRITE.toUpperCase(), 'Read-Write-Token', READ.toUpperCase()]) {
+      expect((await call(server.url, 'GET', '1001', token)).status).toBe(401);
+      expect((await call(server.url, 'PUT', '1001', token, Buffer.from('x'))).status).toBe(401);
+    }
+    expect(stored()).toEqual([]);
+  });
+
   it('stores once: GET 404, PUT 200, GET returns the bytes, a second PUT is 409 and changes nothing', async () => {
     const body = contentFor('a', 5000);
     expect((await call(server.url, 'GET', '1002', WRITE)).status).toBe(404);
@@ -109,6 +117,19 @@ describe('cache server start', () => {
       await expect(startCacheServer({ dir, port: 0, writeToken: WRITE })).rejects.toThrow(/already runs/);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('takes regex metacharacters in tokens literally (. and + match only themselves)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-cache-test-'));
+    const s = await startCacheServer({ dir, port: 0, writeToken: 'a.b+c/d~e_f-g==' });
+    try {
+      expect((await call(s.url, 'GET', '1', 'a.b+c/d~e_f-g==')).status).toBe(404);
+      for (const near of ['axb+c/d~e_f-g==', 'a.bbc/d~e_f-g==', 'a.bbbc/d~e_f-g==', 'A.B+C/D~E_F-G==', 'a.b+c/d~e_f-g=']) {
+        expect((await call(s.url, 'GET', '1', near)).status, near).toBe(401);
+      }
+    } finally {
+      await s.stop();
     }
   });
 

@@ -56,6 +56,13 @@ export async function cacheServerCommand(args: string[]): Promise<number> {
     if (err instanceof CacheServerError) throw new UserError(err.message);
     throw err;
   }
+  // Listen before announcing: a signal right after the announcement would otherwise find no handler and kill.
+  const stopped = new Promise<string | undefined>((done) => {
+    const stopOn = (name: NodeJS.Signals) => process.once(name, () => done(name));
+    stopOn('SIGINT');
+    stopOn('SIGTERM');
+    server.exited.then(() => done(undefined));
+  });
   const info = {
     url: server.url,
     dir: server.dir,
@@ -83,12 +90,7 @@ export async function cacheServerCommand(args: string[]): Promise<number> {
       ].join('\n'),
     );
   }
-  const signal = await new Promise<string | undefined>((done) => {
-    const stopOn = (name: NodeJS.Signals) => process.once(name, () => done(name));
-    stopOn('SIGINT');
-    stopOn('SIGTERM');
-    server.exited.then(() => done(undefined));
-  });
+  const signal = await stopped;
   await server.stop();
   if (!signal) {
     process.stderr.write(`hotsplice: nginx exited on its own (${await server.exited}); see ${join(server.dir, 'logs', 'error.log')}\n`);

@@ -25,9 +25,9 @@ export async function diffCommand(args: string[]): Promise<number> {
   if (positionals.length !== 2 || !values.parent || !values.out) throw new UserError(USAGE, 2);
   const [pre, post] = positionals;
   const exported = values.symvers
-    ? parseSymvers(await readFile(values.symvers, 'utf8').catch(() => Promise.reject(new UserError(`cannot read ${values.symvers}`))))
+    ? parseSymvers(await readFile(values.symvers, 'utf8').catch(() => Promise.reject(new UserError(`cannot read ${values.symvers}`))), values.symvers)
     : undefined;
-  const parent = readParent(values.parent);
+  const parent = readParent(values.parent, values.objname);
   const [result] = await diffFiles([{ pre, post, out: values.out, oldOut: values['old-out'], objname: values.objname }], { parent, exported });
   const { report } = result;
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

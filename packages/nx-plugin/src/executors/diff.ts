@@ -51,7 +51,7 @@ async function diffUpdate(context: ExecutorContext, tasks: ObjectOptions[]): Pro
       await restoreTree(tree, journalFor(tree));
     }
   });
-  const exported = parseSymvers(await readFile(kernel.symvers, 'utf8'));
+  const exported = parseSymvers(await readFile(kernel.symvers, 'utf8'), kernel.symvers);
   const parents = new Map<string, ParentSymbol[]>();
   const lines: string[] = [];
   for (const t of tasks) {
@@ -92,7 +92,7 @@ async function diffOne(
   await rm(oldOut, { force: true });
   if ((await readFile(pre)).equals(await readFile(post))) return { object: t.object, objname, status: 'unchanged' };
   if (!parents.has(objname)) {
-    parents.set(objname, readParent(objname === 'vmlinux' ? kernel.vmlinux : await findModule(kernel.modulesDir, objname)));
+    parents.set(objname, readParent(objname === 'vmlinux' ? kernel.vmlinux : await findModule(kernel.modulesDir, objname), objname));
   }
   await mkdir(dirname(out), { recursive: true });
   await mkdir(dirname(oldOut), { recursive: true });
