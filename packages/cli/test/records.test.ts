@@ -70,7 +70,7 @@ describe('a state directory that cannot take a record', () => {
     writeFileSync(join(state, 'plain-file'), '');
     vi.stubEnv('HOTSPLICE_STATE_DIR', join(state, 'plain-file'));
     await expect(writeRecord(RECORD)).rejects.toThrow(
-      `cannot write the state record ${join(state, 'plain-file', 'applied', 'fix_1.json')} (HOTSPLICE_STATE_DIR): a part of the path is not a directory`,
+      `cannot write the state record ${join(state, 'plain-file', 'applied', 'fix_1.json')} (HOTSPLICE_STATE_DIR): ${join(state, 'plain-file')}: already exists`,
     );
   });
 

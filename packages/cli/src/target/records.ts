@@ -3,7 +3,7 @@
 // that cannot be read is reported in one line and ignored: it must never stop view, status or undo.
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError, systemCause } from '@hotsplice/kernel';
+import { UserError, environmentError, systemCause } from '@hotsplice/kernel';
 import type { Manifest } from '@hotsplice/link';
 
 export interface UpdateRecord {
@@ -27,12 +27,16 @@ const recordFile = (module: string) => join(stateDir(), 'applied', `${module}.js
 export async function writeRecord(record: UpdateRecord): Promise<void> {
   const file = recordFile(record.module);
   try {
-    await mkdir(join(stateDir(), 'applied'), { recursive: true });
+    // Not one recursive mkdir: on a read-only file system Node's reports ENOENT for it (measured, Node 20).
+    await mkdir(stateDir(), { recursive: true });
+    await mkdir(join(stateDir(), 'applied')).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
     await writeFile(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
     await rename(`${file}.tmp`, file);
   } catch (err) {
     await rm(`${file}.tmp`, { force: true }).catch(() => undefined);
-    throw new UserError(`cannot write the state record ${file} (HOTSPLICE_STATE_DIR): ${systemCause(err) ?? String(err)}`);
+    throw new UserError(`cannot write the state record ${file} (HOTSPLICE_STATE_DIR): ${environmentError(err)?.message ?? String(err)}`);
   }
 }
 
