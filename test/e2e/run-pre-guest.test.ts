@@ -28,13 +28,14 @@ function create(ws: string, id: string, patches: string[]): string {
 }
 
 /** The same package with another old-code.o, its sha256 updated in the manifest (the package stays well-formed). */
-function repack(original: string, oldCode: Buffer, out: string): void {
-  const files = untarGz(readFileSync(original), 'original');
+async function repack(original: string, oldCode: Buffer, out: string): Promise<void> {
+  const files = await untarGz(readFileSync(original), 'original');
   const manifest = JSON.parse(files.get('manifest.json')!.toString('utf8')) as Manifest;
   files.set('old-code.o', oldCode);
   manifest.members['old-code.o'] = createHash('sha256').update(oldCode).digest('hex');
+  if (manifest.sizes) manifest.sizes['old-code.o'] = oldCode.length;
   files.set('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
-  writeFileSync(out, tarGz([...files].map(([name, data]) => ({ name, data }))));
+  writeFileSync(out, tarGz([...files].map(([name, data]) => ({ name, data })), { first: ['manifest.json'] }));
 }
 
 const SCRIPT = `
@@ -91,7 +92,7 @@ describe('run-pre at apply time in the guest', () => {
     const wrong = await wrongBuild(kernel.sourceTree, scratch);
     writeFileSync(join(scratch, 'wrong-old.o'), wrong.oldCode);
     await linkOldCode([{ path: join(scratch, 'wrong-old.o'), object: wrong.object }], join(scratch, 'old-code-O1.o'));
-    repack(good, readFileSync(join(scratch, 'old-code-O1.o')), join(scratch, 'bad.tar.gz'));
+    await repack(good, readFileSync(join(scratch, 'old-code-O1.o')), join(scratch, 'bad.tar.gz'));
     guest = await runGuest({
       kernel: kernel.vmlinuz,
       cli: true,

@@ -1,4 +1,4 @@
-import { UserError } from '@hotsplice/kernel';
+import { UserError, environmentError } from '@hotsplice/kernel';
 
 export type Command = (args: string[]) => Promise<number>;
 export type CommandTable = Record<string, { run: Command; summary: string }>;
@@ -27,6 +27,7 @@ export async function runCli(argv: string[], commands: CommandTable): Promise<nu
 }
 
 function reportError(err: unknown): number {
+  if (!(err instanceof UserError)) err = environmentError(err) ?? err;
   if (err instanceof UserError) {
     process.stderr.write(`hotsplice: ${err.message}\n`);
     return err.exitCode;

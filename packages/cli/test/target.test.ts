@@ -1,60 +1,33 @@
 // The target side's own checks, on real archives (our tar writer and GNU tar) and real ELF notes.
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Manifest, tar, tarGz } from '@hotsplice/link';
 import { untarGz } from '../src/target/untar';
 import { openUpdate } from '../src/target/update-package';
 import { checkKernel, runningKernel } from '../src/target/running-kernel';
-
-const scratch = mkdtempSync(join(tmpdir(), 'hs-target-'));
-const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
-
-function manifest(members: Record<string, Buffer>, extra: Partial<Manifest> = {}): Manifest {
-  return {
-    format: 'hotsplice-update/1',
-    id: 'fix_1',
-    module: 'fix_1',
-    kernel: { abi: '6.1.0-56-amd64', version: '6.1.192-2', vmlinuxBuildId: 'ab12' },
-    replace: false,
-    patches: [],
-    members: Object.fromEntries(Object.entries(members).map(([n, d]) => [n, sha256(d)])),
-    objects: [],
-    ...extra,
-  };
-}
-
-function packageFile(name: string, members: Record<string, Buffer>, m: Manifest = manifest(members)): string {
-  const path = join(scratch, name);
-  const all = { ...members, 'manifest.json': Buffer.from(JSON.stringify(m)) };
-  writeFileSync(path, tarGz(Object.entries(all).map(([n, data]) => ({ name: n, data }))));
-  return path;
-}
-
-const MEMBERS = { 'fix_1.ko': Buffer.from('module bytes'), 'old-code.o': Buffer.from('old code'), 'report.json': Buffer.from('[]') };
+import { MEMBERS, manifest, packageFile, scratch } from './helpers/packages';
 
 describe('untarGz', () => {
-  it('reads back what the package writer wrote, byte for byte', () => {
-    const files = untarGz(tarGz([{ name: 'a.ko', data: Buffer.alloc(1000, 7) }, { name: 'b', data: Buffer.from('x') }]), 'p');
+  it('reads back what the package writer wrote, byte for byte', async () => {
+    const files = await untarGz(tarGz([{ name: 'a.ko', data: Buffer.alloc(1000, 7) }, { name: 'b', data: Buffer.from('x') }]), 'p');
     expect([...files.keys()]).toEqual(['a.ko', 'b']);
     expect(files.get('a.ko')).toEqual(Buffer.alloc(1000, 7));
   });
 
-  it('refuses links, absolute names, .. and a damaged header, naming the member', () => {
+  it('refuses links, absolute names, .. and a damaged header, naming the member', async () => {
     const dir = mkdtempSync(join(scratch, 'gnu-'));
     writeFileSync(join(dir, 'real'), 'x');
     symlinkSync('/etc/passwd', join(dir, 'evil'));
     const archive = (...args: string[]) => execFileSync('tar', ['-cz', '-C', dir, ...args]);
-    expect(() => untarGz(archive('evil'), 'p.tar.gz')).toThrow("p.tar.gz: evil: only regular files are allowed (tar type '2')");
-    expect(() => untarGz(archive('--transform', 's,^,../,', 'real'), 'p')).toThrow('p: member "../real" would land outside the package directory');
-    expect(() => untarGz(archive('-P', '--transform', 's,^,/tmp/,', 'real'), 'p')).toThrow('p: member "/tmp/real" would land outside the package directory');
+    await expect(untarGz(archive('evil'), 'p.tar.gz')).rejects.toThrow("p.tar.gz: evil: only regular files are allowed (tar type '2')");
+    await expect(untarGz(archive('--transform', 's,^,../,', 'real'), 'p')).rejects.toThrow('p: member "../real" would land outside the package directory');
+    await expect(untarGz(archive('-P', '--transform', 's,^,/tmp/,', 'real'), 'p')).rejects.toThrow('p: member "/tmp/real" would land outside the package directory');
     const damaged = tar([{ name: 'a', data: Buffer.from('x') }]);
     damaged[0] = 0x62; // name "b" but the checksum is of "a"
-    expect(() => untarGz(execFileSync('gzip', ['-c'], { input: damaged }), 'p')).toThrow('p: damaged tar header at byte 0');
-    expect(() => untarGz(Buffer.from('not gzip'), 'p')).toThrow('p: not a gzip-compressed package');
+    await expect(untarGz(execFileSync('gzip', ['-c'], { input: damaged }), 'p')).rejects.toThrow('p: damaged tar header at byte 0');
+    await expect(untarGz(Buffer.from('not gzip'), 'p')).rejects.toThrow('p: not a gzip-compressed package');
   });
 });
 
@@ -70,7 +43,7 @@ describe('openUpdate', () => {
   });
 
   it('refuses a member whose sha256 differs, one missing, one unlisted, and a foreign format', async () => {
-    const tampered = packageFile('tampered.tar.gz', { ...MEMBERS, 'old-code.o': Buffer.from('changed') }, manifest(MEMBERS));
+    const tampered = packageFile('tampered.tar.gz', { ...MEMBERS, 'old-code.o': Buffer.from('old codf') }, manifest(MEMBERS));
     await expect(openUpdate(tampered)).rejects.toThrow('tampered.tar.gz: old-code.o does not match its sha256 in the manifest');
     const { 'report.json': _r, ...fewer } = MEMBERS;
     await expect(openUpdate(packageFile('missing.tar.gz', fewer, manifest(MEMBERS)))).rejects.toThrow('missing.tar.gz: report.json is listed in the manifest but missing');

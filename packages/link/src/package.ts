@@ -47,6 +47,11 @@ export interface Manifest {
   patches: Array<{ name: string; sha256: string }>;
   /** sha256 of every other member of the tarball. */
   members: Record<string, string>;
+  /**
+   * Byte size of every member in `members`: apply refuses to unpack more (a gzip bomb). Absent in packages written
+   * before it existed; those also carry manifest.json after the module instead of first.
+   */
+  sizes?: Record<string, number>;
   /** The functions the module replaces, per klp object. */
   objects: Array<{ objname: string; functions: Array<{ name: string; sympos: number; object: string; newSymbol: string }> }>;
 }
@@ -83,6 +88,7 @@ export async function writePackage(options: PackageOptions): Promise<PackageResu
     replace: options.replace ?? false,
     patches: options.patches.map((p) => ({ name: p.name, sha256: sha256(p.text) })),
     members: Object.fromEntries(members.map((m) => [m.name, sha256(m.data)])),
+    sizes: Object.fromEntries(members.map((m) => [m.name, m.data.length])),
     objects: metaObjects(options.reports).map((o) => ({
       objname: o.objname,
       functions: o.funcs.map((f) => ({ name: f.oldName, sympos: f.sympos, object: f.object, newSymbol: f.newSymbol })),
@@ -94,7 +100,8 @@ export async function writePackage(options: PackageOptions): Promise<PackageResu
   const tarball = join(options.outDir, `hotsplice-${options.id}.tar.gz`);
   const reportPath = join(options.outDir, 'report.json');
   const summaryPath = join(options.outDir, 'summary.txt');
-  await atomicWrite(tarball, tarGz(members));
+  // manifest.json first: the reader knows every member's size before it unpacks one.
+  await atomicWrite(tarball, tarGz(members, { first: ['manifest.json'] }));
   await atomicWrite(reportPath, report);
   await atomicWrite(summaryPath, summary(options, manifest, ko.length));
   return { tarball, report: reportPath, summary: summaryPath, manifest };

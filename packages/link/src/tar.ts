@@ -16,9 +16,18 @@ export const TAR_MODE = 0o644;
 export const TAR_MTIME = 0;
 export const TAR_OWNER = 'root';
 
-/** An uncompressed ustar archive of regular files, sorted by name (byte order). */
-export function tar(members: TarMember[]): Buffer {
-  const sorted = [...members].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+export interface TarOptions {
+  /** Members that lead the archive, in this order; the rest follow sorted by name. */
+  first?: string[];
+}
+
+/** An uncompressed ustar archive of regular files, sorted by name (byte order) after `options.first`. */
+export function tar(members: TarMember[], options: TarOptions = {}): Buffer {
+  const rank = (name: string) => {
+    const i = options.first?.indexOf(name) ?? -1;
+    return i < 0 ? Infinity : i;
+  };
+  const sorted = [...members].sort((a, b) => rank(a.name) - rank(b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i].name === sorted[i - 1].name) throw new Error(`tar: two members named ${sorted[i].name}`);
   }
@@ -76,6 +85,6 @@ export function gzip(data: Uint8Array): Buffer {
   return Buffer.concat([head, body, tail]);
 }
 
-export function tarGz(members: TarMember[]): Buffer {
-  return gzip(tar(members));
+export function tarGz(members: TarMember[], options: TarOptions = {}): Buffer {
+  return gzip(tar(members, options));
 }

@@ -1,6 +1,6 @@
 // The reproducible tarball, the manifest and the summary, checked with GNU tar/gzip and readelf.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DiffReport } from '@hotsplice/objdiff';
@@ -110,13 +110,14 @@ describe('writePackage', () => {
     expect(b.manifest).toEqual(a.manifest);
 
     const listing = run('tar', ['-tzf', a.tarball]).trim().split('\n');
-    expect(listing).toEqual(['fix_thing.ko', 'manifest.json', 'old-code.o', 'report.json']);
+    expect(listing).toEqual(['manifest.json', 'fix_thing.ko', 'old-code.o', 'report.json']);
     const extract = join(scratch.dir, 'x');
     mkdirSync(extract);
     run('tar', ['-xzf', a.tarball, '-C', extract]);
     const manifest = JSON.parse(readFileSync(join(extract, 'manifest.json'), 'utf8'));
     expect(manifest).toEqual(a.manifest);
     for (const [name, hash] of Object.entries(manifest.members)) expect(sha256(readFileSync(join(extract, name))), name).toBe(hash);
+    for (const name of listing.slice(1)) expect(manifest.sizes[name], name).toBe(statSync(join(extract, name)).size);
     expect(Object.keys(manifest.members).sort()).toEqual(['fix_thing.ko', 'old-code.o', 'report.json']);
     expect(manifest.kernel.vmlinuxBuildId).toBe(/Build ID: ([0-9a-f]+)/.exec(run('readelf', ['-n', scratch.path('vmlinux')]))![1]);
     expect(manifest.patches).toEqual([{ name: 'fix.patch', sha256: sha256('--- a/x\n+++ b/x\n') }]);

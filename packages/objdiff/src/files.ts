@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { ElfError, ElfFile, parseElf } from '@hotsplice/elf';
-import { UserError } from '@hotsplice/kernel';
+import { UserError, naming } from '@hotsplice/kernel';
 import { diffObjects } from './diff';
 import { checkDiffable, checkParent, checkSameSource } from './inputs';
 import { parentSymbols } from './klp';
@@ -74,8 +74,8 @@ export async function diffFiles(jobs: DiffJob[], shared: Pick<DiffOptions, 'pare
       results.push({ job, report, exitCode: 3 });
       continue;
     }
-    await writeFile(job.out, newCode);
-    if (job.oldOut && oldCode) await writeFile(job.oldOut, oldCode);
+    await writeFile(job.out, newCode).catch(naming(job.out));
+    if (job.oldOut && oldCode) await writeFile(job.oldOut, oldCode).catch(naming(job.oldOut));
     results.push({ job, report, exitCode: 0 });
   }
   return results;

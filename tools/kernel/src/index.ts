@@ -2,8 +2,9 @@ export { chooseKernel, packagesFor, parseAbis, parseMadison, resolveKernel, type
 export { KERNEL_CC, kbuildVariables, objectCflags } from './build-flags';
 export { RECIPE, cacheRoot, isDone, markDone, once } from './cache';
 export { debDataMember, extractDeb, parseAr, parseArHeader } from './deb';
-export { UserError } from './errors';
+export { UserError, environmentError, naming, systemCause } from './errors';
 export { run } from './exec';
+export { removeStale } from './stale';
 export { rewriteHeadersMakefile } from './headers';
 export { kernelPaths, prepareKernel, preparedKernel, type KernelPaths, type PrepareOptions } from './prepare';
 export { PhaseTimer, Progress, log } from './report';

@@ -7,6 +7,7 @@ import { RECIPE, cacheRoot, exists, isDone, markDone, once } from './cache';
 import { extractDeb, extractTarRange } from './deb';
 import { UserError } from './errors';
 import { run } from './exec';
+import { removeStale } from './stale';
 import { fixHeadersMakefile } from './headers';
 import { PhaseTimer, Progress, log } from './report';
 
@@ -128,7 +129,7 @@ async function resolveCached(root: string, requested?: string): Promise<KernelPa
 }
 
 /** `apt-get download` each package once into the cache, keyed by name and version. */
-async function download(
+export async function download(
   root: string,
   pkgs: KernelPackages,
   say: (m: string) => void,
@@ -142,24 +143,29 @@ async function download(
   if (missing.length) {
     say(`downloading ${missing.join(', ')}`);
     // apt-get writes into the working directory; a private one keeps half-downloaded files out of the cache.
+    // It goes whatever happens (apt can fail on a version it no longer has); a killed run's goes on the next one.
+    await removeStale(dir, '.partial-');
     const partial = join(dir, `.partial-${process.pid}`);
     await rm(partial, { recursive: true, force: true });
     await mkdir(partial);
-    const sizes = await packageSizes(pkgs);
-    const total = missing.reduce((sum, pkg) => sum + (sizes[pkg] ?? 0), 0);
-    const progress = new Progress('download', total, quiet);
-    const poll = setInterval(() => void bytesUnder(partial).then((n) => progress.update(n)), 500);
     try {
-      await run('apt-get', ['download', '-q', ...missing.map((pkg) => `${pkg}=${pkgs.version}`)], { cwd: partial });
+      const sizes = await packageSizes(pkgs);
+      const total = missing.reduce((sum, pkg) => sum + (sizes[pkg] ?? 0), 0);
+      const progress = new Progress('download', total, quiet);
+      const poll = setInterval(() => void bytesUnder(partial).then((n) => progress.update(n)), 500);
+      try {
+        await run('apt-get', ['download', '-q', ...missing.map((pkg) => `${pkg}=${pkgs.version}`)], { cwd: partial });
+      } finally {
+        clearInterval(poll);
+      }
+      progress.finish();
+      for (const name of await readdir(partial)) {
+        await rename(join(partial, name), join(dir, name));
+        found.set(name.split('_').slice(0, 2).join('_'), join(dir, name));
+      }
     } finally {
-      clearInterval(poll);
+      await rm(partial, { recursive: true, force: true });
     }
-    progress.finish();
-    for (const name of await readdir(partial)) {
-      await rename(join(partial, name), join(dir, name));
-      found.set(name.split('_').slice(0, 2).join('_'), join(dir, name));
-    }
-    await rm(partial, { recursive: true, force: true });
   }
   const debs: Record<string, string> = {};
   for (const pkg of packageList(pkgs)) {

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { UserError } from '@hotsplice/kernel';
+import { UserError, environmentError } from '@hotsplice/kernel';
 import { kernelLogMark, kernelLogSince } from '../target/kmsg';
 import { type PatchState, listPatches, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
 import { insmod, rmmod, withKernelLines } from '../target/module-load';
-import { writeRecord } from '../target/records';
+import { removeRecord, writeRecord } from '../target/records';
 import { runPreCheck } from '../target/run-pre';
 import { checkKernel, runningKernel } from '../target/running-kernel';
 import { type OpenedUpdate, openUpdate } from '../target/update-package';
@@ -34,18 +34,7 @@ export async function applyCommand(args: string[]): Promise<number> {
     }
     const runPre = await runPreCheck(update, { skip: Boolean(values['skip-run-pre']) });
     const before = await listPatches();
-    const loadStart = performance.now();
-    const mark = kernelLogMark();
-    await insmod(update.ko, `update ${manifest.id}`);
-    const transitionMs = await waitUntil(async () => (await readPatch(manifest.module))?.transition === false, {
-      what: `the patch transition of ${manifest.id}`,
-      timeoutMs,
-      progress: (line) => process.stderr.write(`${line}\n`),
-    });
-    if (transitionMs === undefined) await revert(update, timeoutMs, mark);
-    const state = (await readPatch(manifest.module))!;
-    const applyMs = performance.now() - loadStart;
-    const replaced = manifest.replace ? before.filter((p) => p.module !== manifest.module).map((p) => p.module) : [];
+    // The record first: a state directory that cannot take it fails here, with nothing loaded.
     await writeRecord({
       id: manifest.id,
       module: manifest.module,
@@ -55,6 +44,15 @@ export async function applyCommand(args: string[]): Promise<number> {
       kernel: manifest.kernel,
       objects: manifest.objects,
     });
+    const loadStart = performance.now();
+    const mark = kernelLogMark();
+    await insmod(update.ko, `update ${manifest.id}`).catch(async (err: unknown) => {
+      await removeRecord(manifest.module);
+      throw err;
+    });
+    const state = await waitForTransition(update, timeoutMs, mark);
+    const applyMs = performance.now() - loadStart;
+    const replaced = manifest.replace ? before.filter((p) => p.module !== manifest.module).map((p) => p.module) : [];
     print(Boolean(values.json), update, state, { applyMs, totalMs: performance.now() - started, runPre, replaced });
     return 0;
   } finally {
@@ -62,15 +60,43 @@ export async function applyCommand(args: string[]): Promise<number> {
   }
 }
 
-/** The transition did not finish: reverse it (disabling mid-transition undoes it), unload, and say so. */
-async function revert(update: OpenedUpdate, timeoutMs: number, mark: number): Promise<never> {
+/**
+ * After insmod: wait for the patch transition. Whatever fails from here on (the transition's timeout, sysfs
+ * reads) backs the update out again, so apply never ends with the update live and an error.
+ */
+async function waitForTransition(update: OpenedUpdate, timeoutMs: number, mark: number): Promise<PatchState> {
   const { module, id } = update.manifest;
-  await setEnabled(module, false);
-  const gone = await waitUntil(async () => !(await readPatch(module)), { what: `the reversal of ${id}`, timeoutMs });
-  const rmmodError = gone === undefined ? 'the reversal did not finish either' : await rmmod(module);
+  let state: PatchState | undefined;
+  try {
+    const transitionMs = await waitUntil(async () => (state = await readPatch(module))?.transition === false, {
+      what: `the patch transition of ${id}`,
+      timeoutMs,
+      progress: (line) => process.stderr.write(`${line}\n`),
+    });
+    if (transitionMs !== undefined && state) return state;
+  } catch (err) {
+    const known = err instanceof UserError ? err : environmentError(err);
+    const line = `update ${id}: ${known ? known.message : `internal error: ${err instanceof Error ? err.message : String(err)}`}`;
+    return backOut(update, timeoutMs, mark, line, known ? 1 : 70);
+  }
   const line = `update ${id}: the patch transition did not finish within ${timeoutMs / 1000} s (a task kept running old code)`;
+  return backOut(update, timeoutMs, mark, line, 124);
+}
+
+/** Reverse the transition (disabling mid-transition undoes it, kernel/livepatch/transition.c), unload, say why. */
+async function backOut(update: OpenedUpdate, timeoutMs: number, mark: number, line: string, exitCode: number): Promise<never> {
+  const { module, id } = update.manifest;
+  const rmmodError = await (async () => {
+    if (await readPatch(module)) {
+      await setEnabled(module, false);
+      const gone = await waitUntil(async () => !(await readPatch(module)), { what: `the reversal of ${id}`, timeoutMs });
+      if (gone === undefined) return 'the reversal did not finish either';
+    }
+    return rmmod(module);
+  })().catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+  if (!rmmodError) await removeRecord(module); // the module stays: so does its record
   const after = rmmodError ? `; could not unload it: ${rmmodError}` : '; reverted and unloaded';
-  throw new UserError(withKernelLines(line + after, kernelLogSince(mark)), 124);
+  throw new UserError(withKernelLines(line + after, kernelLogSince(mark)), exitCode);
 }
 
 interface Timing {

@@ -32,7 +32,7 @@ export async function undoCommand(args: string[]): Promise<number> {
   const warnings: string[] = [];
   const patch = await readPatch(module);
   if (!patch && !moduleLoaded(module)) {
-    await removeRecord(module);
+    await removeRecord(module); // a leftover; failing to remove it changes nothing
     throw new UserError(`update ${id} is not applied (no livepatch or module named ${module})`);
   }
   if (patch) {
@@ -66,7 +66,8 @@ export async function undoCommand(args: string[]): Promise<number> {
   const rmmodError = await rmmod(module);
   if (rmmodError && !warnings.length) throw new UserError(withKernelLines(`undo of ${id}: rmmod ${module} failed: ${rmmodError}`, kernelLogSince(mark)));
   if (rmmodError) warnings.push(`module ${module} stays loaded: ${rmmodError}`);
-  await removeRecord(module);
+  const stale = await removeRecord(module);
+  if (stale) warnings.push(stale);
   const undoMs = Math.round(performance.now() - started);
   for (const w of warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
   if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, warnings }, null, 2)}\n`);

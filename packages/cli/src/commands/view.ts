@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { UserError } from '@hotsplice/kernel';
 import { type PatchState, listPatches, moduleLoaded, stateOf } from '../target/livepatch';
-import { type UpdateRecord, readRecords, removeRecord } from '../target/records';
+import { type UpdateRecord, readRecords } from '../target/records';
 import { moduleOf } from './undo';
 
 /** One applied (or half-applied) update as view and status show it. */
@@ -21,10 +21,9 @@ export async function loadedUpdates(): Promise<UpdateView[]> {
   const views = patches.map((p) => fromPatch(p, records.get(p.module)));
   for (const record of records.values()) {
     if (patches.some((p) => p.module === record.module)) continue;
-    if (!moduleLoaded(record.module)) {
-      await removeRecord(record.module); // unloaded behind our back
-      continue;
-    }
+    // Unloaded behind our back: not shown. view and status only read; the record goes when that id is applied or
+    // undone again (a read-only state directory must not make them fail).
+    if (!moduleLoaded(record.module)) continue;
     // Atomic replace frees the replaced patches but leaves their modules loaded (kernel/livepatch/transition.c).
     views.push({
       id: record.id, module: record.module, state: 'replaced', since: record.since, package: record.package,

@@ -1,13 +1,15 @@
 // What apply remembers about each update it loaded: when, from which package, with what manifest. sysfs is the
-// truth about what is loaded; these records add what sysfs cannot tell (the id, the time, the package).
+// truth about what is loaded; these records add what sysfs cannot tell (the id, the time, the package). A record
+// that cannot be read is reported in one line and ignored: it must never stop view, status or undo.
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UserError, environmentError, systemCause } from '@hotsplice/kernel';
 import type { Manifest } from '@hotsplice/link';
 
 export interface UpdateRecord {
   id: string;
   module: string;
-  /** ISO time the update finished applying. */
+  /** ISO time apply began loading the update (the record is written before the module loads). */
   since: string;
   package: string;
   replace: boolean;
@@ -19,25 +21,72 @@ export function stateDir(): string {
   return process.env.HOTSPLICE_STATE_DIR ?? '/var/lib/hotsplice';
 }
 
+const recordFile = (module: string) => join(stateDir(), 'applied', `${module}.json`);
+
+/** Write the record atomically; a state directory that cannot take it is one line naming the file. */
 export async function writeRecord(record: UpdateRecord): Promise<void> {
-  const dir = join(stateDir(), 'applied');
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, `${record.module}.json`);
-  await writeFile(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
+  const file = recordFile(record.module);
+  try {
+    // Not one recursive mkdir: on a read-only file system Node's reports ENOENT for it (measured, Node 20).
+    await mkdir(stateDir(), { recursive: true });
+    await mkdir(join(stateDir(), 'applied')).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+    await writeFile(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
+    await rename(`${file}.tmp`, file);
+  } catch (err) {
+    await rm(`${file}.tmp`, { force: true }).catch(() => undefined);
+    throw new UserError(`cannot write the state record ${file} (HOTSPLICE_STATE_DIR): ${environmentError(err)?.message ?? String(err)}`);
+  }
 }
 
-export async function removeRecord(module: string): Promise<void> {
-  await rm(join(stateDir(), 'applied', `${module}.json`), { force: true });
+/** Remove the record; returns why it could not be removed (a warning for the caller: the kernel side is done). */
+export async function removeRecord(module: string): Promise<string | undefined> {
+  const file = recordFile(module);
+  return rm(file, { force: true }).then(
+    () => undefined,
+    (err: unknown) => `could not remove the state record ${file}: ${systemCause(err) ?? String(err)}`,
+  );
 }
 
+/** Files already reported in this process (status reads the records twice). */
+const reported = new Set<string>();
+
+/** Every readable record, by module; a bad one gets a warning line on stderr and is left out. */
 export async function readRecords(): Promise<Map<string, UpdateRecord>> {
   const dir = join(stateDir(), 'applied');
   const records = new Map<string, UpdateRecord>();
-  for (const name of await readdir(dir).catch(() => [])) {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (!name.endsWith('.json')) continue;
-    const record = await readFile(join(dir, name), 'utf8').then((t) => JSON.parse(t) as UpdateRecord, () => undefined);
-    if (record?.module) records.set(record.module, record);
+    const file = join(dir, name);
+    const problem = await readFile(file, 'utf8').then(
+      (text) => recordProblem(text, name.slice(0, -'.json'.length), (r) => records.set(r.module, r)),
+      (err: unknown) => systemCause(err) ?? String(err),
+    );
+    if (problem && !reported.has(file)) {
+      reported.add(file);
+      process.stderr.write(`hotsplice: warning: ${file}: ${problem}; ignored (livepatch's sysfs still shows what is loaded)\n`);
+    }
   }
   return records;
+}
+
+/** What is wrong with a record's text, or undefined after handing the good record to `keep`. */
+function recordProblem(text: string, module: string, keep: (r: UpdateRecord) => void): string | undefined {
+  let r: Partial<Record<keyof UpdateRecord, unknown>>;
+  try {
+    r = JSON.parse(text) as typeof r;
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return 'not a JSON object';
+  if (r.module !== module) return `names module ${JSON.stringify(r.module)}, not ${module}`;
+  for (const key of ['id', 'since', 'package'] as const) if (typeof r[key] !== 'string') return `${key} is not a string`;
+  if (typeof r.replace !== 'boolean') return 'replace is not a boolean';
+  if (typeof r.kernel !== 'object' || r.kernel === null) return 'kernel is not an object';
+  const objects = r.objects;
+  const valid = Array.isArray(objects) && objects.every((o) => typeof o?.objname === 'string' && Array.isArray(o.functions) && o.functions.every((f: { name?: unknown }) => typeof f?.name === 'string'));
+  if (!valid) return 'objects is not a list of klp objects';
+  keep(r as UpdateRecord);
+  return undefined;
 }

@@ -1,15 +1,13 @@
 // An update package opened on the target machine: unpacked into a private directory after every member's sha256
-// matched the manifest.
+// (and size) matched the manifest.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { UserError } from '@hotsplice/kernel';
+import { UserError, naming, systemCause } from '@hotsplice/kernel';
 import type { Manifest } from '@hotsplice/link';
+import { parseManifest } from './manifest';
+import { makeTempDir } from './temp-dir';
 import { untarGz } from './untar';
-
-/** The manifest format this CLI understands (packages/link writes it). */
-const FORMAT = 'hotsplice-update/1';
 
 export interface OpenedUpdate {
   manifest: Manifest;
@@ -27,10 +25,7 @@ export interface OpenedUpdate {
 /** Read, verify and unpack an update package; nothing is written unless every check passed. */
 export async function openUpdate(path: string): Promise<OpenedUpdate> {
   const label = basename(path);
-  const archive = await readFile(path).catch(() => {
-    throw new UserError(`cannot read the update package ${path}`);
-  });
-  const files = untarGz(archive, label);
+  const files = await readPackage(path, label);
   const manifest = parseManifest(files.get('manifest.json'), label);
   for (const [name, sum] of Object.entries(manifest.members)) {
     const data = files.get(name);
@@ -43,9 +38,9 @@ export async function openUpdate(path: string): Promise<OpenedUpdate> {
   const ko = `${manifest.module}.ko`;
   for (const needed of [ko, 'old-code.o']) if (!files.has(needed)) throw new UserError(`${label}: ${needed} is missing`);
 
-  const dir = await mkdtemp(join(tmpdir(), 'hotsplice-apply-'));
+  const dir = await makeTempDir('hotsplice-apply-');
   try {
-    for (const [name, data] of files) await writeFile(join(dir, name), data, { mode: 0o600, flag: 'wx' });
+    for (const [name, data] of files) await writeFile(join(dir, name), data, { mode: 0o600, flag: 'wx' }).catch(naming(join(dir, name)));
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -60,21 +55,35 @@ export async function openUpdate(path: string): Promise<OpenedUpdate> {
   };
 }
 
-function parseManifest(data: Buffer | undefined, label: string): Manifest {
-  if (!data) throw new UserError(`${label}: no manifest.json (not a hotsplice update package)`);
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(data.toString('utf8')) as Manifest;
-  } catch {
-    throw new UserError(`${label}: manifest.json is not JSON`);
-  }
-  if (manifest.format !== FORMAT) throw new UserError(`${label}: manifest format "${manifest.format}" is not ${FORMAT}`);
-  if (!/^[a-z0-9_]{1,55}$/.test(manifest.module ?? '')) throw new UserError(`${label}: manifest names no valid module`);
-  if (!manifest.members || typeof manifest.members !== 'object') throw new UserError(`${label}: manifest lists no members`);
-  for (const name of Object.keys(manifest.members)) {
-    if (name.includes('/')) throw new UserError(`${label}: manifest member "${name}" is not a plain file name`);
-  }
-  return manifest;
+/**
+ * The package's members, unpacked under UNPACK_CAP. Packages list every member's size and carry manifest.json
+ * first (packages/link since sizes exist): from then on a member must have its listed size, and the whole archive
+ * may not unpack past what the manifest accounts for. Older packages are bounded by the cap alone.
+ */
+async function readPackage(path: string, label: string): Promise<Map<string, Buffer>> {
+  let manifest: Manifest | undefined;
+  return untarGz(path, label, {
+    onHeader(name, size) {
+      if (!manifest?.sizes || name === 'manifest.json') return;
+      if (!(name in manifest.members)) throw new UserError(`${label}: ${name} is not listed in the manifest`);
+      const listed = manifest.sizes[name];
+      if (listed !== size) throw new UserError(`${label}: ${name} is ${size} bytes; the manifest says ${listed ?? 'nothing'}`);
+    },
+    onMember(name, data) {
+      if (name !== 'manifest.json') return undefined;
+      manifest = parseManifest(data, label);
+      return manifest.sizes ? tarBytes([data.length, ...Object.values(manifest.sizes)]) : undefined;
+    },
+  }).catch((err: unknown) => {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`cannot read the update package ${path}${systemCause(err) ? `: ${systemCause(err)}` : ''}`);
+  });
+}
+
+/** The most a ustar archive of members of these sizes takes: a header and padding each, two end blocks, a record's padding. */
+function tarBytes(sizes: number[]): number {
+  const BLOCK = 512;
+  return sizes.reduce((n, size) => n + BLOCK + Math.ceil(size / BLOCK) * BLOCK, 0) + 2 * BLOCK + 20 * BLOCK;
 }
 
 function sha256(data: Uint8Array): string {

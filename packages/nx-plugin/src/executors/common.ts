@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { type KernelPaths, UserError, preparedKernel } from '@hotsplice/kernel';
+import { type KernelPaths, UserError, environmentError, preparedKernel } from '@hotsplice/kernel';
 import { readHotpatchConfig } from '../config';
 import { readPatches } from '../patches';
 
@@ -65,9 +65,10 @@ export async function runTask(context: ExecutorContext, work: () => Promise<bool
   }
 }
 
-/** One line for the user, no stack trace (UserError and friends). */
+/** One line for the user, no stack trace (UserError and friends; a full disk or missing directory names the file). */
 export function oneLine(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const known = err instanceof UserError ? err : (environmentError(err) ?? err);
+  return known instanceof Error ? known.message : String(known);
 }
 
 /**
