@@ -1,10 +1,11 @@
 // The machine's state (a full disk, a directory where a file belongs) is a user's problem, reported in one line with
 // exit 1; only bugs are internal errors (exit 70).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { gccObject, linkExecutable } from '../../objdiff/test/helpers/gcc-objects';
 
 const BIN = join(__dirname, '..', 'bin', 'hotsplice.js');
 const scratch = mkdtempSync(join(tmpdir(), 'hs-env-'));
@@ -12,14 +13,14 @@ const hotsplice = (...args: string[]) => spawnSync(process.execPath, [BIN, ...ar
 
 describe('hotsplice diff --out where it cannot write', () => {
   beforeAll(() => {
-    // Two objects with one changed function, built like kernel code (fentry calls) so the differ accepts them.
-    writeFileSync(join(scratch, 'pre.c'), 'int f(int x) { return x + 1; }\n');
-    writeFileSync(join(scratch, 'post.c'), 'int f(int x) { return x + 2; }\n');
-    for (const side of ['pre', 'post']) {
-      execFileSync('gcc', ['-O2', '-pg', '-mfentry', '-ffunction-sections', '-fdata-sections', '-c', join(scratch, `${side}.c`), '-o', join(scratch, `${side}.o`)]);
-    }
+    // One source before and after a change, built like kernel code (fentry calls) so the differ accepts them,
+    // and an executable as the parent (the differ takes vmlinux, ET_EXEC, or a module).
+    gccObject(join(scratch, 'pre'), 'f', 'int f(int x) { return x + 1; }\n');
+    gccObject(join(scratch, 'post'), 'f', 'int f(int x) { return x + 2; }\n');
+    linkExecutable(join(scratch, 'pre', 'f.o'), join(scratch, 'parent'));
   });
-  const diff = (out: string) => hotsplice('diff', join(scratch, 'pre.o'), join(scratch, 'post.o'), '--parent', join(scratch, 'pre.o'), '--out', out);
+  const diff = (out: string) =>
+    hotsplice('diff', join(scratch, 'pre', 'f.o'), join(scratch, 'post', 'f.o'), '--parent', join(scratch, 'parent'), '--out', out);
 
   it('--out naming a directory: exit 1, one line naming it', () => {
     const dir = join(scratch, 'out-dir');
@@ -36,6 +37,6 @@ describe('hotsplice diff --out where it cannot write', () => {
   it('still writes the output where it can', () => {
     const r = diff(join(scratch, 'new.o'));
     expect([r.status, r.stderr]).toEqual([0, '']);
-    expect(r.stdout).toBe(`${join(scratch, 'post.o')}: changed f; new - -> ${join(scratch, 'new.o')}\n`);
+    expect(r.stdout).toBe(`${join(scratch, 'post', 'f.o')}: changed f; new - -> ${join(scratch, 'new.o')}\n`);
   });
 });
