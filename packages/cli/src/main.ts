@@ -12,7 +12,7 @@ const COMMANDS: CommandTable = {
   kernel: { run: kernelCommand, summary: 'kernel prepare [--abi A] [--json]   fetch and prepare a Debian kernel' },
   create: {
     run: createCommand,
-    summary: 'create (--patch F… | --git RANGE | --diffext DIR --ext EXT) [--id ID] [--abi A] [--replace] [--json]   build an update (Nx)',
+    summary: 'create (--patch F… | --git RANGE | --diffext DIR --ext EXT) [--id ID] [--abi A] [--fuzz N] [--replace] [--json]   build an update (Nx)',
   },
   diff: {
     run: diffCommand,
