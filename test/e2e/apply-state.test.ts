@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { type GuestResult, REPO_ROOT, runGuest } from '@hotsplice/guest';
 import { buildExternalModule } from '@hotsplice/kernel';
 import { writePackage } from '@hotsplice/link';
+import { type Step, parseSteps } from './suite/guest-steps';
 
 const kernel = inject('kernel');
 const ID = 'hotsplice_smoke'; // the smoke livepatch (kernel-module/smoke): /proc/cmdline shows a marker
@@ -28,24 +29,6 @@ step undo hotsplice undo ${ID}
 step undone loaded
 step records ls /tmp/state/applied
 `;
-
-interface Step {
-  rc: number;
-  out: string;
-  err: string;
-}
-
-function parseSteps(console: string): Map<string, Step> {
-  const steps = new Map<string, Step>();
-  for (const m of console.matchAll(/^@@([SOE]) (\S+) ?(.*)$/gm)) {
-    const s = steps.get(m[2]) ?? { rc: -1, out: '', err: '' };
-    if (m[1] === 'S') s.rc = Number(/rc=(\d+)/.exec(m[3])?.[1] ?? -1);
-    else if (m[1] === 'O') s.out = m[3].trim();
-    else s.err = m[3].trim();
-    steps.set(m[2], s);
-  }
-  return steps;
-}
 
 describe('apply state records in the guest', () => {
   let guest: GuestResult;

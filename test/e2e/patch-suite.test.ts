@@ -150,6 +150,14 @@ describe('the e2e patch suite in the guest', () => {
     expect(JSON.parse(step('all', 'final-view').out)).toEqual([]);
   });
 
+  it('times out an apply a sleeping task holds open, and backs the update out: nothing loaded, no record', () => {
+    expect(step('stall', 'apply-held').rc, step('stall', 'apply-held').out).toBe(124);
+    expect(step('stall', 'apply-held').out).toMatch(new RegExp(`update ${SLEEPER.id}: the patch transition did not finish within 2 s .*; reverted and unloaded`));
+    expect(JSON.parse(step('stall', 'apply-held-view').out)).toEqual([]);
+    expect(step('stall', 'apply-held-modules').rc).toBe(1);
+    expect(step('stall', 'apply-held-record').rc).not.toBe(0);
+  });
+
   it('times out an undo a sleeping task holds open, shows it undoing, and forces it with a warning', () => {
     expect(step('stall', 'apply').rc, step('stall', 'apply').out).toBe(0);
     expect(step('stall', 'undo').rc).toBe(124);

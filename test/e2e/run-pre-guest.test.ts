@@ -11,6 +11,7 @@ import { type GuestResult, runGuest } from '@hotsplice/guest';
 import { type Manifest, linkOldCode, tarGz } from '@hotsplice/link';
 import { untarGz } from '../../packages/cli/src/target/untar';
 import { scratchWorkspace } from '../../packages/nx-plugin/test/kernel/workspace';
+import { type Step, parseSteps } from './suite/guest-steps';
 import { VERSION_PATCH, wrongBuild } from '../../packages/nx-plugin/test/kernel/wrong-build';
 import { loadCases } from './suite/cases';
 
@@ -55,24 +56,6 @@ step verify-big-dummy hotsplice verify --json big.tar.gz
 step apply-big-dummy hotsplice apply --json big.tar.gz
 step undo-big-dummy hotsplice undo --json ${BIG}
 `;
-
-interface Step {
-  rc: number;
-  out: string;
-  err: string;
-}
-
-function parseSteps(console: string): Map<string, Step> {
-  const steps = new Map<string, Step>();
-  for (const m of console.matchAll(/^@@([SOE]) (\S+) ?(.*)$/gm)) {
-    const s = steps.get(m[2]) ?? { rc: -1, out: '', err: '' };
-    if (m[1] === 'S') s.rc = Number(/rc=(\d+)/.exec(m[3])?.[1] ?? -1);
-    else if (m[1] === 'O') s.out = m[3].trim();
-    else s.err = m[3].trim();
-    steps.set(m[2], s);
-  }
-  return steps;
-}
 
 describe('run-pre at apply time in the guest', () => {
   let ws: string;

@@ -1,24 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { hotsplice } from './helpers/run-cli';
 import { CMDLINE_C, VERSION_C, fakeModule, gccObject, linkExecutable } from '../../objdiff/test/helpers/gcc-objects';
 
 // `hotsplice diff` refuses inputs that are not a pre/post pair of one source, a vmlinux/module parent and a
 // Module.symvers: exit 1 and one line naming the file and the cause.
-const BIN = join(__dirname, '..', 'bin', 'hotsplice.js');
-
-async function hotsplice(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('hotsplice diff inputs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hs-diff-inputs-'));

@@ -1,6 +1,6 @@
 import { open, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { UserError } from '@hotsplice/kernel';
+import { UserError, processAlive } from '@hotsplice/kernel';
 
 /**
  * The kernel tree is shared by every process on the machine (tests, benchmarks, Nx tasks): one patches it while
@@ -19,7 +19,7 @@ export async function withTreeLock<T>(tree: string, work: () => Promise<T>, time
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(await readFile(lock, 'utf8').catch(() => '0'));
-      if (owner && !alive(owner)) {
+      if (owner && !processAlive(owner)) {
         await unlink(lock).catch(() => undefined);
         continue;
       }
@@ -33,14 +33,5 @@ export async function withTreeLock<T>(tree: string, work: () => Promise<T>, time
     return await work();
   } finally {
     await unlink(lock).catch(() => undefined);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

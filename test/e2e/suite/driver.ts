@@ -69,13 +69,22 @@ export function replacePhase(cases: PatchCase[], replaceId: string): string {
 }
 
 /**
- * Phase 4: an undo that cannot finish. A task sleeping in the patched do_nanosleep keeps the unpatch transition
+ * Phase 4: an apply, then an undo, that cannot finish. A task sleeping in do_nanosleep keeps the transition
  * open (livepatch only signals sleepers after 15 s, kernel/livepatch/transition.c SIGNALS_TIMEOUT): undo times out
  * (exit 124), the update shows as undoing, and --force ends it with a warning.
  */
 export function stallPhase(sleeper: PatchCase): string {
   return [
     PRELUDE,
+    // First the same hold on the patch transition: a task asleep in the old do_nanosleep. apply times out and must
+    // back the update out (the path every failure after insmod takes): nothing loaded, no record left.
+    'sleep 120 & early=$!',
+    'sleep 1',
+    `report stall apply-held hotsplice apply --timeout 2 ${packagePath(sleeper.id)}`,
+    `report stall apply-held-view hotsplice view --json`,
+    `report stall apply-held-modules grep ${q(`^${sleeper.id} `)} /proc/modules`,
+    `report stall apply-held-record ls ${q(`/tmp/hotsplice-state/applied/${sleeper.id}.json`)}`,
+    'kill $early',
     `report stall apply hotsplice apply --json ${packagePath(sleeper.id)}`,
     'sleep 120 & sleeper=$!',
     'sleep 1',

@@ -4,7 +4,7 @@ export { RECIPE, cacheRoot, isDone, markDone, once } from './cache';
 export { debDataMember, extractDeb, parseAr, parseArHeader } from './deb';
 export { UserError, environmentError, naming, systemCause } from './errors';
 export { run } from './exec';
-export { removeStale } from './stale';
+export { processAlive, removeStale } from './stale';
 export { rewriteHeadersMakefile } from './headers';
 export { kernelPaths, prepareKernel, preparedKernel, type KernelPaths, type PrepareOptions } from './prepare';
 export { PhaseTimer, Progress, log } from './report';

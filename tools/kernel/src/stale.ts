@@ -9,7 +9,7 @@ export async function removeStale(parent: string, prefix: string): Promise<strin
   const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   for (const name of await readdir(parent).catch(() => [] as string[])) {
     const pid = Number(new RegExp(`^${escaped}(\\d+)(-[^/]*)?$`).exec(name)?.[1]);
-    if (!pid || pid === process.pid || alive(pid)) continue;
+    if (!pid || pid === process.pid || processAlive(pid)) continue;
     const path = join(parent, name);
     const info = await lstat(path).catch(() => undefined);
     // Only our own real directories: TMPDIR is shared, and a name is easy to fake.
@@ -20,7 +20,7 @@ export async function removeStale(parent: string, prefix: string): Promise<strin
 }
 
 /** Whether a process with this id exists (signal 0 checks without sending; EPERM: it exists, not ours). */
-function alive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,20 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { REPO, scratchWorkspace, writeConfig, nx } from './workspace';
+import { REPO, create, scratchWorkspace, writeConfig, nx } from './workspace';
 
 const kernel = inject('kernel');
-
-function create(ws: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ws, 'packages', 'cli', 'bin', 'hotsplice.js'), 'create', ...args], {
-    cwd: ws,
-    encoding: 'utf8',
-    env: { ...process.env, NX_DAEMON: 'false' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const EXAMPLE = readFileSync(join(REPO, 'examples', 'proc-version-marker.patch'), 'utf8');
 const MEMINFO = readFileSync(join(REPO, 'bench', 'patches', 'proc-meminfo-field.patch'), 'utf8');

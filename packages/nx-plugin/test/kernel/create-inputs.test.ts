@@ -3,22 +3,13 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { REPO, scratchWorkspace } from './workspace';
+import { REPO, create, scratchWorkspace } from './workspace';
 
 // ksplice-create's inputs end to end: a patch, a git range of a real repository holding kernel files, a diffext
 // folder; each with absolute and relative paths, through the CLI to a package. And inputs that must be refused.
 const kernel = inject('kernel');
 const EXAMPLE = readFileSync(join(REPO, 'examples', 'proc-version-marker.patch'), 'utf8');
 const ADDED = '\tseq_puts(m, "hotsplice: livepatched by proc_version_marker\\n");\n';
-
-function create(ws: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ws, 'packages', 'cli', 'bin', 'hotsplice.js'), 'create', ...args], {
-    cwd: ws,
-    encoding: 'utf8',
-    env: { ...process.env, NX_DAEMON: 'false' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** The example change, made to a copy of the tree's fs/proc/version.c. */
 function patchedVersion(): string {

@@ -28,11 +28,12 @@ const digest = () =>
 
 /** The example patch, plus a new header in a new directory and a change made through the symlinked header. */
 function structurePatch(): string {
-  const linkFirst = readFileSync(join(kernel.sourceTree, LINK), 'utf8').split('\n')[0]!;
+  const [first, second] = readFileSync(join(kernel.sourceTree, LINK), 'utf8').split('\n');
   return (
     readFileSync(join(REPO, 'examples/proc-version-marker.patch'), 'utf8') +
     `--- /dev/null\n+++ b/${NEW_DIR}/marker.h\n@@ -0,0 +1 @@\n+#define HOTSPLICE_MARKER 1\n` +
-    `--- a/${LINK}\n+++ b/${LINK}\n@@ -1 +1,2 @@\n ${linkFirst}\n+/* hotsplice: changed through its link */\n`
+    // Context on both sides: with exact context, GNU patch takes a hunk with none after it as the file's end.
+    `--- a/${LINK}\n+++ b/${LINK}\n@@ -1,2 +1,3 @@\n ${first}\n+/* hotsplice: changed through its link */\n ${second}\n`
   );
 }
 

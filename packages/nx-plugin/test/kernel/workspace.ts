@@ -54,3 +54,13 @@ export function nx(ws: string, args: string[], env: NodeJS.ProcessEnv = {}): NxR
   for (const id of ran) tasks.set(id, 'ran');
   return { code: r.status ?? 1, output, tasks };
 }
+
+/** `hotsplice create ARGS…` in the scratch workspace, as a user runs it: exit code and both streams. */
+export function create(ws: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [join(ws, 'packages', 'cli', 'bin', 'hotsplice.js'), 'create', ...args], {
+    cwd: ws,
+    encoding: 'utf8',
+    env: { ...process.env, NX_DAEMON: 'false' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
