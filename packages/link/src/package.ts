@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type KernelPaths, UserError } from '@hotsplice/kernel';
 import type { DiffReport } from '@hotsplice/objdiff';
-import { type HunkNote, describeHunk } from '@hotsplice/tree';
+import { type FileOutcome, type UpdateInputs, fileOutcomes, inputSections } from './update-report';
 import { readBuildId } from './build-id';
 import { metaObjects, moduleName } from './meta';
 import { type TarMember, tarGz } from './tar';
@@ -21,18 +21,18 @@ export interface PackageOptions {
   oldCode: string;
   /** The differ's reports of every affected object (changed, unchanged or refused). */
   reports: DiffReport[];
-  /** Hunks of the patches that applied with an offset or fuzz. */
-  hunks?: HunkNote[];
+  /** What the update was made from: hunks that moved or needed fuzz, the changed files, a Debian changelog. */
+  inputs?: UpdateInputs;
   patches: Array<{ name: string; text: string }>;
   replace?: boolean;
   /** More members, e.g. run-pre-symbols.json (the vmlinux addresses the apply-time run-pre check needs). */
   extraMembers?: TarMember[];
 }
 
-/** report.json: the hunks that did not apply exactly as written, and the differ's report of every object. */
-export interface UpdateReport {
+/** report.json: what the update was made from, each changed file's fate, and the differ's report per object. */
+export interface UpdateReport extends UpdateInputs {
   id: string;
-  hunks: HunkNote[];
+  outcomes: FileOutcome[];
   objects: DiffReport[];
 }
 
@@ -73,7 +73,9 @@ export interface PackageResult {
 export async function writePackage(options: PackageOptions): Promise<PackageResult> {
   const module = moduleName(options.id);
   const [ko, oldCode] = await Promise.all([readInput(options.ko, 'module'), readInput(options.oldCode, 'old code')]);
-  const report = `${JSON.stringify({ id: options.id, hunks: options.hunks ?? [], objects: options.reports } satisfies UpdateReport, null, 2)}\n`;
+  const inputs = options.inputs ?? { hunks: [], files: [] };
+  const updateReport: UpdateReport = { id: options.id, ...inputs, outcomes: fileOutcomes(inputs.files, options.reports), objects: options.reports };
+  const report = `${JSON.stringify(updateReport, null, 2)}\n`;
   const members: TarMember[] = [
     { name: `${module}.ko`, data: ko },
     { name: 'old-code.o', data: oldCode },
@@ -108,7 +110,7 @@ export async function writePackage(options: PackageOptions): Promise<PackageResu
 }
 
 /** The human summary: one row per object (klp object, changed, new, refused), then refusals with reasons. */
-export function summary(options: Pick<PackageOptions, 'id' | 'kernel' | 'reports' | 'hunks'>, manifest: Manifest, koBytes: number): string {
+export function summary(options: Pick<PackageOptions, 'id' | 'kernel' | 'reports' | 'inputs'>, manifest: Manifest, koBytes: number): string {
   const list = (names: string[]) => (names.length ? names.join(', ') : '-');
   const rows = [
     ['object', 'klp object', 'changed', 'new', 'refused'],
@@ -128,11 +130,7 @@ export function summary(options: Pick<PackageOptions, 'id' | 'kernel' | 'reports
   ];
   const refused = options.reports.flatMap((r) => r.refused.map((x) => `  ${r.object}: ${x.symbol}: ${x.reason}`));
   if (refused.length) lines.push('', 'refused:', ...refused);
-  // A fuzzed hunk matched context that differs from the patch's: whoever ships it must look at where it landed.
-  const fuzzed = (options.hunks ?? []).filter((h) => h.fuzz).map((h) => `  ${h.patch}: ${describeHunk(h)}`);
-  const moved = (options.hunks ?? []).filter((h) => !h.fuzz).map((h) => `  ${h.patch}: ${describeHunk(h)}`);
-  if (fuzzed.length) lines.push('', 'hunks applied with FUZZ (context that does not match the patch):', ...fuzzed);
-  if (moved.length) lines.push('', 'hunks applied at an offset:', ...moved);
+  lines.push(...inputSections(options.inputs, fileOutcomes(options.inputs?.files ?? [], options.reports)));
   return `${lines.join('\n')}\n`;
 }
 

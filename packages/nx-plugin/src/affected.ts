@@ -1,6 +1,6 @@
 import { ElfFile } from '@hotsplice/elf';
 import { type KernelPaths, UserError } from '@hotsplice/kernel';
-import { KbuildConfig, type PatchInput, type PatchedFile, objectsIncluding, parsePatch } from '@hotsplice/tree';
+import { KbuildConfig, type PatchInput, type PatchedFile, objectsIncludingEach, parsePatch } from '@hotsplice/tree';
 
 /** The kernel objects a set of patches affects, and the headers that need the include index. */
 export interface Affected {
@@ -22,31 +22,52 @@ export function affectedObjects(patches: PatchInput[]): Affected {
   return { objects: [...objects].sort(), headers, files };
 }
 
+/** What one changed file of the patches does in this kernel's build: the objects it affects. */
+export interface SourcePlan {
+  path: string;
+  /** The objects rebuilt for it (its own, its includers' for a header or an included .c). */
+  objects: string[];
+  /** Nothing this config builds is made from it. */
+  notBuilt?: true;
+}
+
 /**
- * The objects to rebuild for `patches` in this kernel's configuration. A `.c` file kbuild does not compile into
- * its own object may still be built as part of another (kernel/sched/build_policy.c includes rt.c): it then
- * affects its includers, like a header. One that nothing built includes is refused by name: its change cannot
- * reach the running kernel, and building it anyway would compile code this kernel does not have.
+ * The objects to rebuild for `patches` in this kernel's configuration, and per changed file the objects it
+ * affects. A `.c` file kbuild does not compile into its own object may still be built as part of another
+ * (kernel/sched/build_policy.c includes rt.c): it then affects its includers, like a header. One that nothing
+ * built includes is refused by name (`notBuilt: 'refuse'`: its change cannot reach the running kernel, and
+ * building it anyway would compile code this kernel does not have), or listed as not built (`'report'`: a Debian
+ * update changes files of every config).
  */
-export async function objectsToBuild(kernel: Pick<KernelPaths, 'sourceTree' | 'vmlinux'>, patches: PatchInput[]): Promise<string[]> {
+export async function planObjects(
+  kernel: Pick<KernelPaths, 'sourceTree' | 'vmlinux'>,
+  patches: PatchInput[],
+  options: { notBuilt: 'refuse' | 'report' } = { notBuilt: 'refuse' },
+): Promise<{ objects: string[]; files: SourcePlan[] }> {
   const affected = affectedObjects(patches);
   const config = await KbuildConfig.load(kernel.sourceTree);
   const units = vmlinuxSources(kernel.vmlinux);
-  const objects = new Set<string>();
+  const files: SourcePlan[] = [];
   const included: string[] = [];
   for (const object of affected.objects) {
     const source = object.replace(/\.o$/, '.c');
-    if (units.has(source) || (await config.built(object))) objects.add(object);
+    if (units.has(source) || (await config.built(object))) files.push({ path: source, objects: [object] });
     else included.push(source);
   }
+  // Headers, and .c files only others include, affect their includers (include index, built once per tree, ~12 s).
+  const includers = await objectsIncludingEach(kernel.sourceTree, [...included, ...affected.headers]);
   for (const source of included) {
-    const includers = await objectsIncluding(kernel.sourceTree, [source]);
-    if (!includers.length) throw new UserError(`${source} is not built in this kernel's config`);
-    for (const object of includers) objects.add(object);
+    const objects = includers.get(source)!;
+    if (!objects.length && options.notBuilt === 'refuse') throw new UserError(`${source} is not built in this kernel's config`);
+    files.push({ path: source, objects, ...(objects.length ? {} : { notBuilt: true as const }) });
   }
-  // A header patch affects every object that includes it (include index, built once per tree, ~12 s).
-  if (affected.headers.length) for (const object of await objectsIncluding(kernel.sourceTree, affected.headers)) objects.add(object);
-  return [...objects].sort();
+  for (const header of affected.headers) files.push({ path: header, objects: includers.get(header)! });
+  return { objects: [...new Set(files.flatMap((f) => f.objects))].sort(), files };
+}
+
+/** planObjects' objects, refusing a file the config does not build. */
+export async function objectsToBuild(kernel: Pick<KernelPaths, 'sourceTree' | 'vmlinux'>, patches: PatchInput[]): Promise<string[]> {
+  return (await planObjects(kernel, patches)).objects;
 }
 
 /**

@@ -10,6 +10,11 @@ export interface HotpatchConfig {
   git?: { repo?: string; range: string };
   /** Changed copies of tree files, `<dir>/<tree path><ext>` (ksplice-create --diffext). */
   diffext?: { dir: string; ext: string };
+  /**
+   * A Debian kernel version (`6.1.192-3`) whose linux-source changes, relative to the ABI's own version, are the
+   * patch: one cumulative update of every change that can be carried; the rest is reported, never dropped.
+   */
+  debianUpdate?: string;
   /** Atomic replace (klp_patch.replace): loading this update replaces every update applied before it. */
   replace?: boolean;
   /** A shell command whose output shows the patch, run in the guest by `nx run kernel:try`. */
@@ -48,13 +53,17 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
   if (config.fuzz !== undefined && !(Number.isInteger(config.fuzz) && config.fuzz >= 0 && config.fuzz <= MAX_FUZZ)) {
     throw new Error(`${file}: "fuzz" must be a whole number of context lines from 0 to ${MAX_FUZZ}`);
   }
-  if (!patches.length && !config.git && !config.diffext) throw new Error(`${file}: give "patches", "git" or "diffext"`);
+  if (config.debianUpdate !== undefined && !(typeof config.debianUpdate === 'string' && /^\d[\w.+~-]*$/.test(config.debianUpdate))) {
+    throw new Error(`${file}: "debianUpdate" must be a Debian package version such as "6.1.192-3"`);
+  }
+  if (!patches.length && !config.git && !config.diffext && !config.debianUpdate) throw new Error(`${file}: give "patches", "git", "diffext" or "debianUpdate"`);
   return {
     id: config.id,
     kernel: { abi: config.kernel?.abi ?? 'newest' },
     patches,
     git: config.git,
     diffext: config.diffext,
+    ...(config.debianUpdate ? { debianUpdate: config.debianUpdate } : {}),
     replace: config.replace ?? false,
     fuzz: config.fuzz ?? 0,
     ...(config.check ? { check: config.check } : {}),

@@ -33,7 +33,7 @@ function prepareTarget(config: HotpatchConfig): TargetConfiguration {
     cache: true,
     inputs: [{ runtime: 'bash tools/setup/prepared-stamp.sh' }, '{workspaceRoot}/tools/setup/*', ...CODE.tree],
     outputs: [],
-    options: { abi: config.kernel.abi },
+    options: { abi: config.kernel.abi, ...(config.debianUpdate ? { debianUpdate: config.debianUpdate } : {}) },
   };
 }
 
@@ -108,17 +108,18 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       executor: `${PLUGIN}:manifest`,
       cache: false,
       dependsOn: ['prepare'],
-      outputs: [at(layout.hashDir(id)), at(layout.affected(id)), at(layout.hunks(id))],
+      outputs: [at(layout.hashDir(id)), at(layout.affected(id)), at(layout.inputs(id))],
       options: { id, abi, root },
     },
     collect: {
       executor: `${PLUGIN}:collect`,
       cache: true,
       dependsOn: [{ projects: [`tag:${updateTag(kernelProject)}`], target: 'diff' }],
-      // The hunk notes reach the report through collect.json: the manifest is two steps up.
-      inputs: [{ dependentTasksOutputFiles: '**/marker/**/*.KSPLICE' }, { dependentTasksOutputFiles: '**/hunks.json', transitive: true }, ...CODE.tree],
+      // The update's inputs reach the report through collect.json: the manifest is two steps up.
+      inputs: [{ dependentTasksOutputFiles: '**/marker/**/*.KSPLICE' }, { dependentTasksOutputFiles: '**/inputs.json', transitive: true }, ...CODE.tree],
       outputs: [at(layout.collect(id))],
-      options: { id },
+      // A Debian update ships what it can carry and reports the rest; a patch of one's own is all or nothing.
+      options: { id, partial: Boolean(config.debianUpdate) },
     },
     link: {
       executor: `${PLUGIN}:link`,

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { CreateNodes, CreateNodesResult } from '@nx/devkit';
-import { preparedKernel } from '@hotsplice/kernel';
-import { objectsToBuild } from './affected';
+import { cacheRoot, cachedDebianUpdate, preparedKernel } from '@hotsplice/kernel';
+import { planObjects } from './affected';
 import { readHotpatchConfig } from './config';
 import { pipelineProjects, unpreparedProject } from './graph';
 import { readPatches } from './patches';
@@ -24,10 +24,12 @@ export const createNodes: CreateNodes = [
         const twin = files.find((other, j) => j !== i && configs[j]!.id === config.id);
         if (twin) return [file, { projects: unpreparedProject(root, config, `${file}: id "${config.id}" is also the id of ${twin}`) }];
         const kernel = await preparedKernel(config.kernel.abi);
-        if (!kernel) return [file, { projects: unpreparedProject(root, config) }];
+        // A Debian update's delta is fetched by the prepare step, like the kernel itself.
+        const fetched = !config.debianUpdate || (kernel && cachedDebianUpdate(cacheRoot(), kernel.version, config.debianUpdate));
+        if (!kernel || !fetched) return [file, { projects: unpreparedProject(root, config) }];
         try {
-          const patches = readPatches(config, join(context.workspaceRoot, root), kernel.sourceTree);
-          const objects = await objectsToBuild(kernel, patches);
+          const patches = readPatches(config, join(context.workspaceRoot, root), kernel);
+          const { objects } = await planObjects(kernel, patches, { notBuilt: config.debianUpdate ? 'report' : 'refuse' });
           return [file, { projects: pipelineProjects(root, config, objects) }];
         } catch (err) {
           // Bad input fails the run with one clear line, not a plugin stack trace.

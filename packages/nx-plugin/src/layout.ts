@@ -12,8 +12,8 @@ export const layout = {
   hashDir: (id: string) => join(workDir(id), 'hash'),
   hash: (id: string, object: string, side: 'pre' | 'post') => join(workDir(id), 'hash', `${object}.${side}`),
   affected: (id: string) => join(workDir(id), 'affected.json'),
-  /** The hunks that applied with an offset or fuzz (the manifest step's test application). */
-  hunks: (id: string) => join(workDir(id), 'hunks.json'),
+  /** What the update is made from (hunks that moved or needed fuzz, changed files, a Debian changelog). */
+  inputs: (id: string) => join(workDir(id), 'inputs.json'),
   pre: (id: string, object: string) => join(workDir(id), 'pre', object),
   post: (id: string, object: string) => join(workDir(id), 'post', object),
   newCode: (id: string, object: string) => join(workDir(id), 'new', object),

@@ -1,18 +1,24 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { type KernelPaths, cacheRoot, cachedDebianUpdate, deltaPatch } from '@hotsplice/kernel';
 import type { PatchInput } from '@hotsplice/tree';
 import type { HotpatchConfig } from './config';
 
+type Kernel = Pick<KernelPaths, 'sourceTree' | 'version'>;
+
 /**
  * The patch texts of an update, from hotpatch.json: patch files (ksplice-create --patch), a git range
- * (--git), or a directory of changed files named <tree path><ext> (--diffext), diffed against the tree.
+ * (--git), a directory of changed files named <tree path><ext> (--diffext), diffed against the tree, or the C
+ * sources and headers a Debian update changes (--debian-update; its delta must have been fetched, which the
+ * prepare step does).
  */
-export function readPatches(config: HotpatchConfig, workspaceRoot: string, sourceTree?: string): PatchInput[] {
-  return readTexts(config, workspaceRoot, sourceTree).map((p) => ({ ...p, fuzz: config.fuzz }));
+export function readPatches(config: HotpatchConfig, workspaceRoot: string, kernel?: Kernel): PatchInput[] {
+  return readTexts(config, workspaceRoot, kernel).map((p) => ({ ...p, fuzz: config.fuzz }));
 }
 
-function readTexts(config: HotpatchConfig, workspaceRoot: string, sourceTree?: string): PatchInput[] {
+function readTexts(config: HotpatchConfig, workspaceRoot: string, kernel?: Kernel): PatchInput[] {
+  const sourceTree = kernel?.sourceTree;
   const patches: PatchInput[] = config.patches.map((file) => ({ name: file, text: read(resolve(workspaceRoot, file), file) }));
   // Paths in hotpatch.json are relative to its folder, or absolute (`hotsplice create` writes absolute ones).
   if (config.git) {
@@ -29,6 +35,12 @@ function readTexts(config: HotpatchConfig, workspaceRoot: string, sourceTree?: s
       const name = relative(workspaceRoot, file);
       patches.push({ name: name.startsWith('..') || isAbsolute(name) ? file : name, text: unifiedDiff(join(sourceTree, path), file, path) });
     }
+  }
+  if (config.debianUpdate) {
+    if (!kernel) throw new Error('hotpatch.json "debianUpdate" needs the prepared kernel');
+    const delta = cachedDebianUpdate(cacheRoot(), kernel.version, config.debianUpdate);
+    if (!delta) throw new Error(`Debian update ${config.debianUpdate} for ${kernel.version} is not fetched; run the prepare step`);
+    for (const file of delta.files) if (file.kind === 'source') patches.push({ name: `debian ${delta.to}: ${file.path}`, text: deltaPatch(cacheRoot(), delta, file) });
   }
   return patches;
 }

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { readKbuildRecord } from './deps';
-import { includers, loadIncludeIndex } from './include-index';
+import { includers, loadIncludeIndex, reverseIncludes } from './include-index';
 import { KbuildConfig } from './kbuild-makefile';
 
 /**
@@ -10,17 +10,25 @@ import { KbuildConfig } from './kbuild-makefile';
  * them unchanged if the header was not really used).
  */
 export async function objectsIncluding(tree: string, headers: string[]): Promise<string[]> {
-  const index = await loadIncludeIndex(tree, join(dirname(tree), '..', 'include-index.json'));
+  return [...new Set([...(await objectsIncludingEach(tree, headers)).values()].flat())].sort();
+}
+
+/** objectsIncluding per header, with one read of the index and the Makefiles for all of them. */
+export async function objectsIncludingEach(tree: string, headers: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (!headers.length) return out;
+  const reverse = reverseIncludes(await loadIncludeIndex(tree, join(dirname(tree), '..', 'include-index.json')));
   const config = await KbuildConfig.load(tree);
-  const objects = new Set<string>();
   for (const header of headers) {
-    for (const source of includers(index, header)) {
+    const objects: string[] = [];
+    for (const source of includers(reverse, header)) {
       const object = source.replace(/\.c$/, '.o');
       if (!(await config.built(object))) continue;
       const record = await readKbuildRecord(tree, object);
       if (record && !record.deps.includes(header)) continue;
-      objects.add(object);
+      objects.push(object);
     }
+    out.set(header, objects.sort());
   }
-  return [...objects].sort();
+  return out;
 }

@@ -58,15 +58,27 @@ export function resolveInclude(index: IncludeIndex, from: string, spec: string):
   return [...local, ...SYSTEM_DIRS.map((d) => `${d}/${name}`)].find((path) => path in index.includes);
 }
 
-/** Every .c file that includes `header`, directly or through other headers. */
-export function includers(index: IncludeIndex, header: string): string[] {
-  const reverse = new Map<string, string[]>();
+/** Who includes each file: the index turned around (built once for any number of headers). */
+export type Includers = Map<string, string[]>;
+
+export function reverseIncludes(index: IncludeIndex): Includers {
+  const reverse: Includers = new Map();
   for (const [file, specs] of Object.entries(index.includes)) {
     for (const spec of specs) {
       const target = resolveInclude(index, file, spec);
-      if (target) reverse.set(target, [...(reverse.get(target) ?? []), file]);
+      if (target) {
+        const list = reverse.get(target);
+        if (list) list.push(file);
+        else reverse.set(target, [file]);
+      }
     }
   }
+  return reverse;
+}
+
+/** Every .c file that includes `header`, directly or through other headers. */
+export function includers(index: IncludeIndex | Includers, header: string): string[] {
+  const reverse = index instanceof Map ? index : reverseIncludes(index);
   const seen = new Set([header]);
   const queue = [header];
   const sources = new Set<string>();

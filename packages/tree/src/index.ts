@@ -7,6 +7,6 @@ export { withTreeLock } from './lock';
 export { cmdFileOf, parseCmdFile, readKbuildRecord, type KbuildRecord } from './deps';
 export { isUpToDate } from './fresh';
 export { parseKbuildCmd, shellWords, type KbuildCommand } from './kbuild-cmd';
-export { buildIncludeIndex, includers, loadIncludeIndex, resolveInclude, type IncludeIndex } from './include-index';
+export { buildIncludeIndex, includers, loadIncludeIndex, resolveInclude, reverseIncludes, type IncludeIndex, type Includers } from './include-index';
 export { KbuildConfig } from './kbuild-makefile';
-export { objectsIncluding } from './header-objects';
+export { objectsIncluding, objectsIncludingEach } from './header-objects';

@@ -27,8 +27,8 @@ export function parseSizes(show: string): Record<string, number> {
 }
 
 /** Ask apt how many bytes each package of the kernel is, for download progress. */
-export async function packageSizes(p: KernelPackages): Promise<Record<string, number>> {
-  return parseSizes(await run('apt-cache', ['show', ...packageList(p).map((pkg) => `${pkg}=${p.version}`)]));
+export async function packageSizes(p: KernelPackages, names = packageList(p)): Promise<Record<string, number>> {
+  return parseSizes(await run('apt-cache', ['show', ...names.map((pkg) => `${pkg}=${p.version}`)]));
 }
 
 /** ABIs named by `apt-cache pkgnames linux-image-6.1` output, newest first (signed amd64 flavour only). */

@@ -9,3 +9,6 @@ export { rewriteHeadersMakefile } from './headers';
 export { kernelPaths, prepareKernel, preparedKernel, type KernelPaths, type PrepareOptions } from './prepare';
 export { PhaseTimer, Progress, log } from './report';
 export { buildExternalModule, type ModuleBuild } from './module-build';
+export { cachedDebianUpdate, deltaDir, deltaPatch, fetchDebianUpdate, type DebianDelta } from './debian-update';
+export { changelogBetween, type ChangelogItem } from './debian-changelog';
+export { changedPaths, classifyChange, type ChangeKind, type ChangedFile } from './source-delta';

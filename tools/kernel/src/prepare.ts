@@ -128,18 +128,19 @@ async function resolveCached(root: string, requested?: string): Promise<KernelPa
   return pkgs;
 }
 
-/** `apt-get download` each package once into the cache, keyed by name and version. */
+/** `apt-get download` each package (all of the kernel's, or `names` of them) once into the cache, keyed by name and version. */
 export async function download(
   root: string,
   pkgs: KernelPackages,
   say: (m: string) => void,
   quiet: boolean,
+  names: string[] = packageList(pkgs),
 ): Promise<Record<string, string>> {
   const dir = join(root, 'debs');
   await mkdir(dir, { recursive: true });
   const found = new Map((await readdir(dir)).map((name) => [name.split('_').slice(0, 2).join('_'), join(dir, name)]));
   // Debian escapes an epoch's ':' as %3a in file names; these packages have none.
-  const missing = packageList(pkgs).filter((pkg) => !found.has(`${pkg}_${pkgs.version}`));
+  const missing = names.filter((pkg) => !found.has(`${pkg}_${pkgs.version}`));
   if (missing.length) {
     say(`downloading ${missing.join(', ')}`);
     // apt-get writes into the working directory; a private one keeps half-downloaded files out of the cache.
@@ -149,7 +150,7 @@ export async function download(
     await rm(partial, { recursive: true, force: true });
     await mkdir(partial);
     try {
-      const sizes = await packageSizes(pkgs);
+      const sizes = await packageSizes(pkgs, missing);
       const total = missing.reduce((sum, pkg) => sum + (sizes[pkg] ?? 0), 0);
       const progress = new Progress('download', total, quiet);
       const poll = setInterval(() => void bytesUnder(partial).then((n) => progress.update(n)), 500);
@@ -168,7 +169,7 @@ export async function download(
     }
   }
   const debs: Record<string, string> = {};
-  for (const pkg of packageList(pkgs)) {
+  for (const pkg of names) {
     const file = found.get(`${pkg}_${pkgs.version}`);
     if (!file) throw new UserError(`apt-get download did not produce ${pkg}_${pkgs.version}`);
     debs[pkg] = file;
@@ -186,7 +187,7 @@ async function bytesUnder(dir: string): Promise<number> {
 }
 
 /** linux-source-6.1 ships the tree as one tarball inside the package: extract that, then unpack it. */
-async function unpackSource(deb: string, dir: string, quiet: boolean): Promise<void> {
+export async function unpackSource(deb: string, dir: string, quiet: boolean): Promise<void> {
   const member = './usr/src/linux-source-6.1.tar.xz';
   await extractDeb(deb, dir, { label: 'unpack linux-source-6.1.deb', members: [member], quiet });
   const tarball = join(dir, member);

@@ -5,10 +5,14 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import fg from 'fast-glob';
 import { UserError } from '@hotsplice/kernel';
+import { NOT_CARRIED, type UpdateReport } from '@hotsplice/link';
 import { parsePatch } from '@hotsplice/tree';
 
 const USAGE =
-  'usage: hotsplice create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT) [--id ID] [--abi A] [--fuzz N] [--replace] [--json]';
+  'usage: hotsplice create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT | --debian-update VERSION) [--id ID] [--abi A] [--fuzz N] [--replace] [--json]';
+
+/** The exit code of a create whose package carries some changes and not others (all named in the report). */
+export const PARTIAL = 4;
 
 /** The workspace this CLI belongs to: the nearest folder upwards holding nx.json. */
 export function workspaceRoot(from = process.cwd()): string {
@@ -27,7 +31,8 @@ export function idFromName(name: string): string {
 /**
  * `hotsplice create`: ksplice-create on the Nx pipeline. It writes a hotpatch.json for the patch under
  * .hotsplice/create/<id>/ and runs `nx run kernel-<id>:hotpatch`, the same targets the main job runs.
- * Exit 0: package built; 3: no functional change; 1: refused or failed (one line on stderr).
+ * Exit 0: package built; 4: package built, some changes not carried (named in the report: a Debian update ships
+ * what it can); 3: no functional change; 1: refused or failed (one line on stderr).
  */
 export async function createCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -38,6 +43,7 @@ export async function createCommand(args: string[]): Promise<number> {
       repo: { type: 'string' },
       diffext: { type: 'string' },
       ext: { type: 'string' },
+      'debian-update': { type: 'string' },
       id: { type: 'string' },
       abi: { type: 'string', default: 'newest' },
       replace: { type: 'boolean' },
@@ -48,14 +54,15 @@ export async function createCommand(args: string[]): Promise<number> {
   const fuzz = values.fuzz === undefined ? undefined : Number(values.fuzz);
   if (fuzz !== undefined && !(/^\d$/.test(values.fuzz!) && fuzz <= 3)) throw new UserError(`--fuzz "${values.fuzz}": give 0 to 3 context lines`, 2);
   const patches = (values.patch ?? []).map((p) => resolve(p));
-  if (!patches.length && !values.git && !(values.diffext && values.ext)) throw new UserError(USAGE, 2);
+  const debianUpdate = values['debian-update'];
+  if (!patches.length && !values.git && !(values.diffext && values.ext) && !debianUpdate) throw new UserError(USAGE, 2);
   for (const patch of patches) {
     const text = await readFile(patch, 'utf8').catch(() => Promise.reject(new UserError(`cannot read patch ${patch}`)));
     parsePatch(text, patch); // bad input fails here, in one line, before Nx starts
   }
   const repo = values.git ? await folder(values.repo ?? '.', '--repo') : undefined;
   const diffext = values.diffext ? await folder(values.diffext, '--diffext') : undefined;
-  const id = values.id ?? idFromName(patches[0] ?? values.git ?? values.diffext ?? 'update');
+  const id = values.id ?? idFromName(patches[0] ?? values.git ?? values.diffext ?? (debianUpdate ? `debian-${debianUpdate}` : 'update'));
   if (!/^[a-z0-9_]+$/.test(id)) throw new UserError(`--id "${id}" must be lower-case letters, digits and '_'`, 2);
   const root = workspaceRoot();
   // Not gitignored: Nx's createNodes glob skips ignored files, and this hotpatch.json must become a project.
@@ -68,6 +75,7 @@ export async function createCommand(args: string[]): Promise<number> {
     patches,
     ...(values.git ? { git: { repo, range: values.git } } : {}),
     ...(values.diffext ? { diffext: { dir: diffext, ext: values.ext } } : {}),
+    ...(debianUpdate ? { debianUpdate } : {}),
     ...(values.replace ? { replace: true } : {}),
     ...(fuzz ? { fuzz } : {}),
   };
@@ -76,9 +84,13 @@ export async function createCommand(args: string[]): Promise<number> {
   const collected = await readFile(join(root, 'dist', '.hotsplice', id, 'collect.json'), 'utf8').then(JSON.parse, () => undefined);
   const noChange = collected && !collected.markers.some((m: { status: string }) => m.status === 'changed');
   const refused = collected?.markers.some((m: { report?: { refused: unknown[] } }) => m.report?.refused.length);
-  const exit = code === 0 ? 0 : noChange && !refused ? 3 : 1;
+  const report = code === 0 ? await readFile(join(root, 'dist', 'hotpatch', id, 'report.json'), 'utf8').then((t) => JSON.parse(t) as UpdateReport, () => undefined) : undefined;
+  const notCarried = (report?.outcomes ?? []).filter((o) => NOT_CARRIED.includes(o.outcome));
+  const exit = code === 0 ? (notCarried.length ? PARTIAL : 0) : noChange && !refused ? 3 : 1;
+  if (notCarried.length) process.stderr.write(`hotsplice: partial update: ${notCarried.length} change(s) not carried: ${notCarried.map((o) => o.path).join(', ')}\n`);
   if (values.json) {
-    const summary = { id, exitCode: exit, package: exit === 0 ? join(root, 'dist', 'hotpatch', id, `hotsplice-${id}.tar.gz`) : null, markers: collected?.markers ?? [] };
+    const built = exit === 0 || exit === PARTIAL;
+    const summary = { id, exitCode: exit, package: built ? join(root, 'dist', 'hotpatch', id, `hotsplice-${id}.tar.gz`) : null, notCarried, markers: collected?.markers ?? [] };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   }
   return exit;

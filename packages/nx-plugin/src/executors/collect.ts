@@ -1,21 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import type { HunkNote } from '@hotsplice/tree';
+import type { UpdateInputs } from '@hotsplice/link';
 import { layout } from '../layout';
 import type { Marker } from './diff';
 import { eachTask, runTask, writeOutput } from './common';
 
 interface CollectOptions {
   id: string;
+  /** Ship the objects that changed even when others are refused (a Debian update; the report names the rest). */
+  partial?: boolean;
 }
 
 /** What `collect` writes: every object's verdict; link and package read only this. */
 export interface Collected {
   id: string;
   markers: Marker[];
-  /** Hunks of the patches that applied with an offset or fuzz: the report names them. */
-  hunks: HunkNote[];
+  /** What the update was made from (the manifest step's inputs.json): the report names every file's fate. */
+  inputs: UpdateInputs;
 }
 
 /** What link and package read: the markers `collect` gathered. */
@@ -27,8 +29,8 @@ export async function readCollected(context: ExecutorContext, id: string): Promi
 export const NO_FUNCTIONAL_CHANGE = 'no functional change';
 
 /**
- * Makefile.ksplice's collect: gather the markers; a refusal anywhere, or no change at all, ends the build here
- * with one line per reason.
+ * Makefile.ksplice's collect: gather the markers; a refusal anywhere (of a partial update: with nothing left to
+ * ship), or no change at all, ends the build here with one line per reason.
  */
 export default async function collect(options: CollectOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
@@ -38,11 +40,13 @@ export default async function collect(options: CollectOptions, context: Executor
     for (const object of objects) {
       markers.push(JSON.parse(await readFile(join(context.root, layout.marker(options.id, object)), 'utf8')) as Marker);
     }
-    const hunks = JSON.parse(await readFile(join(context.root, layout.hunks(options.id)), 'utf8')) as HunkNote[];
-    await writeOutput(context, layout.collect(options.id), `${JSON.stringify({ id: options.id, markers, hunks } satisfies Collected, null, 2)}\n`);
+    const inputs = JSON.parse(await readFile(join(context.root, layout.inputs(options.id)), 'utf8')) as UpdateInputs;
+    await writeOutput(context, layout.collect(options.id), `${JSON.stringify({ id: options.id, markers, inputs } satisfies Collected, null, 2)}\n`);
     const refused = markers.flatMap((m) => (m.report?.refused ?? []).map((r) => `${m.object}: ${r.symbol}: ${r.reason}`));
-    for (const line of refused) process.stderr.write(`hotsplice: refused: ${line}\n`);
-    if (refused.length) return false;
+    const carried = markers.some((m) => m.status === 'changed');
+    const verdict = options.partial && carried ? 'not carried' : 'refused';
+    for (const line of refused) process.stderr.write(`hotsplice: ${verdict}: ${line}\n`);
+    if (refused.length && verdict === 'refused') return false;
     if (!markers.some((m) => m.status === 'changed')) {
       process.stderr.write(`hotsplice: ${NO_FUNCTIONAL_CHANGE}: ${objects.join(', ')}\n`);
       return false;

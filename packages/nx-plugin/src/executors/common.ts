@@ -26,7 +26,7 @@ export async function kernelFor(abi: string): Promise<KernelPaths> {
 
 export function patchesOf(context: ExecutorContext, root = '.') {
   const dir = join(context.root, root);
-  return (kernel: KernelPaths) => readPatches(readHotpatchConfig(join(dir, 'hotpatch.json')), dir, kernel.sourceTree);
+  return (kernel: KernelPaths) => readPatches(readHotpatchConfig(join(dir, 'hotpatch.json')), dir, kernel);
 }
 
 export async function writeOutput(context: ExecutorContext, path: string, data: string | Uint8Array): Promise<void> {

@@ -6,6 +6,8 @@ import { type KernelPaths, RECIPE, UserError, kbuildVariables } from '@hotsplice
 import { moduleName } from '@hotsplice/link';
 import { type HunkNote, applyPatches, compileObjects, describeHunk, journalFor, readKbuildRecord, restoreTree, splitPatch, withTreeLock } from '@hotsplice/tree';
 import { layout, updateTag, workDir } from '../layout';
+import { readHotpatchConfig } from '../config';
+import { updateInputs } from '../inputs';
 import { kernelModuleNames } from '../modules';
 import { kernelFor, patchesOf, sha256, writeOutput, runTask } from './common';
 
@@ -83,7 +85,8 @@ export default async function manifest(options: ManifestOptions, context: Execut
       layout.affected(options.id),
       `${JSON.stringify({ objects, patches: patches.map((p) => ({ name: p.name, sha256: sha256(p.text) })) }, null, 2)}\n`,
     );
-    await writeOutput(context, layout.hunks(options.id), `${JSON.stringify(hunks, null, 2)}\n`);
+    const inputs = await updateInputs(kernel, readHotpatchConfig(join(context.root, options.root, 'hotpatch.json')), patches, hunks);
+    await writeOutput(context, layout.inputs(options.id), `${JSON.stringify(inputs, null, 2)}\n`);
     for (const hunk of hunks) console.log(`hotsplice: ${hunk.fuzz ? 'FUZZ: ' : ''}${describeHunk(hunk)}`);
     console.log(`hotsplice: ${objects.length} affected object(s): ${objects.join(', ')}`);
   });

@@ -32,7 +32,7 @@ export default async function packageUpdate(options: PackageOptions, context: Ex
       ko: join(link, `${moduleName(options.id)}.ko`),
       oldCode: join(link, 'old-code.o'),
       reports: collected.markers.filter((m) => m.report).map((m) => m.report!),
-      hunks: collected.hunks,
+      inputs: collected.inputs,
       patches: patchesOf(context, options.root)(kernel),
       extraMembers: [{ name: 'run-pre-symbols.json', data: await runPreSymbols(join(link, 'old-code.o'), kernel.systemMap) }],
       replace: options.replace,
