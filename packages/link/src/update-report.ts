@@ -57,7 +57,10 @@ export type Coverage = 'carried' | 'not carried' | 'not in this kernel' | 'unkno
  */
 export function changelogCoverage(items: ChangelogItem[], outcomes: FileOutcome[]): Array<ChangelogItem & { coverage: Coverage; files: string[] }> {
   return items.map((item) => {
-    const files = outcomes.filter((o) => subsystemTokens(item.title).some((token) => pathNames(o.path).includes(token)));
+    const tokens = subsystemTokens(item.title);
+    // `fs/ntfs3:` is about ntfs3, not all of fs/; `mm:` alone is about mm/.
+    const specific = tokens.filter((t) => !TOP_LEVEL.has(t));
+    const files = outcomes.filter((o) => (specific.length ? specific : tokens).some((token) => pathNames(o.path).includes(token)));
     const coverage: Coverage = !files.length
       ? 'unknown'
       : files.some((f) => NOT_CARRIED.includes(f.outcome))
@@ -70,6 +73,9 @@ export function changelogCoverage(items: ChangelogItem[], outcomes: FileOutcome[
 }
 
 const loose = (name: string) => name.toLowerCase().replace(/-/g, '_');
+
+/** The tree's top-level directories: too wide to tie an item to files when it names anything narrower. */
+const TOP_LEVEL = new Set(['arch', 'block', 'crypto', 'drivers', 'fs', 'include', 'init', 'io_uring', 'ipc', 'kernel', 'lib', 'mm', 'net', 'security', 'sound', 'virt']);
 
 /** `wifi: rtl8xxxu: fix …` → [wifi, rtl8xxxu]; `io_uring/io-wq: …` → [io_uring, io_wq]. */
 function subsystemTokens(title: string): string[] {
