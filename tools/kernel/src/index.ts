@@ -12,3 +12,4 @@ export { buildExternalModule, type ModuleBuild } from './module-build';
 export { cachedDebianUpdate, deltaDir, deltaPatch, fetchDebianUpdate, type DebianDelta } from './debian-update';
 export { changelogBetween, type ChangelogItem } from './debian-changelog';
 export { changedPaths, classifyChange, type ChangeKind, type ChangedFile } from './source-delta';
+export { moduleLoadOrder } from './module-deps';
