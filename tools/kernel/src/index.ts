@@ -6,6 +6,17 @@ export { UserError, environmentError, naming, systemCause } from './errors';
 export { run } from './exec';
 export { processAlive, removeStale } from './stale';
 export { rewriteHeadersMakefile } from './headers';
-export { kernelPaths, prepareKernel, preparedKernel, type KernelPaths, type PrepareOptions } from './prepare';
+export { kernelPaths, prepareKernel, preparedKernel, sourceKbuildDir, type KernelPaths, type PrepareOptions } from './prepare';
 export { PhaseTimer, Progress, log } from './report';
 export { buildExternalModule, type ModuleBuild } from './module-build';
+export {
+  HOST_PROGRAMS,
+  KBUILD_PACKAGE,
+  PROVENANCE_FILE,
+  chooseHostTools,
+  describeHostTools,
+  readProvenance,
+  sha256,
+  type HostTools,
+  type Provenance,
+} from './host-tools';
