@@ -246,12 +246,12 @@ async function unpackSource(deb: string, dir: string, quiet: boolean): Promise<v
 }
 
 /** The prepared tree's marker key: a change of package version or of the make variables prepares again. */
-function preparedKey(paths: Pick<KernelPaths, 'version' | 'sourceTree' | 'abi'>): string {
+export function preparedKey(paths: Pick<KernelPaths, 'version' | 'sourceTree' | 'abi'>): string {
   return JSON.stringify({ version: paths.version, vars: kbuildVariables(paths.sourceTree, paths.abi) });
 }
 
 /** The source-built kbuild directory follows the prepared tree it was copied from. */
-function hostToolsKey(paths: Pick<KernelPaths, 'version' | 'sourceTree' | 'abi'>): string {
+export function hostToolsKey(paths: Pick<KernelPaths, 'version' | 'sourceTree' | 'abi'>): string {
   return JSON.stringify({ hostTools: 'from source', prepared: preparedKey(paths) });
 }
 
