@@ -1,9 +1,7 @@
 // Debian's own security fixes, live: each built with `hotsplice create --debian-update` for the ABI of the version
 // before it, then applied in a guest booted with that ABI's own kernel, its module loaded; status shows the
 // patched functions; undo takes the update out. Everything is derived at test time from Debian's packages.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type GuestResult, runGuest } from '@hotsplice/guest';
 import { type KernelPaths, moduleLoadOrder, prepareKernel } from '@hotsplice/kernel';

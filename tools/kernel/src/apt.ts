@@ -1,5 +1,6 @@
 import { run } from './exec';
 import { UserError } from './errors';
+import { type HostTools, KBUILD_PACKAGE, chooseHostTools } from './host-tools';
 
 /** The Debian packages one kernel ABI needs, all at the same source version. */
 export interface KernelPackages {
@@ -11,6 +12,8 @@ export interface KernelPackages {
   kbuild: string;
   image: string;
   dbg: string;
+  /** Debian's kbuild package at exactly `version`, or (not offered any more) built from this ABI's source. */
+  hostTools: HostTools;
 }
 
 const IMAGE_NAME = /^linux-image-(6\.1\.0-\d+-amd64)$/;
@@ -53,7 +56,8 @@ export function parseMadison(output: string, pkg: string): string[] {
     .map((fields) => fields[1]);
 }
 
-export function packagesFor(abi: string, version: string): KernelPackages {
+/** The packages of `abi` at `version`; kbuild's host tools come from its package unless `hostTools` says otherwise. */
+export function packagesFor(abi: string, version: string, hostTools: HostTools = { from: 'package', package: KBUILD_PACKAGE, version }): KernelPackages {
   const base = abi.replace(/-amd64$/, '');
   return {
     abi,
@@ -61,23 +65,30 @@ export function packagesFor(abi: string, version: string): KernelPackages {
     source: 'linux-source-6.1',
     headers: `linux-headers-${abi}`,
     headersCommon: `linux-headers-${base}-common`,
-    kbuild: 'linux-kbuild-6.1',
+    kbuild: KBUILD_PACKAGE,
     image: `linux-image-${abi}`,
     dbg: `linux-image-${abi}-dbg`,
+    hostTools,
   };
 }
 
+/** The packages to download: kbuild only when its exact version is the one used. */
 export function packageList(p: KernelPackages): string[] {
-  return [p.source, p.headers, p.headersCommon, p.kbuild, p.image, p.dbg];
+  const kbuild = p.hostTools.from === 'package' ? [p.kbuild] : [];
+  return [p.source, p.headers, p.headersCommon, ...kbuild, p.image, p.dbg];
 }
 
 async function availableAbis(): Promise<string[]> {
   return parseAbis(await run('apt-cache', ['pkgnames', 'linux-image-6.1']));
 }
 
-/** Pick an ABI (the requested one, or the newest) whose image version linux-source-6.1 also offers. */
+/**
+ * Pick an ABI (the requested one, or the newest) whose image version linux-source-6.1 also offers, and where its
+ * kbuild host tools come from (`madison` also lists linux-kbuild-6.1's versions).
+ */
 export function chooseKernel(abis: string[], madison: string, requested?: string): KernelPackages {
   const sourceVersions = parseMadison(madison, 'linux-source-6.1');
+  const kbuildVersions = parseMadison(madison, KBUILD_PACKAGE);
   const wanted = requested && requested !== 'newest' ? requested : undefined;
   if (wanted && !abis.includes(wanted)) {
     throw new UserError(`unknown kernel ABI "${wanted}"; apt offers: ${abis.join(', ')}`);
@@ -86,7 +97,7 @@ export function chooseKernel(abis: string[], madison: string, requested?: string
     const image = packagesFor(abi, '').image;
     const versions = parseMadison(madison, image);
     const version = versions.find((v) => sourceVersions.includes(v));
-    if (version) return packagesFor(abi, version);
+    if (version) return packagesFor(abi, version, chooseHostTools(version, kbuildVersions));
     if (wanted) {
       throw new UserError(
         `kernel ABI "${abi}" (${versions.join(', ') || 'no version'}) has no matching linux-source-6.1 (apt offers ${sourceVersions.join(', ') || 'none'})`,
@@ -96,7 +107,7 @@ export function chooseKernel(abis: string[], madison: string, requested?: string
   throw new UserError(`no kernel ABI has a matching linux-source-6.1 version; apt offers: ${abis.join(', ')}`);
 }
 
-/** Ask apt (two apt-cache calls, ~2 s) which packages make up the requested or newest kernel. */
+/** Ask apt (two apt-cache calls, ~2 s) which packages make up the requested or newest kernel, and which kbuild. */
 export async function resolveKernel(requested?: string): Promise<KernelPackages> {
   let abis = await availableAbis();
   if (abis.length === 0) {
@@ -109,6 +120,6 @@ export async function resolveKernel(requested?: string): Promise<KernelPackages>
   }
   if (abis.length === 0) throw new UserError('apt offers no linux-image-6.1.0-*-amd64 package (is this Debian 12?)');
   const images = abis.map((abi) => packagesFor(abi, '').image);
-  const madison = await run('apt-cache', ['madison', 'linux-source-6.1', ...images]);
+  const madison = await run('apt-cache', ['madison', 'linux-source-6.1', KBUILD_PACKAGE, ...images]);
   return chooseKernel(abis, madison, requested);
 }

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type KernelPackages, packageList, packageSizes, resolveKernel } from './apt';
@@ -9,6 +9,7 @@ import { UserError } from './errors';
 import { run } from './exec';
 import { removeStale } from './stale';
 import { fixHeadersMakefile } from './headers';
+import { type HostTools, KBUILD_PACKAGE, describeHostTools, installHostToolsFromSource } from './host-tools';
 import { PhaseTimer, Progress, log } from './report';
 
 /** What `hotsplice kernel prepare --json` prints: everything later stages need about the kernel. */
@@ -23,6 +24,8 @@ export interface KernelPaths {
   config: string;
   symvers: string;
   modulesDir: string;
+  /** Where the headers tree's kbuild host tools came from: "kbuild package linux-kbuild-6.1 6.1.192-3" or "built from source 6.1.192-2". */
+  hostTools: string;
 }
 
 export interface PrepareOptions {
@@ -33,7 +36,12 @@ export interface PrepareOptions {
 }
 
 /** Where an ABI's files live in the cache; pure, so the same paths are known without preparing. */
-export function kernelPaths(root: string, pkgs: Pick<KernelPackages, 'abi' | 'version'>): KernelPaths & { dir: string } {
+export function kernelPaths(
+  root: string,
+  pkgs: Pick<KernelPackages, 'abi' | 'version'>,
+  // A resolution cached before hostTools existed always used the kbuild package.
+  hostTools: HostTools = { from: 'package', package: KBUILD_PACKAGE, version: pkgs.version },
+): KernelPaths & { dir: string } {
   const dir = join(root, 'kernel', `${pkgs.abi}_${pkgs.version}`);
   const { abi } = pkgs;
   return {
@@ -48,7 +56,18 @@ export function kernelPaths(root: string, pkgs: Pick<KernelPackages, 'abi' | 've
     config: join(dir, 'image', 'boot', `config-${abi}`),
     symvers: join(dir, 'headers', 'usr', 'src', `linux-headers-${abi}`, 'Module.symvers'),
     modulesDir: join(dir, 'image', 'lib', 'modules', abi),
+    hostTools: describeHostTools(hostTools),
   };
+}
+
+/** The kbuild directory built from the ABI's own source (same layout as linux-kbuild-6.1's /usr/lib/linux-kbuild-6.1). */
+export function sourceKbuildDir(dir: string): string {
+  return join(dir, 'kbuild');
+}
+
+/** The marker key of the headers step: unchanged for the package (prepared trees stay valid), its own for source. */
+function headersKey(pkgs: KernelPackages): string {
+  return pkgs.hostTools.from === 'package' ? pkgs.version : `${pkgs.version} kbuild from source`;
 }
 
 /**
@@ -60,15 +79,22 @@ export async function prepareKernel(options: PrepareOptions = {}): Promise<Kerne
   const root = options.cache ?? cacheRoot();
   const quiet = options.quiet ?? false;
   const pkgs = await timer.run('resolve', () => resolveCached(root, options.abi));
-  const paths = kernelPaths(root, pkgs);
+  const paths = kernelPaths(root, pkgs, pkgs.hostTools);
   const say = (message: string) => quiet || log(message);
   say(`hotsplice kernel: ${pkgs.abi} (Debian ${pkgs.version}), cache ${paths.dir}`);
+  say(`kbuild host tools: ${paths.hostTools}${pkgs.hostTools.from === 'source' ? ` (apt has no ${KBUILD_PACKAGE} ${pkgs.version})` : ''}`);
 
   const debs = await timer.run('download', () => download(root, pkgs, say, quiet));
   await timer.run('unpack', async () => {
-    await once(join(paths.dir, 'headers'), pkgs.version, async (dir) => {
-      for (const pkg of [pkgs.headers, pkgs.headersCommon, pkgs.kbuild]) {
+    await once(join(paths.dir, 'headers'), headersKey(pkgs), async (dir) => {
+      const kbuild = pkgs.hostTools.from === 'package' ? [pkgs.kbuild] : [];
+      for (const pkg of [pkgs.headers, pkgs.headersCommon, ...kbuild]) {
         await extractDeb(debs[pkg], dir, { label: `unpack ${pkg}`, quiet });
+      }
+      // The headers packages link scripts/ and tools/ to ../../lib/linux-kbuild-6.1/: point that at our own build.
+      if (!kbuild.length) {
+        await mkdir(join(dir, 'usr', 'lib'), { recursive: true });
+        await symlink(join('..', '..', '..', 'kbuild'), join(dir, 'usr', 'lib', KBUILD_PACKAGE));
       }
       await fixHeadersMakefile(paths.headersTree);
     });
@@ -84,9 +110,18 @@ export async function prepareKernel(options: PrepareOptions = {}): Promise<Kerne
       }),
     );
     const fresh = await once(join(paths.dir, 'src'), pkgs.version, (dir) => unpackSource(debs[pkgs.source], dir, quiet));
-    if (fresh) await rm(join(paths.dir, 'prepared'), { recursive: true, force: true });
+    if (fresh) {
+      await rm(join(paths.dir, 'prepared'), { recursive: true, force: true });
+      await rm(sourceKbuildDir(paths.dir), { recursive: true, force: true });
+    }
   });
   await timer.run('prepare tree', () => prepareSourceTree(paths, quiet));
+  if (pkgs.hostTools.from === 'source') {
+    // `make prepare modules_prepare` has just built fixdep, genksyms, modpost and objtool from this ABI's source.
+    await timer.run('host tools', () =>
+      once(sourceKbuildDir(paths.dir), hostToolsKey(paths), (dir) => installHostToolsFromSource(paths.sourceTree, dir, pkgs.version).then(() => undefined)),
+    );
+  }
   if (!options.timer && !quiet) log(timer.summary('hotsplice kernel prepare'));
   const { dir: _dir, ...result } = paths;
   return result;
@@ -98,13 +133,28 @@ export async function prepareKernel(options: PrepareOptions = {}): Promise<Kerne
  */
 export async function preparedKernel(requested = 'newest', cache = cacheRoot()): Promise<KernelPaths | undefined> {
   try {
-    const cached = JSON.parse(await readFile(join(cache, 'resolved.json'), 'utf8')) as { key: string; pkgs: KernelPackages };
+    const cached = JSON.parse(await readFile(resolvedFile(cache, requested), 'utf8')) as { key: string; pkgs: KernelPackages };
     if (JSON.parse(cached.key).requested !== requested) return undefined;
-    const { dir, ...paths } = kernelPaths(cache, cached.pkgs);
-    return (await isDone(join(dir, 'prepared'), preparedKey(paths))) ? paths : undefined;
+    const { dir, ...paths } = kernelPaths(cache, cached.pkgs, cached.pkgs.hostTools);
+    if (!(await isDone(join(dir, 'prepared'), preparedKey(paths)))) return undefined;
+    if (cached.pkgs.hostTools?.from === 'source' && !(await isDone(sourceKbuildDir(dir), hostToolsKey(paths)))) return undefined;
+    return paths;
   } catch {
     return undefined;
   }
+}
+
+/** Bumped when resolveKernel's answer gains information (2: where kbuild's host tools come from). */
+const RESOLVER = 2;
+
+/**
+ * One cached answer per request, so preparing `--abi 6.1.0-56-amd64` leaves the newest ABI's answer (which Nx's
+ * graph reads) in place. An ABI is a file name only once apt has named it (resolveKernel checks it first).
+ */
+function resolvedFile(root: string, requested: string): string {
+  if (requested === 'newest') return join(root, 'resolved.json');
+  if (!/^[\w.+-]+$/.test(requested)) throw new UserError(`not a kernel ABI: "${requested}"`);
+  return join(root, `resolved-${requested}.json`);
 }
 
 /** apt-cache takes ~1 s per call; remember the answer until apt's package lists change. */
@@ -113,8 +163,8 @@ async function resolveCached(root: string, requested?: string): Promise<KernelPa
     (s) => s.mtimeMs,
     () => 0,
   );
-  const file = join(root, 'resolved.json');
-  const key = JSON.stringify({ listsStamp, requested: requested ?? 'newest', recipe: RECIPE });
+  const file = resolvedFile(root, requested ?? 'newest');
+  const key = JSON.stringify({ listsStamp, requested: requested ?? 'newest', recipe: RECIPE, resolver: RESOLVER });
   try {
     const cached = JSON.parse(await readFile(file, 'utf8')) as { key: string; pkgs: KernelPackages };
     if (cached.key === key) return cached.pkgs;
@@ -197,8 +247,13 @@ export async function unpackSource(deb: string, dir: string, quiet: boolean): Pr
 }
 
 /** The prepared tree's marker key: a change of package version or of the make variables prepares again. */
-function preparedKey(paths: Pick<KernelPaths, 'version' | 'sourceTree' | 'abi'>): string {
+export function preparedKey(paths: Pick<KernelPaths, 'version' | 'sourceTree' | 'abi'>): string {
   return JSON.stringify({ version: paths.version, vars: kbuildVariables(paths.sourceTree, paths.abi) });
+}
+
+/** The source-built kbuild directory follows the prepared tree it was copied from. */
+export function hostToolsKey(paths: Pick<KernelPaths, 'version' | 'sourceTree' | 'abi'>): string {
+  return JSON.stringify({ hostTools: 'from source', prepared: preparedKey(paths) });
 }
 
 /** Debian's config, `olddefconfig`, `prepare modules_prepare` with the flags every object build will use. */

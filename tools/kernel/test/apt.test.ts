@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseKernel, packagesFor, parseAbis, parseMadison, parseSizes } from '../src/apt';
+import { chooseKernel, packageList, packagesFor, parseAbis, parseMadison, parseSizes } from '../src/apt';
 import { UserError } from '../src/errors';
 
 // Shapes of real `apt-cache pkgnames linux-image-6.1` and `apt-cache madison` output on Debian 12.
@@ -16,6 +16,8 @@ linux-image-6.1.0-55-amd64
 const MADISON = `linux-source-6.1 |  6.1.192-2 | http://mirror/debian-security bookworm-security/main amd64 Packages
 linux-source-6.1 |  6.1.192-1 | http://mirror/debian-security bookworm-security/main amd64 Packages
 linux-source-6.1 |  6.1.170-3 | http://mirror/debian bookworm/main amd64 Packages
+linux-kbuild-6.1 |  6.1.192-2 | http://mirror/debian-security bookworm-security/main amd64 Packages
+linux-kbuild-6.1 |  6.1.170-3 | http://mirror/debian bookworm/main amd64 Packages
 linux-image-6.1.0-56-amd64 |  6.1.192-2 | http://mirror/debian-security bookworm-security/main amd64 Packages
 linux-image-6.1.0-55-amd64 |  6.1.192-1 | http://mirror/debian-security bookworm-security/main amd64 Packages
 linux-image-6.1.0-47-amd64 |  6.1.170-3 | http://mirror/debian bookworm/main amd64 Packages
@@ -47,6 +49,30 @@ describe('ABI resolution from apt-cache output', () => {
   it('honours a requested ABI, and "newest" means no request', () => {
     expect(chooseKernel(parseAbis(PKGNAMES), MADISON, '6.1.0-47-amd64').version).toBe('6.1.170-3');
     expect(chooseKernel(parseAbis(PKGNAMES), MADISON, 'newest').abi).toBe('6.1.0-56-amd64');
+  });
+
+  it('uses linux-kbuild-6.1 only at the exact version; else kbuild is built from the ABI’s source, not downloaded', () => {
+    const newest = chooseKernel(parseAbis(PKGNAMES), MADISON);
+    expect(newest.hostTools).toEqual({ from: 'package', package: 'linux-kbuild-6.1', version: '6.1.192-2' });
+    expect(packageList(newest)).toEqual([
+      'linux-source-6.1',
+      'linux-headers-6.1.0-56-amd64',
+      'linux-headers-6.1.0-56-common',
+      'linux-kbuild-6.1',
+      'linux-image-6.1.0-56-amd64',
+      'linux-image-6.1.0-56-amd64-dbg',
+    ]);
+    // apt offers kbuild 6.1.192-2 and 6.1.170-3, not 6.1.192-1: -55 must not get -56's objtool.
+    const older = chooseKernel(parseAbis(PKGNAMES), MADISON, '6.1.0-55-amd64');
+    expect(older.hostTools).toEqual({ from: 'source', version: '6.1.192-1' });
+    expect(packageList(older)).toEqual([
+      'linux-source-6.1',
+      'linux-headers-6.1.0-55-amd64',
+      'linux-headers-6.1.0-55-common',
+      'linux-image-6.1.0-55-amd64',
+      'linux-image-6.1.0-55-amd64-dbg',
+    ]);
+    expect(chooseKernel(parseAbis(PKGNAMES), MADISON, '6.1.0-47-amd64').hostTools.from).toBe('package');
   });
 
   it('names the available ABIs when the requested one is unknown', () => {
