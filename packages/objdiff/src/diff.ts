@@ -1,6 +1,6 @@
 import { type ElfObject, SHF_EXECINSTR, STT_FILE } from '@hotsplice/elf';
 import { compareUnits } from './compare';
-import { correlate } from './correlate';
+import { correlate } from './pairing';
 import { type Inclusion, includeClosure } from './include';
 import { parentSymbols, sympos } from './klp';
 import { ObjectModel, type Unit } from './model';
