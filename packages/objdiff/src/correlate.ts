@@ -1,6 +1,6 @@
 import { STT_SECTION, definedInSection } from '@hotsplice/elf';
 import { isPcRelative, type ObjectModel, type Unit, type UnitReloc } from './model';
-import { isStaticLocalName, normalizeName, staticLocalBase } from './names';
+import { coldParent, isStaticLocalName, normalizeName, staticLocalBase } from './names';
 
 /** Which units of one object reference each unit (by symbol or by section symbol + addend). */
 export function referrers(model: ObjectModel): Map<Unit, Set<Unit>> {
@@ -53,49 +53,27 @@ export function targetUnit(model: ObjectModel, r: UnitReloc, code?: Uint8Array):
 }
 
 /**
- * A name for each unit that is the same in both builds: clone and static-local numbers dropped, a static local
- * qualified by the one function that uses it (`f::count`), a `.cold` part by its parent.
+ * The name a unit is grouped under in both builds: clone and static-local numbers dropped (`foo.constprop`,
+ * `::__func__`). Same-named units of a group are told apart by who references them and by content (pairing.ts).
  */
-export function stableNames(model: ObjectModel): Map<Unit, string> {
-  const refs = referrers(model);
-  const names = new Map<Unit, string>();
+export function groupKeys(model: ObjectModel): Map<Unit, string> {
+  const keys = new Map<Unit, string>();
   for (const unit of model.units) {
-    if (unit.kind === 'data' && unit.local && isStaticLocalName(unit.name)) {
-      const users = [...(refs.get(unit) ?? [])].filter((u) => u.kind === 'function');
-      const owner = users.length === 1 ? normalizeName(users[0].name) : '';
-      names.set(unit, `${owner}::${normalizeName(staticLocalBase(unit.name))}`);
-    } else {
-      names.set(unit, normalizeName(unit.name));
-    }
+    const isStatic = unit.kind === 'data' && unit.local && isStaticLocalName(unit.name);
+    keys.set(unit, isStatic ? `::${normalizeName(staticLocalBase(unit.name))}` : normalizeName(unit.name));
   }
-  return names;
+  return keys;
 }
 
-export interface Pairing {
-  pairs: Array<[Unit, Unit]>;
-  onlyPre: Unit[];
-  onlyPost: Unit[];
-  preNames: Map<Unit, string>;
-  postNames: Map<Unit, string>;
-}
-
-/** Pair pre and post units by stable name; same-named units pair in symbol-table order. */
-export function correlate(pre: ObjectModel, post: ObjectModel): Pairing {
-  const preNames = stableNames(pre);
-  const postNames = stableNames(post);
-  const byName = new Map<string, Unit[]>();
-  for (const unit of pre.units) {
-    const key = `${unit.kind}:${preNames.get(unit)}`;
-    byName.set(key, [...(byName.get(key) ?? []), unit]);
+/**
+ * Who references each unit, as names that survive a rebuild: the referencing units' group keys, a `.cold` part
+ * counted as its parent, sorted and deduplicated ("nfsd4_sequence" for both __func__ strings of nfsd4_sequence.cold).
+ */
+export function ownersOf(model: ObjectModel, keys: Map<Unit, string>): Map<Unit, string> {
+  const owners = new Map<Unit, string>();
+  for (const [unit, from] of referrers(model)) {
+    const names = new Set([...from].map((u) => coldParent(keys.get(u)!) ?? keys.get(u)!));
+    owners.set(unit, [...names].sort().join(','));
   }
-  const pairs: Array<[Unit, Unit]> = [];
-  const onlyPost: Unit[] = [];
-  for (const unit of post.units) {
-    const candidates = byName.get(`${unit.kind}:${postNames.get(unit)}`);
-    const match = candidates?.shift();
-    if (match) pairs.push([match, unit]);
-    else onlyPost.push(unit);
-  }
-  const onlyPre = [...byName.values()].flat();
-  return { pairs, onlyPre, onlyPost, preNames, postNames };
+  return owners;
 }

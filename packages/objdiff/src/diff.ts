@@ -1,6 +1,6 @@
 import { type ElfObject, SHF_EXECINSTR, STT_FILE } from '@hotsplice/elf';
 import { compareUnits } from './compare';
-import { correlate } from './correlate';
+import { correlate } from './pairing';
 import { type Inclusion, includeClosure } from './include';
 import { parentSymbols, sympos } from './klp';
 import { ObjectModel, type Unit } from './model';
@@ -81,11 +81,11 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
 
   const changedFunctions = [...changedPost].filter((u) => u.kind === 'function' && !isCold(u) && report.changed.includes(u.name));
   const roots = [...changedFunctions, ...callbacks.map((c) => c.unit)].flatMap((u) => [u, ...(coldOf.get(u) ?? [])]);
-  const parent = options.parent ?? parentSymbols(preElf.symbols);
+  const parent = options.parent ?? parentSymbols(preElf.symbols, 'table', pre);
   const sourceFile = sourceFileOf(preElf);
   let inc: Inclusion | undefined;
   if (!report.refused.length && roots.length) {
-    inc = includeClosure({ post, preTwin, objname, parent, exported: options.exported, sourceFile }, roots, tableEntries(post));
+    inc = includeClosure({ post, preTwin, objname, parent, exported: options.exported, sourceFile, pre }, roots, tableEntries(post));
     for (const r of inc.refused) refuse(r.symbol, r.reason);
     for (const e of inc.entries) {
       if (e.table === '__jump_table' || e.table === '.static_call_sites') {
@@ -105,7 +105,7 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
 
   const patched: PatchedFunction[] = changedFunctions.map((u) => {
     const twin = preTwin.get(u)!;
-    const pos = twin.local ? sympos(parent, twin.name, sourceFile) : { sympos: 0 };
+    const pos = twin.local ? sympos(parent, twin.name, sourceFile, { model: pre, unit: twin }) : { sympos: 0 };
     const at = 'sympos' in pos ? pos.sympos : 0;
     return { unit: u, oldName: twin.name, sympos: at, newSymbol: newFunctionSymbol(objname, twin.name, at) };
   });

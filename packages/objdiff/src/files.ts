@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { ElfError, ElfFile, parseElf } from '@hotsplice/elf';
+import { ET_REL, ElfError, ElfFile, parseElf } from '@hotsplice/elf';
 import { UserError, naming } from '@hotsplice/kernel';
 import { diffObjects } from './diff';
 import { checkDiffable, checkParent, checkSameSource } from './inputs';
 import { parentSymbols } from './klp';
+import { ObjectModel } from './model';
 import type { DiffOptions, DiffReport, ParentSymbol } from './types';
 
 /**
@@ -15,7 +17,10 @@ export function readParent(path: string, objname?: string): ParentSymbol[] {
   try {
     file = ElfFile.open(path);
     checkParent(path, file, objname);
-    return parentSymbols(file.symbols());
+    if (file.header.type !== ET_REL) return parentSymbols(file.symbols());
+    // A module (a few MB): read whole, so same-named locals can be told apart by content (parent-match.ts).
+    const elf = parseElf(readFileSync(path));
+    return parentSymbols(elf.symbols, 'table', new ObjectModel(elf));
   } catch (err) {
     if (err instanceof UserError) throw err;
     throw new UserError(`${path}: ${err instanceof Error ? err.message : String(err)}`);

@@ -3,6 +3,7 @@ import { targetUnit } from './correlate';
 import { type External, sympos as symposOf } from './klp';
 import type { ObjectModel, Unit, UnitReloc } from './model';
 import { SIDE_CODE, type TableEntry } from './special';
+import { Exports } from './symvers';
 import type { ParentSymbol } from './types';
 
 /** Where one relocation of the new code points once the new code is cut out of the post object. */
@@ -23,6 +24,8 @@ export interface InclusionContext {
   sourceFile?: string;
   /** Old code for run-pre: every external stays a plain symbol of its own name (no klp, no sympos). */
   plain?: boolean;
+  /** The pre object (the preTwin units' model): same-named locals of a module parent are chosen by content. */
+  pre?: ObjectModel;
 }
 
 export interface Inclusion {
@@ -37,10 +40,26 @@ export interface Inclusion {
 
 type Mode = 'code' | 'data' | 'table';
 
-/** A call or jump to the function (e8/e9 rel32): those go to the new copy; any other use takes its address. */
+/**
+ * The klp object that defines a global the new code uses: the parent, when it defines the name (its undefined
+ * symbols are imports); else the module Module.symvers names as exporting it; else vmlinux. A module object's
+ * `__SCT__might_resched` (might_sleep's static call) is vmlinux's: ext4.ko only imports it.
+ */
+function ownerOf(ctx: InclusionContext, name: string): string {
+  if (ctx.parent.some((s) => s.name === name)) return ctx.objname;
+  if (ctx.objname === 'vmlinux') return 'vmlinux';
+  return (ctx.exported instanceof Exports ? ctx.exported.ownerOf(name) : undefined) ?? 'vmlinux';
+}
+
+/**
+ * A call or jump to the function: those go to the new copy; any other use takes its address. call/jmp rel32
+ * (e8/e9) and jcc rel32 (0f 80..8f), which is how a function and its `.cold` part jump into each other.
+ */
 function isBranch(from: Uint8Array, reloc: UnitReloc): boolean {
   if (reloc.type === R_X86_64_PLT32) return true;
-  return reloc.type === R_X86_64_PC32 && (from[reloc.offset - 1] === 0xe8 || from[reloc.offset - 1] === 0xe9);
+  if (reloc.type !== R_X86_64_PC32) return false;
+  const op = from[reloc.offset - 1];
+  return op === 0xe8 || op === 0xe9 || (reloc.offset >= 2 && from[reloc.offset - 2] === 0x0f && op >= 0x80 && op <= 0x8f);
 }
 
 /**
@@ -77,7 +96,7 @@ export function includeClosure(ctx: InclusionContext, roots: Unit[], entries: Ta
       // Calls go to the new copy, and so do table entries about it; any other use takes the original's address.
       const local = mode === 'table' || (unit.kind === 'function' && isBranch(from, r));
       if (inc.units.has(unit) && local) return { kind: 'unit', unit, addend };
-      return { kind: 'external', external: external(twin.name, twin.local), addend };
+      return { kind: 'external', external: external(twin.name, twin.local, twin), addend };
     }
     if (symbol.type === STT_SECTION) {
       const index = definedInSection(symbol)!;
@@ -98,15 +117,14 @@ export function includeClosure(ctx: InclusionContext, roots: Unit[], entries: Ta
     return { kind: 'symbol', symbol, addend: r.addend };
   };
 
-  const external = (name: string, local: boolean): External => {
+  const external = (name: string, local: boolean, twin?: Unit): External => {
     const known = inc.externals.get(`${local}:${name}`);
     if (known) return known;
-    const inParent = ctx.parent.some((s) => s.name === name);
-    const objname = local || inParent ? ctx.objname : 'vmlinux';
+    const objname = local ? ctx.objname : ownerOf(ctx, name);
     const exported = ctx.plain || (!local && (ctx.exported ? ctx.exported.has(name) : true));
     let pos = 0;
     if (local && !ctx.plain) {
-      const result = symposOf(ctx.parent, name, ctx.sourceFile);
+      const result = symposOf(ctx.parent, name, ctx.sourceFile, twin && ctx.pre ? { model: ctx.pre, unit: twin } : undefined);
       if ('error' in result) inc.refused.push({ symbol: name, reason: result.error });
       else pos = result.sympos;
     }
