@@ -149,7 +149,7 @@ const RESOLVER = 2;
 
 /**
  * One cached answer per request, so preparing `--abi 6.1.0-56-amd64` leaves the newest ABI's answer (which Nx's
- * graph reads) in place. An ABI is a file name only once apt has named it (resolveKernel checks it first).
+ * graph reads) in place. The name is checked before it becomes part of a path (apt checks the ABI itself later).
  */
 function resolvedFile(root: string, requested: string): string {
   if (requested === 'newest') return join(root, 'resolved.json');
