@@ -37,8 +37,10 @@ function ext4Image(): string {
 const FIXES: DebianFix[] = [
   // 6.1.192-3's whole delta: one nfsd fix (fs/nfsd/nfs4state.c; nfsd is a module).
   { id: 'debian_nfsd_99362', abi: '6.1.0-56-amd64', update: '6.1.192-3', module: 'nfsd', cve: 'CVE-2026-99362', functions: ['nfsd4_sequence'] },
-  // 6.1.192-2's whole delta: ext4 mballoc's NULL folio dereference (6.1's __filemap_get_folio returns NULL, not an
-  // ERR_PTR): the first block allocation on a fresh filesystem oopses in ext4_mb_load_buddy_gfp.
+  // 6.1.192-2's whole delta: ext4 mballoc's NULL folio dereference. 6.1's __filemap_get_folio returns NULL, not an
+  // ERR_PTR, for a page not in the page cache; ext4_mb_load_buddy_gfp then tests the NULL folio. A fresh mount
+  // creates the buddy pages when it first allocates, so the workload drops the page cache and allocates again
+  // (measured here: without drop_caches no oops; with it, RIP ext4_mb_load_buddy_gfp+0xbc).
   {
     id: 'debian_ext4_mballoc',
     abi: '6.1.0-55-amd64',
@@ -48,7 +50,9 @@ const FIXES: DebianFix[] = [
     functions: ['ext4_mb_load_buddy_gfp'],
     workload: {
       files: () => [{ source: ext4Image(), dest: 'ext4.img' }],
-      script: 'mkdir -p /mnt && mount -t ext4 -o loop ext4.img /mnt && dd if=/dev/zero of=/mnt/data bs=4k count=64 && sync && umount /mnt',
+      script:
+        'mkdir -p /mnt && mount -t ext4 -o loop ext4.img /mnt && dd if=/dev/zero of=/mnt/a bs=4k count=64 && sync && ' +
+        'echo 3 > /proc/sys/vm/drop_caches && dd if=/dev/zero of=/mnt/b bs=4k count=64 && sync && umount /mnt',
       oops: /BUG: kernel NULL pointer dereference/,
     },
   },
