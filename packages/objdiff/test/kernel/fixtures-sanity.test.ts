@@ -273,6 +273,12 @@ const claims: Record<string, (p: Pair) => void> = {
       expect(o.relocsIn('hs_mod_sum').some((r) => r.symbol === '__SCT__might_resched')).toBe(true);
     }
   },
+  'module-own-static-key': (p) => {
+    for (const o of [p.pre, p.post]) {
+      expectIn(o, 'hs_mod_fast', 'OBJECT');
+      expect(tablePointsInto(o, '__jump_table', 'hs_mod_pick')).toBe(true);
+    }
+  },
   'static-call': (p) => {
     for (const o of [p.pre, p.post]) {
       expect(tablePointsInto(o, '.static_call_sites', 'hs_hash_buf')).toBe(true);
