@@ -149,9 +149,20 @@ export class ObjectModel {
 
   /** Relocations of a section whose field starts in [start, start+size), relative to start. */
   relocsIn(sectionIndex: number, start: number, size: number): UnitReloc[] {
-    return (this.relocsBySection.get(sectionIndex) ?? [])
-      .filter(({ r }) => Number(r.offset) >= start && Number(r.offset) < start + size)
-      .map(({ r, sym }) => ({ offset: Number(r.offset) - start, type: r.type, symbol: sym, addend: r.addend, raw: r }));
+    // Sorted by offset: binary search the first, so a linked .ko's one big .text is not scanned once per function.
+    const all = this.relocsBySection.get(sectionIndex) ?? [];
+    let lo = 0;
+    for (let hi = all.length; lo < hi; ) {
+      const mid = (lo + hi) >> 1;
+      if (Number(all[mid].r.offset) < start) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: UnitReloc[] = [];
+    for (let i = lo; i < all.length && Number(all[i].r.offset) < start + size; i++) {
+      const { r, sym } = all[i];
+      out.push({ offset: Number(r.offset) - start, type: r.type, symbol: sym, addend: r.addend, raw: r });
+    }
+    return out;
   }
 
   sectionRelocs(sectionIndex: number): UnitReloc[] {

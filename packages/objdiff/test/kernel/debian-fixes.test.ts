@@ -1,7 +1,8 @@
 // Debian's own fixes between consecutive bookworm kernels, diffed as the pipeline diffs them: the older version's
 // file is pre, the newer one's post, both compiled in the prepared tree (which holds the newest), and the parent is
 // the module's .ko from the image package. The source files come from Debian's linux-source packages at test time.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -63,6 +64,13 @@ describe("objdiff on Debian's own fixes (module objects, the module's .ko as par
     });
   };
 
+  /** The new code is an object binutils reads without complaint and links (`ld -r`, as kbuild will). */
+  const linkable = (name: string, newCode: Buffer | undefined) => {
+    const out = join(work, `${name.split(' ')[0]}.new.o`);
+    writeFileSync(out, newCode!);
+    expect(execFileSync('readelf', ['-W', '-a', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).not.toMatch(/Warning|Error/);
+    execFileSync('ld', ['-r', '-o', `${out}.linked`, out]);
+  };
   const klpSymbols = (newCode: Buffer | undefined) => parseElf(newCode!).symbols.filter((x) => x.shndx === SHN_LIVEPATCH).map((x) => x.name).sort();
   const undefinedSymbols = (newCode: Buffer | undefined) => parseElf(newCode!).symbols.filter((x) => x.rawShndx === 0 && x.name).map((x) => x.name);
 
@@ -70,6 +78,7 @@ describe("objdiff on Debian's own fixes (module objects, the module's .ko as par
   // unchanged; gcc swapped their symbol-table order between the two builds, and they were paired in that order.
   it('nfsd 6.1.192-2 -> -3 changes nfsd4_sequence only, its __func__ strings bound by content', () => {
     const { report, newCode } = diff('nfsd 6.1.192-2 -> -3');
+    linkable('nfsd', newCode);
     expect(report.refused).toEqual([]);
     expect(report.changed).toEqual(['nfsd4_sequence']);
     expect(report.new).toEqual([]);
@@ -90,6 +99,7 @@ describe("objdiff on Debian's own fixes (module objects, the module's .ko as par
   // __func__.25 appears 5 times in the parent, none from mballoc.c`.
   it('ext4 6.1.192-1 -> -2 changes the two folio lookups; might_resched is vmlinux\'s, __func__.25 the 3rd of ext4.ko', () => {
     const { report, newCode } = diff('ext4 6.1.192-1 -> -2');
+    linkable('ext4', newCode);
     expect(report.refused).toEqual([]);
     expect(report.changed).toEqual(['ext4_mb_init_group', 'ext4_mb_load_buddy_gfp']);
     expect(report.new).toEqual([]);

@@ -260,6 +260,25 @@ const claims: Record<string, (p: Pair) => void> = {
   'printk-once': (p) => {
     for (const o of [p.pre, p.post]) expectIn(o, '__already_done.0', 'OBJECT', '.data.once');
   },
+  'func-strings-swapped': (p) => {
+    // Same numbers, same strings, swapped symbol-table order (gas lists locals as the code first mentions them).
+    const order = (o: ReadelfObject) => o.symbols.filter((x) => x.type === 'OBJECT').map((x) => `${x.name}=${o.symbolBytes(x.name).toString('latin1')}`);
+    expect(order(p.pre)).toEqual(['__func__.1=hs_sequence\0', '__func__.0=hs_replay_entry\0']);
+    expect(order(p.post)).toEqual(['__func__.0=hs_replay_entry\0', '__func__.1=hs_sequence\0']);
+  },
+  'module-vmlinux-static-call': (p) => {
+    for (const o of [p.pre, p.post]) {
+      expect(tablePointsInto(o, '.static_call_sites', 'hs_mod_sum')).toBe(true);
+      expect(o.symbol('__SCT__might_resched')?.section).toBeUndefined(); // imported, not defined
+      expect(o.relocsIn('hs_mod_sum').some((r) => r.symbol === '__SCT__might_resched')).toBe(true);
+    }
+  },
+  'module-own-static-key': (p) => {
+    for (const o of [p.pre, p.post]) {
+      expectIn(o, 'hs_mod_fast', 'OBJECT');
+      expect(tablePointsInto(o, '__jump_table', 'hs_mod_pick')).toBe(true);
+    }
+  },
   'static-call': (p) => {
     for (const o of [p.pre, p.post]) {
       expect(tablePointsInto(o, '.static_call_sites', 'hs_hash_buf')).toBe(true);
