@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runGuest } from '@hotsplice/guest';
 import { cacheRoot, deltaPatch, fetchDebianUpdate, prepareKernel } from '@hotsplice/kernel';
-import { KbuildConfig } from '@hotsplice/tree';
+import { KbuildConfig, readKbuildRecord } from '@hotsplice/tree';
 import { vmlinuxSources } from '../packages/nx-plugin/src/affected';
 import { REPO, scratchWorkspace } from '../packages/nx-plugin/test/kernel/workspace';
 import { parseSteps } from '../test/e2e/suite/guest-steps';
@@ -30,8 +30,11 @@ interface Row {
 /** The first line that explains a failed create: a refusal, a compile error, a link error, or the last line. */
 function reasonOf(output: string): string {
   const lines = output.replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trim());
-  const telling = lines.find((l) => /^hotsplice: (refused|not carried|.* does not compile|.*is not built)/.test(l)) ?? lines.find((l) => /error|ERROR|undefined!/.test(l));
-  return (telling ?? lines.filter(Boolean).pop() ?? '').replace(/^hotsplice: /, '').slice(0, 200);
+  const at = lines.findIndex((l) => /^hotsplice: (refused|not carried|.* does not compile|.*is not built)/.test(l));
+  const telling = at >= 0 ? lines[at]! : lines.find((l) => /error|ERROR|undefined!/.test(l));
+  // A compile failure's first gcc line says why: the next one.
+  const detail = telling?.endsWith('does not compile:') ? ` ${lines[at + 1] ?? ''}` : '';
+  return `${(telling ?? lines.filter(Boolean).pop() ?? '').replace(/^hotsplice: /, '')}${detail}`.slice(0, 240);
 }
 
 async function main() {
@@ -47,6 +50,7 @@ async function main() {
   const step = Math.max(1, built.length / COUNT);
   const sample = Array.from({ length: Math.min(COUNT, built.length) }, (_, i) => built[Math.floor(i * step)]!);
   console.log(`Debian ${delta.from} -> ${delta.to}: ${delta.files.length} files changed, ${built.length} .c built in ${ABI}'s config; sample ${sample.length}`);
+  const headers = new Set(delta.files.filter((f) => f.kind === 'source' && f.path.endsWith('.h')).map((f) => f.path));
   const ws = scratchWorkspace();
   mkdirSync(join(ws, 'sample'), { recursive: true });
   const rows: Row[] = [];
@@ -69,9 +73,16 @@ async function main() {
         return undefined;
       }
     })();
-    const outcome = r.status === 0 ? 'built' : r.status === 3 ? 'no functional change' : 'failed';
+    let outcome = r.status === 0 ? 'built' : r.status === 3 ? 'no functional change' : 'failed';
+    let reason = r.status === 0 ? '' : reasonOf(r.stderr);
+    // A stable update changes headers with the files that use them: a file that does not compile without them is
+    // not a change that can be shipped alone.
+    if (/does not compile/.test(reason)) {
+      const needs = ((await readKbuildRecord(kernel.sourceTree, file.path.replace(/\.c$/, '.o')))?.deps ?? []).filter((d) => headers.has(d));
+      if (needs.length) [outcome, reason] = ['not self-contained', `needs ${needs.join(', ')} of the same update`];
+    }
     const functions = json?.markers.flatMap((m) => m.report?.changed ?? []) ?? [];
-    rows.push({ file: file.path, id, outcome, reason: r.status === 0 ? functions.join(', ') : reasonOf(r.stderr), createSeconds, package: json?.package ?? undefined });
+    rows.push({ file: file.path, id, outcome, reason: r.status === 0 ? functions.join(', ') : reason, createSeconds, package: json?.package ?? undefined });
     console.log(`${file.path}: ${outcome} in ${createSeconds.toFixed(1)} s ${rows.at(-1)!.reason}`);
   }
 
@@ -108,15 +119,19 @@ async function main() {
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const text = table.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n');
   const reasons = new Map<string, number>();
-  for (const r of rows.filter((r) => r.outcome !== 'applied + undone' && r.outcome !== 'no functional change')) {
+  for (const r of rows.filter((r) => !['applied + undone', 'no functional change', 'not self-contained'].includes(r.outcome))) {
     const key = r.reason.replace(/\b[\w.]+\.(c|o|h)\b/g, 'FILE').replace(/\b__\w+|\b\w+\.\d+\b/g, 'SYMBOL').slice(0, 120);
     reasons.set(key, (reasons.get(key) ?? 0) + 1);
   }
   const tally = new Map<string, number>();
   for (const r of rows) tally.set(r.outcome, (tally.get(r.outcome) ?? 0) + 1);
   const counts = [...tally].map(([k, n]) => `${k}: ${n}`).join(', ');
+  // The issue's measure: of the changes that stand alone and change code, how many built and applied.
+  const selfContained = rows.filter((r) => !['not self-contained', 'no functional change'].includes(r.outcome));
+  const live = selfContained.filter((r) => r.outcome === 'applied + undone').length;
   const report = [
     `Debian ${delta.from} -> ${delta.to} for ${ABI}: ${sample.length} of ${built.length} built .c files; ${counts}; guest problems: ${guest.problems.length}`,
+    `self-contained changes built, applied and undone: ${live} of ${selfContained.length} (${((100 * live) / Math.max(1, selfContained.length)).toFixed(0)} %)`,
     text,
     '',
     'reasons:',
