@@ -94,7 +94,10 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   report.newData.sort();
 
   const changedFunctions = [...changedPost].filter((u) => u.kind === 'function' && !isCold(u) && report.changed.includes(u.name));
-  const roots = [...changedFunctions, ...callbacks.map((c) => c.unit)].flatMap((u) => [u, ...(coldOf.get(u) ?? [])]);
+  // A new global is the update's own interface: another object of the update may call it (a fix adds a helper in
+  // one file and uses it from another), which this object's diff cannot see. It always comes along.
+  const newGlobals = pairing.onlyPost.filter((u) => !u.local && !isCold(u) && !CALLBACK_SECTION.test(u.section.name));
+  const roots = [...changedFunctions, ...callbacks.map((c) => c.unit), ...newGlobals].flatMap((u) => [u, ...(coldOf.get(u) ?? [])]);
   const parent = options.parent ?? parentSymbols(preElf.symbols, 'table', pre);
   const sourceFile = sourceFileOf(preElf);
   let inc: Inclusion | undefined;
