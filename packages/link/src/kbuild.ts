@@ -2,7 +2,7 @@ import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type KernelPaths, UserError, buildExternalModule } from '@hotsplice/kernel';
 import type { DiffReport } from '@hotsplice/objdiff';
-import { finalizeKlp, toLinkable } from './klp-form';
+import { definedGlobals, finalizeKlp, toLinkable } from './klp-form';
 import { generateMeta, moduleName } from './meta';
 import { KERNEL_MODULE_DIR } from './paths';
 
@@ -56,11 +56,16 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
   await writeFile(join(src, META_SOURCE), generateMeta(options.newCodeObjects.map((o) => o.report), { id: options.id, replace: options.replace }));
 
   const shipped = shippedNames(options.newCodeObjects);
+  const newCode = await Promise.all(
+    options.newCodeObjects.map((object) =>
+      readFile(object.path).catch(() => {
+        throw new UserError(`cannot read new code ${object.path}`);
+      }),
+    ),
+  );
+  const defined = definedGlobals(newCode);
   for (const [i, object] of options.newCodeObjects.entries()) {
-    const bytes = await readFile(object.path).catch(() => {
-      throw new UserError(`cannot read new code ${object.path}`);
-    });
-    await writeFile(join(src, `${shipped[i]}_shipped`), toLinkable(bytes));
+    await writeFile(join(src, `${shipped[i]}_shipped`), toLinkable(newCode[i], defined));
     // modpost reads `.<obj>.cmd` of every object of the module for `#SYMVER` lines (scripts/mod/modpost.c
     // mod_set_crcs → extract_crcs_for_object, fatal when missing); the copy rule writes none. New code exports
     // nothing, so the file only has to exist; kbuild also includes it as make syntax, so it holds a comment.

@@ -50,15 +50,23 @@ export function parseKlpSymbol(symbol: string): KlpSymbolName | undefined {
  * WEAK, not GLOBAL: modpost reports an undefined GLOBAL that no module exports as an error, but skips WEAK ones
  * (scripts/mod/modpost.c check_exports: `if (!s->weak) … undefined!`), and none of these is exported.
  */
-export function toLinkable(newCode: Buffer): Buffer {
+export function toLinkable(newCode: Buffer, definedInUpdate: ReadonlySet<string> = new Set()): Buffer {
   const b = ObjectBuilder.fromElf(parseElf(newCode));
   for (const s of b.symbols) {
     if (s.section !== SHN_LIVEPATCH && !s.name.startsWith(KLP_SYM)) continue;
-    if (!parseKlpSymbol(s.name)) throw new UserError(`new code: livepatch symbol "${s.name}" is not .klp.sym.<obj>.<name>,<sympos>`);
+    const parsed = parseKlpSymbol(s.name);
+    if (!parsed) throw new UserError(`new code: livepatch symbol "${s.name}" is not .klp.sym.<obj>.<name>,<sympos>`);
     s.section = SHN_UNDEF;
-    s.bind = STB_WEAK;
     s.value = 0n;
     s.size = 0n;
+    // A global another object of this update defines (a helper a fix adds in one file and calls from another):
+    // the running kernel has none, so it binds inside the module, as an ordinary undefined GLOBAL ld resolves.
+    if (parsed.sympos === 0 && definedInUpdate.has(parsed.name)) {
+      s.name = parsed.name;
+      s.bind = STB_GLOBAL;
+      continue;
+    }
+    s.bind = STB_WEAK;
   }
   for (const klp of b.relaSections.filter((r) => r.name.startsWith(KLP_RELA) || (r.flags & SHF_RELA_LIVEPATCH) !== 0n)) {
     const plain = b.relaSectionsFor(klp.target).find((r) => r !== klp && !isKlpRela(r)) ?? b.addRelaSection({ target: klp.target });
@@ -66,6 +74,15 @@ export function toLinkable(newCode: Buffer): Buffer {
     b.relaSections.splice(b.relaSections.indexOf(klp), 1);
   }
   return b.toBuffer();
+}
+
+/** The global symbols an update's new-code objects define (their new functions and data, the copies' aliases). */
+export function definedGlobals(newCode: Buffer[]): Set<string> {
+  const names = new Set<string>();
+  for (const bytes of newCode) {
+    for (const s of parseElf(bytes).symbols) if (s.bind === STB_GLOBAL && s.rawShndx !== SHN_UNDEF && s.shndx !== SHN_LIVEPATCH) names.add(s.name);
+  }
+  return names;
 }
 
 /**

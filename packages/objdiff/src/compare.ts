@@ -2,6 +2,7 @@ import { STT_SECTION, definedInSection } from '@hotsplice/elf';
 import { pcrelTail, targetUnit } from './correlate';
 import { normalizeName } from './names';
 import { type ObjectModel, type Unit, type UnitReloc, isPcRelative, relocWidth } from './model';
+import { comparableBytes } from './special-statics';
 
 /** What a relocation points at, independent of section numbering, symbol order and string-table layout. */
 export function relocTarget(model: ObjectModel, reloc: UnitReloc, code: Uint8Array, nameOf: (unit: Unit) => string): string {
@@ -60,10 +61,11 @@ export function compareUnits(
   const preMask = masked(pre);
   const postMask = masked(post);
   const length = Math.max(pre.bytes.length, post.bytes.length);
+  const [preBytes, postBytes] = [comparableBytes(pre), comparableBytes(post)];
   const differing: number[] = [];
   for (let i = 0; i < length; i++) {
     if (preMask[i] && postMask[i]) continue;
-    if (pre.bytes[i] !== post.bytes[i] || preMask[i] !== postMask[i]) differing.push(i);
+    if (preBytes[i] !== postBytes[i] || preMask[i] !== postMask[i]) differing.push(i);
   }
   const lineOnly = (i: number) => isLineNumber(postModel, post, i) || movedLikeALine(pre, post, i, lineMap);
   if (differing.length && !(pre.bytes.length === post.bytes.length && differing.every(lineOnly))) {

@@ -6,7 +6,8 @@ import { parentSymbols, sympos } from './klp';
 import { ObjectModel, type Unit } from './model';
 import { coldParent } from './names';
 import { tableEntries } from './special';
-import { targetUnit } from './correlate';
+import { referrers, targetUnit } from './correlate';
+import { isCopiedStatic } from './special-statics';
 import type { CallbackKind, DiffOptions, DiffReport, DiffResult, SymbolReport } from './types';
 import { type PatchedFunction, newFunctionSymbol, writeIncluded } from './write';
 
@@ -55,6 +56,19 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   }
   const isCold = (u: Unit) => coldParent(u.name) !== undefined && byName.has(coldParent(u.name)!);
 
+  // A copied static (pr_debug's descriptor) that changed beyond its line (a new format) is no changed data:
+  // the functions using it changed, and their new code carries the new copy.
+  const usedBy = referrers(post);
+  for (const u of [...changedPost].filter(isCopiedStatic)) {
+    changedPost.delete(u);
+    for (const f of usedBy.get(u) ?? []) {
+      const owner = byName.get(coldParent(f.name) ?? f.name) ?? f;
+      if (owner.kind !== 'function' || !preTwin.has(owner) || changedPost.has(owner)) continue;
+      changedPost.add(owner);
+      details.set(owner, { ...details.get(owner)!, status: 'changed', reason: `its ${u.name} changed` });
+    }
+  }
+
   for (const u of changedPost) {
     if (isCold(u)) continue;
     if (u.kind === 'data') {
@@ -80,7 +94,10 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   report.newData.sort();
 
   const changedFunctions = [...changedPost].filter((u) => u.kind === 'function' && !isCold(u) && report.changed.includes(u.name));
-  const roots = [...changedFunctions, ...callbacks.map((c) => c.unit)].flatMap((u) => [u, ...(coldOf.get(u) ?? [])]);
+  // A new global is the update's own interface: another object of the update may call it (a fix adds a helper in
+  // one file and uses it from another), which this object's diff cannot see. It always comes along.
+  const newGlobals = pairing.onlyPost.filter((u) => !u.local && !isCold(u) && !CALLBACK_SECTION.test(u.section.name));
+  const roots = [...changedFunctions, ...callbacks.map((c) => c.unit), ...newGlobals].flatMap((u) => [u, ...(coldOf.get(u) ?? [])]);
   const parent = options.parent ?? parentSymbols(preElf.symbols, 'table', pre);
   const sourceFile = sourceFileOf(preElf);
   let inc: Inclusion | undefined;

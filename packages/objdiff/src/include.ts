@@ -1,8 +1,9 @@
-import { type ElfSymbol, R_X86_64_PC32, R_X86_64_PLT32, SHF_EXECINSTR, SHF_STRINGS, SHN_UNDEF, STT_SECTION, definedInSection } from '@hotsplice/elf';
+import { type ElfSymbol, R_X86_64_PC32, R_X86_64_PLT32, SHF_EXECINSTR, SHF_STRINGS, SHF_WRITE, SHN_UNDEF, STT_SECTION, definedInSection } from '@hotsplice/elf';
 import { targetUnit } from './correlate';
 import { type External, sympos as symposOf } from './klp';
 import type { ObjectModel, Unit, UnitReloc } from './model';
 import { SIDE_CODE, type TableEntry } from './special';
+import { isCopiedStatic } from './special-statics';
 import { Exports } from './symvers';
 import type { ParentSymbol } from './types';
 
@@ -38,7 +39,8 @@ export interface Inclusion {
   refused: Array<{ symbol: string; reason: string }>;
 }
 
-type Mode = 'code' | 'data' | 'table';
+/** `copy`: the data of a copied static (include/special-statics.ts), whose read-only targets come along too. */
+type Mode = 'code' | 'data' | 'table' | 'copy';
 
 /**
  * The klp object that defines a global the new code uses: the parent, when it defines the name (its undefined
@@ -73,7 +75,7 @@ export function includeClosure(ctx: InclusionContext, roots: Unit[], entries: Ta
   const addUnit = (unit: Unit) => {
     if (inc.units.has(unit)) return;
     inc.units.add(unit);
-    queue.push({ bytes: unit.bytes, relocs: unit.relocs, mode: unit.kind === 'function' ? 'code' : 'data' });
+    queue.push({ bytes: unit.bytes, relocs: unit.relocs, mode: unit.kind === 'function' ? 'code' : !ctx.plain && isCopiedStatic(unit) ? 'copy' : 'data' });
   };
   const addSection = (index: number) => {
     if (inc.sections.has(index)) return;
@@ -89,8 +91,12 @@ export function includeClosure(ctx: InclusionContext, roots: Unit[], entries: Ta
     if (unit) {
       const addend = symbol.type === STT_SECTION ? r.addend - BigInt(unit.start) : r.addend;
       const twin = ctx.preTwin.get(unit);
-      if (!twin) {
-        addUnit(unit); // new function or data: it comes along
+      // New functions and data come along, and so do statics the new code carries its own copy of (a pr_debug
+      // descriptor) with the constants they point at (its `__func__`): a klp reference into a module would stay
+      // NULL until that module loads, and dynamic debug reads these strings. Old code for run-pre names the originals.
+      const constant = mode === 'copy' && unit.kind === 'data' && !(unit.section.flags & SHF_WRITE);
+      if (!twin || constant || (!ctx.plain && isCopiedStatic(unit))) {
+        addUnit(unit);
         return { kind: 'unit', unit, addend };
       }
       // Calls go to the new copy, and so do table entries about it; any other use takes the original's address.

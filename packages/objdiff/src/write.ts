@@ -18,6 +18,7 @@ import type { Inclusion, Target } from './include';
 import { type External, klpRelaName, klpSymbolName } from './klp';
 import type { ObjectModel, Unit, UnitReloc } from './model';
 import { ORC_DATA, ORC_DATA_SIZE, type TableEntry } from './special';
+import { keepsSectionName } from './special-statics';
 
 /** A function of the new code the loader's generated tables name: a local copy plus this global alias. */
 export interface AliasedFunction {
@@ -49,7 +50,7 @@ export function writeIncluded(post: ObjectModel, inc: Inclusion, aliased: Aliase
   const units = [...inc.units].sort((x, y) => x.section.index - y.section.index || x.start - y.start);
   const unitSections = new Map<Unit, BuildSection>();
   for (const unit of units) {
-    const whole = unit.start === 0 && unit.size === unit.section.size;
+    const whole = (unit.start === 0 && unit.size === unit.section.size) || keepsSectionName(unit);
     const section = b.addSection({
       name: whole ? unit.section.name : `${unit.section.name}.${unit.name}`,
       type: unit.section.type,
