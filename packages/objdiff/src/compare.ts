@@ -9,8 +9,11 @@ export function relocTarget(model: ObjectModel, reloc: UnitReloc, code: Uint8Arr
   const { symbol } = reloc;
   const label = model.stringLabel(symbol);
   if (label) {
-    const string = model.stringAt(label.sectionIndex, Number(label.offset + reloc.addend) + (isPcRelative(reloc.type) ? pcrelTail(code, reloc.offset) : 0));
+    const at = Number(label.offset + reloc.addend) + (isPcRelative(reloc.type) ? pcrelTail(code, reloc.offset) : 0);
+    const string = model.stringAt(label.sectionIndex, at);
     if (string) return `"${string.text}"+${string.at}`;
+    const constant = model.constantAt(label.sectionIndex, at);
+    if (constant) return `const:${constant.hex}+${constant.at}`;
   }
   if (symbol.type !== STT_SECTION) {
     const unit = model.unitOfSymbol(symbol);
@@ -21,6 +24,8 @@ export function relocTarget(model: ObjectModel, reloc: UnitReloc, code: Uint8Arr
   const target = Number(reloc.addend) + (isPcRelative(reloc.type) ? pcrelTail(code, reloc.offset) : 0);
   const string = model.stringAt(index, target);
   if (string) return `"${string.text}"+${string.at}`;
+  const constant = model.constantAt(index, target);
+  if (constant) return `const:${constant.hex}+${constant.at}`;
   const unit = targetUnit(model, reloc, code);
   if (unit) return `${nameOf(unit)}+${Number(reloc.addend) - unit.start}`;
   // An anonymous part of a section (switch tables, constants): name it by section and compare its bytes.

@@ -1,4 +1,4 @@
-import { type ElfSymbol, R_X86_64_PC32, R_X86_64_PLT32, SHF_EXECINSTR, SHF_STRINGS, SHF_WRITE, SHN_UNDEF, STT_SECTION, definedInSection } from '@hotsplice/elf';
+import { type ElfSymbol, R_X86_64_PC32, R_X86_64_PLT32, SHF_EXECINSTR, SHF_MERGE, SHF_STRINGS, SHF_WRITE, SHN_UNDEF, STT_SECTION, definedInSection } from '@hotsplice/elf';
 import { targetUnit } from './correlate';
 import { type External, sympos as symposOf } from './klp';
 import type { ObjectModel, Unit, UnitReloc } from './model';
@@ -107,7 +107,7 @@ export function includeClosure(ctx: InclusionContext, roots: Unit[], entries: Ta
     if (symbol.type === STT_SECTION) {
       const index = definedInSection(symbol)!;
       const section = ctx.post.elf.sections[index];
-      if (section.flags & SHF_STRINGS || ctx.post.unitsInSection(index).length === 0 || SIDE_CODE.has(section.name)) {
+      if (section.flags & (SHF_STRINGS | SHF_MERGE) || ctx.post.unitsInSection(index).length === 0 || SIDE_CODE.has(section.name)) {
         addSection(index);
         return { kind: 'section', sectionIndex: index, addend: r.addend };
       }

@@ -13,6 +13,7 @@ import {
   R_X86_64_PLT32,
   SHF_ALLOC,
   SHF_EXECINSTR,
+  SHF_MERGE,
   SHF_STRINGS,
   STB_LOCAL,
   STT_FUNC,
@@ -181,15 +182,26 @@ export class ObjectModel {
   }
 
   /**
-   * A local label into a string section (gcc's `.LC7` for a WARN's file name in `__bug_table`, written by the
-   * asm in arch/x86/include/asm/bug.h): the section and the offset it names, so it is handled like a section
-   * reference. Label numbers change between builds; the strings do not.
+   * A local label into a mergeable section: a string (gcc's `.LC7` for a WARN's file name in `__bug_table`,
+   * written by the asm in arch/x86/include/asm/bug.h) or a constant of a `.rodata.cst<N>` pool (`.LC18`, a 2-byte
+   * constant net/key/af_key.c loads). The section and the offset it names, so it is handled like a section
+   * reference. Label numbers change between builds; the strings and constants do not.
    */
   stringLabel(symbol: ElfSymbol): { sectionIndex: number; offset: bigint } | undefined {
     if (symbol.type !== STT_NOTYPE || symbol.bind !== STB_LOCAL) return undefined;
     const index = definedInSection(symbol);
-    if (index === undefined || !(this.elf.sections[index]?.flags & SHF_STRINGS)) return undefined;
+    if (index === undefined || !(this.elf.sections[index]?.flags & SHF_MERGE)) return undefined;
     return { sectionIndex: index, offset: symbol.value };
+  }
+
+  /** The fixed-size constant containing `offset` in a `.rodata.cst<N>` pool (SHF_MERGE, not strings), as hex. */
+  constantAt(sectionIndex: number, offset: number): { hex: string; at: number } | undefined {
+    const section = this.elf.sections[sectionIndex];
+    if (!section || !(section.flags & SHF_MERGE) || section.flags & SHF_STRINGS || section.entsize <= 0) return undefined;
+    const data = this.elf.sectionData(sectionIndex);
+    const begin = Math.floor(offset / section.entsize) * section.entsize;
+    if (offset < 0 || begin + section.entsize > data.length) return undefined;
+    return { hex: Buffer.from(data.subarray(begin, begin + section.entsize)).toString('hex'), at: offset - begin };
   }
 
   /** The NUL-terminated string containing `offset` in a SHF_STRINGS section, and where in it `offset` points. */
