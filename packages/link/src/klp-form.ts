@@ -8,6 +8,7 @@ import {
   type BuildRelaSection,
   type BuildRelocation,
   type BuildSection,
+  type BuildSymbol,
   ObjectBuilder,
   SHF_ALLOC,
   SHF_INFO_LINK,
@@ -43,6 +44,18 @@ export function parseKlpSymbol(symbol: string): KlpSymbolName | undefined {
 }
 
 /**
+ * Between toLinkable and finalizeKlp a klp symbol whose relocations belong to another klp object's section (a
+ * module object's use of another module's export: `.klp.sym.bluetooth.bt_info,0` in `.klp.rela.hci_intel.…`) is
+ * written `<klp symbol>@<that object>`: `ld -r` merges the sections, and the name is all that survives.
+ */
+const RELA_TAG = '@';
+
+function splitTag(name: string): { symbol: string; relaObject?: string } {
+  const at = name.lastIndexOf(RELA_TAG);
+  return at > 0 ? { symbol: name.slice(0, at), relaObject: name.slice(at + 1) } : { symbol: name };
+}
+
+/**
  * The new-code object in a form that survives `ld -r`: every `.klp.sym.*` symbol becomes a WEAK undefined symbol of
  * the same name, and every `.klp.rela.<obj>.<sec>` section's entries join the ordinary relocation section of the
  * same target, so the linker moves their offsets when it merges sections.
@@ -68,7 +81,16 @@ export function toLinkable(newCode: Buffer, definedInUpdate: ReadonlySet<string>
     }
     s.bind = STB_WEAK;
   }
+  const tagged = new Map<string, BuildSymbol>();
   for (const klp of b.relaSections.filter((r) => r.name.startsWith(KLP_RELA) || (r.flags & SHF_RELA_LIVEPATCH) !== 0n)) {
+    const relaObject = /^\.klp\.rela\.([^.]+)\./.exec(klp.name)?.[1];
+    for (const r of klp.relocations) {
+      const parsed = r.symbol && r.symbol.bind === STB_WEAK ? parseKlpSymbol(r.symbol.name) : undefined;
+      if (!parsed || !relaObject || parsed.objname === relaObject) continue;
+      const name = `${r.symbol!.name}${RELA_TAG}${relaObject}`;
+      if (!tagged.has(name)) tagged.set(name, b.addSymbol({ name, section: SHN_UNDEF, bind: STB_WEAK, type: r.symbol!.type }));
+      r.symbol = tagged.get(name)!;
+    }
     const plain = b.relaSectionsFor(klp.target).find((r) => r !== klp && !isKlpRela(r)) ?? b.addRelaSection({ target: klp.target });
     plain.relocations = byOffset([...plain.relocations, ...klp.relocations]);
     b.relaSections.splice(b.relaSections.indexOf(klp), 1);
@@ -95,7 +117,16 @@ export function definedGlobals(newCode: Buffer[]): Set<string> {
  */
 export function finalizeKlp(ko: Buffer): Buffer {
   const b = ObjectBuilder.fromElf(parseElf(ko));
-  const klpSymbols = new Map(b.symbols.filter((s) => s.name.startsWith(KLP_SYM)).map((s) => [s, parseKlpSymbol(s.name)]));
+  const klpSymbols = new Map(
+    b.symbols
+      .filter((s) => s.name.startsWith(KLP_SYM))
+      .map((s) => {
+        const { symbol, relaObject } = splitTag(s.name);
+        const parsed = parseKlpSymbol(symbol);
+        s.name = symbol;
+        return [s, parsed && { ...parsed, relaObject: relaObject ?? parsed.objname }] as const;
+      }),
+  );
   for (const [symbol, parsed] of klpSymbols) {
     if (!parsed) throw new UserError(`${symbol.name}: not .klp.sym.<obj>.<name>,<sympos> (kernel/livepatch/core.c cannot resolve it)`);
     if (symbol.section !== SHN_UNDEF && symbol.section !== SHN_LIVEPATCH) {
@@ -117,11 +148,11 @@ export function finalizeKlp(ko: Buffer): Buffer {
     // module loads later: kernel/livepatch/core.c klp_write_section_relocs() applies every klp section.
     if ((target.flags & SHF_ALLOC) === 0n) throw new UserError(`${moving[0].symbol!.name}: referenced from ${target.name}, which is not loaded into memory`);
     for (const r of moving) {
-      const { objname } = klpSymbols.get(r.symbol!)!;
-      const key = `${objname}\0${target.name}`;
+      const { relaObject } = klpSymbols.get(r.symbol!)!;
+      const key = `${relaObject}\0${target.name}`;
       let klp = klpRelas.get(key);
       if (!klp) {
-        klp = b.addRelaSection({ target, name: klpRelaName(objname, target), flags: KLP_RELA_FLAGS });
+        klp = b.addRelaSection({ target, name: klpRelaName(relaObject, target), flags: KLP_RELA_FLAGS });
         klpRelas.set(key, klp);
       }
       klp.relocations.push(r);

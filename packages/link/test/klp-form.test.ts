@@ -127,6 +127,23 @@ describe('toLinkable → ld -r → finalizeKlp', () => {
     expect(parseKlpSymbol('.klp.sym.ext4.ext4_b.constprop.0,2')).toEqual({ objname: 'ext4', name: 'ext4_b.constprop.0', sympos: 2 });
   });
 
+  it('keeps another module\'s export in the patched module\'s section through ld -r (resolved when that module loads)', () => {
+    const b = new ObjectBuilder();
+    const text = b.addSection({ name: '.text.f', flags: SHF_ALLOC | SHF_EXECINSTR, data: new Uint8Array(16) });
+    const own = b.addSymbol({ name: '.klp.sym.hci_intel.intel_lpm,0', section: SHN_LIVEPATCH });
+    const other = b.addSymbol({ name: '.klp.sym.bluetooth.bt_info,0', section: SHN_LIVEPATCH });
+    const klp = b.addRelaSection({ target: text, name: '.klp.rela.hci_intel..text.f', flags: 0x100042n });
+    klp.relocations.push({ offset: 4n, type: R_X86_64_PC32, symbol: own, addend: -4n }, { offset: 9n, type: R_X86_64_PLT32, symbol: other, addend: -4n });
+    const final = scratch.write('cross.o', finalizeKlp(readFileSync(scratch.ldr('cross-linked.o', [scratch.write('cross-in.o', toLinkable(b.toBuffer()))]))));
+    const got = relocations(final);
+    expect([...got.keys()]).toEqual(['.klp.rela.hci_intel..text.f']);
+    expect(got.get('.klp.rela.hci_intel..text.f')!.map(key)).toEqual([
+      '4:R_X86_64_PC32:.klp.sym.hci_intel.intel_lpm,0:-4',
+      '9:R_X86_64_PLT32:.klp.sym.bluetooth.bt_info,0:-4',
+    ]);
+    expect(symbols(final).filter((s) => s.name.includes('@'))).toEqual([]);
+  });
+
   it('is idempotent and keeps every other section, symbol and relocation', () => {
     const linked = scratch.ldr('keep-linked.o', [scratch.write('keep-in.o', toLinkable(newCode()))]);
     const once = finalizeKlp(readFileSync(linked));

@@ -134,7 +134,13 @@ export function includeClosure(ctx: InclusionContext, roots: Unit[], entries: Ta
       if ('error' in result) inc.refused.push({ symbol: name, reason: result.error });
       else pos = result.sympos;
     }
-    const e: External = { name, local, klp: !exported, objname, sympos: pos };
+    // A module's export (this module's or another's) would make the update module depend on that module, which
+    // then must be loaded before the update: livepatch binds it when the patched module loads instead, and the
+    // kernel allows a module's klp section to name another module's symbols (kernel/livepatch/core.c
+    // klp_resolve_symbols refuses only vmlinux symbols there; those stay ordinary imports).
+    const klp = !exported || (!ctx.plain && objname !== 'vmlinux');
+    const relaObject = objname === 'vmlinux' ? 'vmlinux' : ctx.objname;
+    const e: External = { name, local, klp, objname, relaObject, sympos: pos };
     inc.externals.set(`${local}:${name}`, e);
     return e;
   };

@@ -10,7 +10,14 @@ export interface External {
   local: boolean;
   /** Resolved by livepatch (`.klp.sym.<objname>.<name>,<sympos>`), or a plain undefined symbol for the loader. */
   klp: boolean;
+  /** The object that defines it. */
   objname: string;
+  /**
+   * The klp object whose load resolves it (`.klp.rela.<this>.<section>`): vmlinux for vmlinux's symbols (when the
+   * update loads), the patched module for everything a module object uses (when that module loads, after the
+   * modules it depends on).
+   */
+  relaObject: string;
   sympos: number;
 }
 

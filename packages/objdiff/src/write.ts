@@ -102,11 +102,11 @@ export function writeIncluded(post: ObjectModel, inc: Inclusion, aliased: Aliase
       const { symbol, klp } = symbolFor(t);
       // Livepatch resolves .klp.sym.* through .klp.rela.<obj>.<section> (kernel/livepatch/core.c);
       // SHF_ALLOC keeps them in memory for modules loaded after the patch (Documentation/livepatch/module-elf-format.rst).
-      const key = klp ? `${klp.objname}\0${target.name}` : `\0${target.name}`;
+      const key = klp ? `${klp.relaObject}\0${target.name}` : `\0${target.name}`;
       let rela = relaOf.get(key);
       if (!rela) {
         rela = klp
-          ? b.addRelaSection({ target, name: klpRelaName(klp.objname, target.name), flags: SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH })
+          ? b.addRelaSection({ target, name: klpRelaName(klp.relaObject, target.name), flags: SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH })
           : b.addRelaSection({ target });
         relaOf.set(key, rela);
       }
