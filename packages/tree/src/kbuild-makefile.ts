@@ -8,8 +8,11 @@ import { posix } from 'node:path';
  * always descended into. Unknown forms count as built (a header patch then rebuilds one object too many, never
  * one too few).
  */
+/** A directory's kbuild lists by name; `readable`: a Kbuild or Makefile was there to read. */
+type Lists = Map<string, string[]> & { readable?: boolean };
+
 export class KbuildConfig {
-  private readonly makefiles = new Map<string, Promise<Map<string, string[]>>>();
+  private readonly makefiles = new Map<string, Promise<Lists>>();
 
   constructor(
     private readonly tree: string,
@@ -34,6 +37,9 @@ export class KbuildConfig {
     if (option) return this.config.get(option[1]!) ?? '';
     const subst = /^\$\(subst m,y,\$[({](CONFIG_\w+)[)}]\)$/.exec(cond);
     if (subst) return (this.config.get(subst[1]!) ?? '').replace('m', 'y');
+    // net/l2tp: `obj-$(subst y,$(CONFIG_L2TP),$(CONFIG_L2TP_IP))`: a sub-option's y becomes its parent's value.
+    const parent = /^\$\(subst y,\$[({](CONFIG_\w+)[)}],\$[({](CONFIG_\w+)[)}]\)$/.exec(cond);
+    if (parent) return (this.config.get(parent[2]!) ?? '').replace('y', this.config.get(parent[1]!) ?? '');
     return cond;
   }
 
@@ -50,9 +56,13 @@ export class KbuildConfig {
         // kbuild reads a directory's Kbuild file in preference to its Makefile (scripts/Makefile.build).
         const text = await (file ? readFile(posix.join(this.tree, dir, file), 'utf8') : readFile(posix.join(this.tree, dir, 'Kbuild'), 'utf8'))
           .catch(() => readFile(posix.join(this.tree, dir, 'Makefile'), 'utf8'))
-          .catch(() => '');
-        const out = new Map<string, string[]>();
-        const assignment = /^[ \t]*([\w.-]+)-(y|m|objs|\$[({]CONFIG_\w+[)}]|\$\(subst m,y,\$[({]CONFIG_\w+[)}]\))[ \t]*([:+]?=)(.*)$/gm;
+          .catch(() => undefined);
+        const out: Lists = new Map();
+        out.readable = text !== undefined;
+        if (text === undefined) return out;
+        const option = '\\$[({]CONFIG_\\w+[)}]';
+        const suffixes = `y|m|objs|${option}|\\$\\(subst m,y,${option}\\)|\\$\\(subst y,${option},${option}\\)`;
+        const assignment = new RegExp(`^[ \\t]*([\\w.-]+)-(${suffixes})[ \\t]*([:+]?=)(.*)$`, 'gm');
         for (const m of text.replace(/\\\n/g, ' ').matchAll(assignment)) {
           const suffix = this.expand(m[2]);
           if (suffix !== 'y' && suffix !== 'm' && suffix !== 'objs') continue;
@@ -101,9 +111,10 @@ export class KbuildConfig {
     // `libs-y += arch/x86/lib/`, `head-y := arch/x86/kernel/head_64.o`).
     const arch = await this.lists('arch/x86', 'Makefile');
     for (const list of ['core', 'libs', 'drivers', 'head']) if (this.members(arch, list).includes(path)) return true;
-    // Named nowhere: built only if its own directory has no Makefile we can read (assume built) and is built.
+    // Named nowhere: built only if its own directory has no Makefile we can read (assume built) and is built. A
+    // Makefile whose every line is off in this config (drivers/gpu/drm/panel: no panel of x86's) builds nothing.
     const own = posix.dirname(clean);
-    return (await this.lists(own)).size === 0 && (own === '.' || (await this.built(`${own}/`, depth + 1)));
+    return !(await this.lists(own)).readable && (own === '.' || (await this.built(`${own}/`, depth + 1)));
   }
 
   /** The items of `list`, with references to other lists (`$(mmu-y)`, `$(foo-objs)`) replaced by their items. */
