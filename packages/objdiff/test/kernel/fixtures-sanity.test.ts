@@ -260,6 +260,27 @@ const claims: Record<string, (p: Pair) => void> = {
   'printk-once': (p) => {
     for (const o of [p.pre, p.post]) expectIn(o, '__already_done.0', 'OBJECT', '.data.once');
   },
+  // pr_debug descriptors live in __dyndbg in both builds (CONFIG_DYNAMIC_DEBUG=y): what the dyndbg cases are about.
+  'dyndbg-line-shift': (p) => {
+    for (const o of [p.pre, p.post]) expect(o.hasSection('__dyndbg')).toBe(true);
+  },
+  'dyndbg-in-changed': (p) => {
+    for (const o of [p.pre, p.post]) expect(o.hasSection('__dyndbg')).toBe(true);
+    expect(p.post.relocsIn('hs_dbg_scale').some((r) => /ddebug|descriptor/.test(r.symbol) || r.symbol === '__dyndbg')).toBe(true);
+  },
+  'dyndbg-module-changed': (p) => {
+    for (const o of [p.pre, p.post]) expect(o.hasSection('__dyndbg')).toBe(true);
+  },
+  // The __init function is in .init.text in both builds, with a pr_debug descriptor beside it.
+  'init-line-shift': (p) => {
+    for (const o of [p.pre, p.post]) {
+      expectIn(o, 'hs_init_setup', 'FUNC', '.init.text');
+      expect(o.hasSection('__dyndbg')).toBe(true);
+    }
+  },
+  'init-change-with-line-shift': (p) => {
+    for (const o of [p.pre, p.post]) expectIn(o, 'hs_init_setup', 'FUNC', '.init.text');
+  },
   'merged-constant-label': (p) => {
     // The constant pool and the local label naming it, in both builds (the reason the fixture exists).
     for (const o of [p.pre, p.post]) expect(o.relocsIn('hs_msg_fill').some((r) => /^\.LC\d+$/.test(r.symbol))).toBe(true);
