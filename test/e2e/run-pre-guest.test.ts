@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type GuestResult, runGuest } from '@hotsplice/guest';
-import { type Manifest, linkOldCode, tarGz } from '@hotsplice/link';
+import { type Manifest, type UpdateReport, linkOldCode, tarGz } from '@hotsplice/link';
 import { untarGz } from '../../packages/cli/src/target/untar';
 import { scratchWorkspace } from '../../packages/nx-plugin/test/kernel/workspace';
 import { type Step, parseSteps } from './suite/guest-steps';
@@ -127,7 +127,8 @@ describe('run-pre at apply time in the guest', () => {
   });
 
   it('checks the largest update; module objects are checked once their module is loaded', () => {
-    const total = JSON.parse(readFileSync(join(ws, 'dist', 'hotpatch', BIG, 'report.json'), 'utf8')) as Array<{ objname: string; patched: unknown[] }>;
+    const report = JSON.parse(readFileSync(join(ws, 'dist', 'hotpatch', BIG, 'report.json'), 'utf8')) as UpdateReport;
+    const total = report.objects;
     const all = total.reduce((n, r) => n + r.patched.length, 0);
     const inModules = total.filter((r) => r.objname !== 'vmlinux').reduce((n, r) => n + r.patched.length, 0);
     expect(step('apply-big').rc, JSON.stringify(step('apply-big'))).toBe(0);
