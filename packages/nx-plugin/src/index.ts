@@ -21,7 +21,7 @@ export const createNodes: CreateNodes = [
         const root = dirname(file);
         const config = configs[i]!;
         // The id names the package folder, the module and /sys/kernel/livepatch/<id>: one update each.
-        const twin = files.find((other, j) => j !== i && configs[j]!.id === config.id);
+        const twin = files.find((_other, j) => j !== i && configs[j]!.id === config.id);
         if (twin) return [file, { projects: unpreparedProject(root, config, `${file}: id "${config.id}" is also the id of ${twin}`) }];
         const kernel = await preparedKernel(config.kernel.abi);
         // A Debian update's delta is fetched by the prepare step, like the kernel itself.
