@@ -86,13 +86,19 @@ describe("objdiff on Debian's own fixes (module objects, the module's .ko as par
     expect(report.patched).toEqual([{ name: 'nfsd4_sequence', oldName: 'nfsd4_sequence', sympos: 0, newSymbol: '__hotsplice_nfsd__nfsd4_sequence__0' }]);
     // nfsd.ko has two of each __func__.N (no STT_FILE): .10 "nfsd4_sequence" and .9 "nfsd4_replay_cache_entry"
     // come first in its symbol table, .13 "check_slot_seqid" too. The hot and cold parts jump into each other's
-    // new copies, never into the originals (no klp symbol names nfsd4_sequence or its cold part).
+    // new copies, never into the originals (no klp symbol names nfsd4_sequence or its cold part). sunrpc's exports
+    // are klp symbols too, resolved when nfsd loads (after sunrpc): the update does not depend on sunrpc.
     expect(klpSymbols(newCode)).toEqual([
       '.klp.sym.nfsd.__func__.10,1', '.klp.sym.nfsd.__func__.13,1', '.klp.sym.nfsd.__func__.9,1',
       '.klp.sym.nfsd.find_in_sessionid_hashtbl,0', '.klp.sym.nfsd.nfsd4_conn_lost,0', '.klp.sym.nfsd.nfsd4_encode_operation,0',
       '.klp.sym.nfsd.nfsd4_max_reply,0', '.klp.sym.nfsd.nfsd4_put_session_locked,0', '.klp.sym.nfsd.nfsd_net_id,0',
       '.klp.sym.nfsd.same_creds,0',
+      '.klp.sym.sunrpc.__xdr_commit_encode,0', '.klp.sym.sunrpc.nfsd_debug,0', '.klp.sym.sunrpc.svc_reserve,0',
+      '.klp.sym.sunrpc.svc_xprt_put,0', '.klp.sym.sunrpc.xdr_encode_opaque_fixed,0', '.klp.sym.sunrpc.xdr_reserve_space,0',
+      '.klp.sym.sunrpc.xdr_restrict_buflen,0',
     ]);
+    // All of them in nfsd's own sections: livepatch applies them when nfsd loads.
+    expect(parseElf(newCode).sections.filter((x) => x.name.startsWith('.klp.rela.')).map((x) => x.name.split('.')[3])).toSatisfy((objects: string[]) => objects.every((o) => o === 'nfsd'));
   });
 
   // Before: `__SCT__might_resched: static key defined in module ext4` (twice) and `__func__.25: local symbol
