@@ -4,6 +4,7 @@ import { type KernelPaths, UserError, buildExternalModule } from '@hotsplice/ker
 import type { DiffReport } from '@hotsplice/objdiff';
 import { definedGlobals, finalizeKlp, toLinkable } from './klp-form';
 import { generateMeta, moduleName } from './meta';
+import { importedNamespaces } from './namespaces';
 import { KERNEL_MODULE_DIR } from './paths';
 
 export interface NewCodeObject {
@@ -53,8 +54,6 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
 
   await copyFile(join(KERNEL_MODULE_DIR, 'loader', LOADER_SOURCE), join(src, LOADER_SOURCE));
   await copyFile(join(KERNEL_MODULE_DIR, 'include', 'hotsplice.h'), join(src, 'include', 'hotsplice.h'));
-  await writeFile(join(src, META_SOURCE), generateMeta(options.newCodeObjects.map((o) => o.report), { id: options.id, replace: options.replace }));
-
   const shipped = shippedNames(options.newCodeObjects);
   const newCode = await Promise.all(
     options.newCodeObjects.map((object) =>
@@ -64,8 +63,13 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
     ),
   );
   const defined = definedGlobals(newCode);
+  const linkable = newCode.map((code) => toLinkable(code, defined));
+  const symvers = await readFile(join(options.kernel.headersTree, 'Module.symvers'), 'utf8').catch(() => '');
+  const namespaces = importedNamespaces(linkable, symvers, defined);
+  const reports = options.newCodeObjects.map((o) => o.report);
+  await writeFile(join(src, META_SOURCE), generateMeta(reports, { id: options.id, replace: options.replace, namespaces }));
   for (const [i, object] of options.newCodeObjects.entries()) {
-    await writeFile(join(src, `${shipped[i]}_shipped`), toLinkable(newCode[i], defined));
+    await writeFile(join(src, `${shipped[i]}_shipped`), linkable[i]);
     // modpost reads `.<obj>.cmd` of every object of the module for `#SYMVER` lines (scripts/mod/modpost.c
     // mod_set_crcs → extract_crcs_for_object, fatal when missing); the copy rule writes none. New code exports
     // nothing, so the file only has to exist; kbuild also includes it as make syntax, so it holds a comment.

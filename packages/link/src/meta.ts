@@ -23,6 +23,8 @@ export interface MetaOptions {
   id: string;
   /** klp_patch.replace (atomic replace of every earlier patch). */
   replace?: boolean;
+  /** Symbol namespaces the new code's imports belong to (importedNamespaces). */
+  namespaces?: string[];
 }
 
 /** One klp object of the patch: the functions it replaces and the patch's callbacks for it. */
@@ -105,7 +107,9 @@ export function generateMeta(reports: DiffReport[], options: MetaOptions): strin
     const fields = CALLBACK_KINDS.filter((k) => o.callbacks.some((c) => c.kind === k)).map((k) => `.${k} = hotsplice_${k}_${i}`);
     lines.push(`\t${fields.length ? `{ ${fields.join(', ')} }` : '{}'}${i === objects.length - 1 ? ');' : ','} /* ${o.objname} */`);
   });
-  lines.push('', `HOTSPLICE_REPLACE(${options.replace ? 'true' : 'false'});`, '');
+  lines.push('', `HOTSPLICE_REPLACE(${options.replace ? 'true' : 'false'});`);
+  for (const namespace of options.namespaces ?? []) lines.push(`MODULE_IMPORT_NS(${cIdent(namespace)});`);
+  lines.push('');
   return lines.join('\n');
 }
 

@@ -146,3 +146,23 @@ describe('linkOldCode', () => {
     await expect(linkOldCode([], out)).rejects.toThrow(/no old-code objects/);
   });
 });
+
+describe('symbol namespaces of the new code', () => {
+  it('imports the namespace of every namespaced symbol the new code imports, and nothing for klp or own symbols', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { importedNamespaces } = await import('../src/namespaces');
+    const dir = mkdtempSync(join(tmpdir(), 'hs-ns-'));
+    writeFileSync(join(dir, 'a.c'), 'extern int dma_buf_fd(void *, int); extern int printk(const char *, ...); extern int cxl_probe(void);\nint hs_use(void *b) { printk("x"); cxl_probe(); return dma_buf_fd(b, 0); }\n');
+    execFileSync('gcc-12', ['-O2', '-c', '-o', join(dir, 'a.o'), join(dir, 'a.c')]);
+    const symvers = ['0x12345678\tdma_buf_fd\tvmlinux\tEXPORT_SYMBOL_GPL\tDMA_BUF', '0x1\tprintk\tvmlinux\tEXPORT_SYMBOL\t', '0x2\tcxl_probe\tvmlinux\tEXPORT_SYMBOL_GPL\tCXL'].join('\n');
+    const object = readFileSync(join(dir, 'a.o'));
+    expect(importedNamespaces([object], symvers)).toEqual(['CXL', 'DMA_BUF']);
+    // A symbol another object of the update defines is bound inside the module: no import, no namespace.
+    expect(importedNamespaces([object], symvers, new Set(['cxl_probe']))).toEqual(['DMA_BUF']);
+    const meta = generateMeta([report('a.o', 'vmlinux', [['hs_use', 0]])], { id: 'fix', namespaces: ['CXL', 'DMA_BUF'] });
+    expect(meta).toContain('\nMODULE_IMPORT_NS(CXL);\nMODULE_IMPORT_NS(DMA_BUF);\n');
+  });
+});

@@ -98,7 +98,7 @@ describe("objdiff on Debian's own fixes (module objects, the module's .ko as par
       '.klp.sym.sunrpc.xdr_restrict_buflen,0',
     ]);
     // All of them in nfsd's own sections: livepatch applies them when nfsd loads.
-    expect(parseElf(newCode).sections.filter((x) => x.name.startsWith('.klp.rela.')).map((x) => x.name.split('.')[3])).toSatisfy((objects: string[]) => objects.every((o) => o === 'nfsd'));
+    expect(parseElf(newCode!).sections.filter((x) => x.name.startsWith('.klp.rela.')).map((x) => x.name.split('.')[3])).toSatisfy((objects: string[]) => objects.every((o) => o === 'nfsd'));
   });
 
   // Before: `__SCT__might_resched: static key defined in module ext4` (twice) and `__func__.25: local symbol
