@@ -37,3 +37,10 @@ describe('hotsplice CLI manners', () => {
     expect(r.stderr).toBe('hotsplice: usage: hotsplice guest --run SCRIPT [--file F]… [--node] [--cli] [--json]\n');
   });
 });
+
+describe('hotsplice create --debian-update', () => {
+  it('refuses what is not a Debian version as usage, before anything is written', async () => {
+    const r = await hotsplice('create', '--debian-update', '6.1 and more');
+    expect([r.code, r.stderr]).toEqual([2, 'hotsplice: --debian-update "6.1 and more": give a Debian package version such as 6.1.192-3\n']);
+  });
+});

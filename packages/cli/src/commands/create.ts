@@ -55,6 +55,7 @@ export async function createCommand(args: string[]): Promise<number> {
   if (fuzz !== undefined && !(/^\d$/.test(values.fuzz!) && fuzz <= 3)) throw new UserError(`--fuzz "${values.fuzz}": give 0 to 3 context lines`, 2);
   const patches = (values.patch ?? []).map((p) => resolve(p));
   const debianUpdate = values['debian-update'];
+  if (debianUpdate !== undefined && !/^\d[\w.+~-]*$/.test(debianUpdate)) throw new UserError(`--debian-update "${debianUpdate}": give a Debian package version such as 6.1.192-3`, 2);
   if (!patches.length && !values.git && !(values.diffext && values.ext) && !debianUpdate) throw new UserError(USAGE, 2);
   for (const patch of patches) {
     const text = await readFile(patch, 'utf8').catch(() => Promise.reject(new UserError(`cannot read patch ${patch}`)));
