@@ -45,7 +45,9 @@ export function writeIncluded(post: ObjectModel, inc: Inclusion, aliased: Aliase
   const b = new ObjectBuilder();
   const unitSymbols = new Map<Unit, BuildSymbol>();
   const copied = new Map<number, BuildSection>();
-  const relaOf = new Map<string, BuildRelaSection>();
+  // Per target section (by identity: copied pr_debug descriptors are several sections all named __dyndbg) and
+  // per klp object, the relocation section that holds its entries.
+  const relaOf = new Map<BuildSection, Map<string, BuildRelaSection>>();
 
   const units = [...inc.units].sort((x, y) => x.section.index - y.section.index || x.start - y.start);
   const unitSections = new Map<Unit, BuildSection>();
@@ -102,13 +104,14 @@ export function writeIncluded(post: ObjectModel, inc: Inclusion, aliased: Aliase
       const { symbol, klp } = symbolFor(t);
       // Livepatch resolves .klp.sym.* through .klp.rela.<obj>.<section> (kernel/livepatch/core.c);
       // SHF_ALLOC keeps them in memory for modules loaded after the patch (Documentation/livepatch/module-elf-format.rst).
-      const key = klp ? `${klp.relaObject}\0${target.name}` : `\0${target.name}`;
-      let rela = relaOf.get(key);
+      const key = klp ? klp.relaObject : '';
+      if (!relaOf.has(target)) relaOf.set(target, new Map());
+      let rela = relaOf.get(target)!.get(key);
       if (!rela) {
         rela = klp
           ? b.addRelaSection({ target, name: klpRelaName(klp.relaObject, target.name), flags: SHF_ALLOC | SHF_INFO_LINK | SHF_RELA_LIVEPATCH })
           : b.addRelaSection({ target });
-        relaOf.set(key, rela);
+        relaOf.get(target)!.set(key, rela);
       }
       rela.relocations.push({ offset: BigInt(r.offset + shift), type: r.type, symbol, addend: t.addend });
     }

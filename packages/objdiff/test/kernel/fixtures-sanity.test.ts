@@ -268,6 +268,9 @@ const claims: Record<string, (p: Pair) => void> = {
     for (const o of [p.pre, p.post]) expect(o.hasSection('__dyndbg')).toBe(true);
     expect(p.post.relocsIn('hs_dbg_scale').some((r) => /ddebug|descriptor/.test(r.symbol) || r.symbol === '__dyndbg')).toBe(true);
   },
+  'dyndbg-two-in-changed': (p) => {
+    for (const o of [p.pre, p.post]) expect(o.hasSection('__dyndbg')).toBe(true);
+  },
   'dyndbg-module-changed': (p) => {
     for (const o of [p.pre, p.post]) expect(o.hasSection('__dyndbg')).toBe(true);
   },

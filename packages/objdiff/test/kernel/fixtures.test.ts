@@ -2,7 +2,7 @@
 // report with the case's expect.json (exact sets). Skipped, with a message, while the differ is not exported.
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseElf, type ElfObject } from '@hotsplice/elf';
+import { SHT_RELA, parseElf, type ElfObject } from '@hotsplice/elf';
 import type { DiffOptions, DiffResult } from '../../src';
 import * as objdiff from '../../src';
 import { type FixtureCase, compileAll, loadCases } from '../helpers/fixtures';
@@ -46,6 +46,13 @@ suite('objdiff on the fixture corpus (Debian kernel objects)', () => {
     expect(sorted(report.refused.map((r) => r.symbol)), summary).toEqual(sorted(e.refused));
     // Every reference of the new code resolves: no local label (.LCn) left undefined for modpost to trip over.
     if (newCode) expect(parseElf(newCode).symbols.filter((sym) => sym.rawShndx === 0 && sym.name.startsWith('.L')).map((sym) => sym.name)).toEqual([]);
+    // No two relocations write one place: the module loader refuses a field that is not zero when it relocates it
+    // (arch/x86/kernel/module.c: "invalid relocation target, existing value is nonzero").
+    if (newCode) {
+      const elf = parseElf(newCode);
+      const places = elf.sections.filter((x) => x.type === SHT_RELA).flatMap((x) => (elf.relocations.get(x.index) ?? []).map((r) => `${x.info}:${r.offset}`));
+      expect(places.filter((p, i) => places.indexOf(p) !== i)).toEqual([]);
+    }
     if (e.refusedReason) {
       for (const r of report.refused) expect(r.reason.toLowerCase(), `reason for ${r.symbol}`).toContain(e.refusedReason.toLowerCase());
     }
