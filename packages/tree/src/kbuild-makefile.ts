@@ -1,6 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 
+/** A directory's kbuild lists by name; `readable`: a Kbuild or Makefile was there to read. */
+type Lists = Map<string, string[]> & { readable?: boolean };
+
+/** A kbuild list assignment: `name-<suffix> [:+]= items`, the suffix y, m, objs or a config option make expands. */
+const OPTION = '\\$[({]CONFIG_\\w+[)}]';
+const ASSIGNMENT = new RegExp(
+  `^[ \\t]*([\\w.-]+)-(y|m|objs|${OPTION}|\\$\\(subst m,y,${OPTION}\\)|\\$\\(subst y,${OPTION},${OPTION}\\))[ \\t]*([:+]?=)(.*)$`,
+  'gm',
+);
+
 /**
  * Whether kbuild builds an object in this configuration, read from the Makefiles (scripts/Makefile.build
  * semantics, the common forms): `obj-$(CONFIG_X) += a.o`, composites `foo-$(CONFIG_Y) += a.o` with `obj-… += foo.o`,
@@ -8,9 +18,6 @@ import { posix } from 'node:path';
  * always descended into. Unknown forms count as built (a header patch then rebuilds one object too many, never
  * one too few).
  */
-/** A directory's kbuild lists by name; `readable`: a Kbuild or Makefile was there to read. */
-type Lists = Map<string, string[]> & { readable?: boolean };
-
 export class KbuildConfig {
   private readonly makefiles = new Map<string, Promise<Lists>>();
 
@@ -60,10 +67,7 @@ export class KbuildConfig {
         const out: Lists = new Map();
         out.readable = text !== undefined;
         if (text === undefined) return out;
-        const option = '\\$[({]CONFIG_\\w+[)}]';
-        const suffixes = `y|m|objs|${option}|\\$\\(subst m,y,${option}\\)|\\$\\(subst y,${option},${option}\\)`;
-        const assignment = new RegExp(`^[ \\t]*([\\w.-]+)-(${suffixes})[ \\t]*([:+]?=)(.*)$`, 'gm');
-        for (const m of text.replace(/\\\n/g, ' ').matchAll(assignment)) {
+        for (const m of text.replace(/\\\n/g, ' ').matchAll(ASSIGNMENT)) {
           const suffix = this.expand(m[2]);
           if (suffix !== 'y' && suffix !== 'm' && suffix !== 'objs') continue;
           // A list that names itself (crypto: `crypto_algapi-y := algapi.o … $(crypto_algapi-y)`) keeps what it had.
