@@ -2,7 +2,7 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { kbuildVariables } from '@hotsplice/kernel';
+import { inParallel, kbuildVariables } from '@hotsplice/kernel';
 import { compileFailure } from './compile-error';
 import { recordedCommand } from './fresh';
 import { type PatchInput, applyPatches, restoreTree } from './journal';
@@ -55,14 +55,6 @@ async function runRecorded(sourceTree: string, object: string, command: string):
 async function compile(objects: string[], file: string, args: string[], cwd?: string): Promise<void> {
   const result = await execa(file, args, { cwd, reject: false, all: true });
   if (result.failed) throw compileFailure(objects, String(result.all ?? result.shortMessage));
-}
-
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  const worker = async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, worker));
 }
 
 /**

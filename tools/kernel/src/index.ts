@@ -24,3 +24,4 @@ export {
   type HostTools,
   type Provenance,
 } from './host-tools';
+export { inParallel } from './parallel';

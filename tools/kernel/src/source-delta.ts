@@ -1,5 +1,6 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { inParallel } from './parallel';
 
 /** How one file that differs between two Debian source versions reaches (or not) a live update. */
 export type ChangeKind =
@@ -88,12 +89,4 @@ async function sameBytes(x: string, y: string): Promise<boolean> {
   } finally {
     await Promise.all([fx.close(), fy.close()]);
   }
-}
-
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
