@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type KernelPaths, UserError, buildExternalModule } from '@hotsplice/kernel';
-import type { DiffReport } from '@hotsplice/objdiff';
+import { type DiffReport, parseSymvers } from '@hotsplice/objdiff';
 import { definedGlobals, finalizeKlp, toLinkable } from './klp-form';
 import { generateMeta, moduleName } from './meta';
 import { importedNamespaces } from './namespaces';
@@ -64,8 +64,9 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
   );
   const defined = definedGlobals(newCode);
   const linkable = newCode.map((code) => toLinkable(code, defined));
-  const symvers = await readFile(join(options.kernel.headersTree, 'Module.symvers'), 'utf8').catch(() => '');
-  const namespaces = importedNamespaces(linkable, symvers, defined);
+  const symversFile = join(options.kernel.headersTree, 'Module.symvers');
+  const symvers = await readFile(symversFile, 'utf8').catch(() => undefined);
+  const namespaces = symvers === undefined ? [] : importedNamespaces(linkable, parseSymvers(symvers, symversFile), defined);
   const reports = options.newCodeObjects.map((o) => o.report);
   await writeFile(join(src, META_SOURCE), generateMeta(reports, { id: options.id, replace: options.replace, namespaces }));
   for (const [i, object] of options.newCodeObjects.entries()) {

@@ -154,10 +154,13 @@ describe('symbol namespaces of the new code', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const { importedNamespaces } = await import('../src/namespaces');
+    const { parseSymvers } = await import('@hotsplice/objdiff');
     const dir = mkdtempSync(join(tmpdir(), 'hs-ns-'));
     writeFileSync(join(dir, 'a.c'), 'extern int dma_buf_fd(void *, int); extern int printk(const char *, ...); extern int cxl_probe(void);\nint hs_use(void *b) { printk("x"); cxl_probe(); return dma_buf_fd(b, 0); }\n');
     execFileSync('gcc-12', ['-O2', '-c', '-o', join(dir, 'a.o'), join(dir, 'a.c')]);
-    const symvers = ['0x12345678\tdma_buf_fd\tvmlinux\tEXPORT_SYMBOL_GPL\tDMA_BUF', '0x1\tprintk\tvmlinux\tEXPORT_SYMBOL\t', '0x2\tcxl_probe\tvmlinux\tEXPORT_SYMBOL_GPL\tCXL'].join('\n');
+    const symvers = parseSymvers(
+      ['0x12345678\tdma_buf_fd\tvmlinux\tEXPORT_SYMBOL_GPL\tDMA_BUF', '0x00000001\tprintk\tvmlinux\tEXPORT_SYMBOL\t', '0x00000002\tcxl_probe\tvmlinux\tEXPORT_SYMBOL_GPL\tCXL'].join('\n'),
+    );
     const object = readFileSync(join(dir, 'a.o'));
     expect(importedNamespaces([object], symvers)).toEqual(['CXL', 'DMA_BUF']);
     // A symbol another object of the update defines is bound inside the module: no import, no namespace.

@@ -16,17 +16,22 @@ export function parseSymvers(text: string, source = 'Module.symvers'): Exports {
       const shown = /[^\t\x20-\x7e]/.test(line) ? 'binary data' : JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
       throw new UserError(`${source}:${i + 1}: not a Module.symvers line (0xCRC<TAB>symbol<TAB>module<TAB>EXPORT_SYMBOL[_GPL]<TAB>namespace): ${shown}`);
     }
-    const [, name, module] = line.split('\t');
+    const [, name, module, , namespace] = line.split('\t');
     names.add(name);
     names.owners.set(name, module.split('/').pop()!.replace(/-/g, '_'));
+    if (namespace) names.namespaces.set(name, namespace);
   }
   if (!names.size) throw new UserError(`${source}: no Module.symvers lines`);
   return names;
 }
 
-/** Exported names, each with the module that exports it (Module.symvers' third column: vmlinux or a module path). */
+/**
+ * Exported names, each with the module that exports it (Module.symvers' third column: vmlinux or a module path)
+ * and its symbol namespace, if any (the fifth).
+ */
 export class Exports extends Set<string> {
   readonly owners = new Map<string, string>();
+  readonly namespaces = new Map<string, string>();
 
   /** The klp object that defines an exported symbol: "vmlinux" or the module's name. */
   ownerOf(name: string): string | undefined {
