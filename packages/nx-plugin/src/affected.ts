@@ -45,13 +45,12 @@ export async function planObjects(
   options: { notBuilt: 'refuse' | 'report' } = { notBuilt: 'refuse' },
 ): Promise<{ objects: string[]; files: SourcePlan[] }> {
   const affected = affectedObjects(patches);
-  const config = await KbuildConfig.load(kernel.sourceTree);
-  const units = vmlinuxSources(kernel.vmlinux);
+  const isBuilt = await builtObjects(kernel);
   const files: SourcePlan[] = [];
   const included: string[] = [];
   for (const object of affected.objects) {
     const source = object.replace(/\.o$/, '.c');
-    if (units.has(source) || (await config.built(object))) files.push({ path: source, objects: [object] });
+    if (await isBuilt(object)) files.push({ path: source, objects: [object] });
     else included.push(source);
   }
   // Headers, and .c files only others include, affect their includers (include index, built once per tree, ~12 s).
@@ -65,9 +64,13 @@ export async function planObjects(
   return { objects: [...new Set(files.flatMap((f) => f.objects))].sort(), files };
 }
 
-/** planObjects' objects, refusing a file the config does not build. */
-export async function objectsToBuild(kernel: Pick<KernelPaths, 'sourceTree' | 'vmlinux'>, patches: PatchInput[]): Promise<string[]> {
-  return (await planObjects(kernel, patches)).objects;
+/**
+ * Whether this kernel's build compiles an object: vmlinux's DWARF says so (built in), or its Makefiles do.
+ */
+export async function builtObjects(kernel: Pick<KernelPaths, 'sourceTree' | 'vmlinux'>): Promise<(object: string) => Promise<boolean>> {
+  const config = await KbuildConfig.load(kernel.sourceTree);
+  const units = vmlinuxSources(kernel.vmlinux);
+  return async (object) => units.has(object.replace(/\.o$/, '.c')) || (await config.built(object));
 }
 
 /**

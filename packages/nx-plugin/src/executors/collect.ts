@@ -47,7 +47,7 @@ export default async function collect(options: CollectOptions, context: Executor
     const verdict = options.partial && carried ? 'not carried' : 'refused';
     for (const line of refused) process.stderr.write(`hotsplice: ${verdict}: ${line}\n`);
     if (refused.length && verdict === 'refused') return false;
-    if (!markers.some((m) => m.status === 'changed')) {
+    if (!carried) {
       process.stderr.write(`hotsplice: ${NO_FUNCTIONAL_CHANGE}: ${objects.join(', ')}\n`);
       return false;
     }

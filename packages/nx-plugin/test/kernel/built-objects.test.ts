@@ -2,11 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { KbuildConfig } from '@hotsplice/tree';
-import { objectsToBuild, vmlinuxSources } from '../../src/affected';
+import { planObjects, vmlinuxSources } from '../../src/affected';
 
 // Which objects a patch rebuilds, on Debian's tree and config: the Makefiles read by KbuildConfig, checked against
 // what the -dbg vmlinux says it was compiled from.
 const kernel = inject('kernel');
+
+/** The objects planObjects rebuilds, refusing a file the config does not build. */
+const objectsToBuild = async (...args: Parameters<typeof planObjects>) => (await planObjects(...args)).objects;
 
 const touch = (path: string) => ({ name: `${path}.patch`, text: `--- a/${path}\n+++ b/${path}\n@@ -1 +1 @@\n-a\n+b\n` });
 
