@@ -65,6 +65,18 @@ export function groupKeys(model: ObjectModel): Map<Unit, string> {
   return keys;
 }
 
+const naming = new WeakMap<ObjectModel, { keys: Map<Unit, string>; owners: Map<Unit, string> }>();
+
+/** groupKeys and ownersOf of a model, computed once (pairing and the module-parent choice both ask). */
+export function unitNaming(model: ObjectModel): { keys: Map<Unit, string>; owners: Map<Unit, string> } {
+  let n = naming.get(model);
+  if (!n) {
+    const keys = groupKeys(model);
+    naming.set(model, (n = { keys, owners: ownersOf(model, keys) }));
+  }
+  return n;
+}
+
 /**
  * Who references each unit, as names that survive a rebuild: the referencing units' group keys, a `.cold` part
  * counted as its parent, sorted and deduplicated ("nfsd4_sequence" for both __func__ strings of nfsd4_sequence.cold).

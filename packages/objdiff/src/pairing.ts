@@ -1,6 +1,6 @@
 import { SHF_WRITE } from '@hotsplice/elf';
 import { relocTarget } from './compare';
-import { groupKeys, ownersOf } from './correlate';
+import { unitNaming } from './correlate';
 import { type ObjectModel, type Unit, relocWidth } from './model';
 
 export interface Pairing {
@@ -27,8 +27,7 @@ interface Facts {
 }
 
 function factsOf(model: ObjectModel): Facts {
-  const keys = groupKeys(model);
-  const owners = ownersOf(model, keys);
+  const { keys, owners } = unitNaming(model);
   // A reference to read-only data (a `__func__` string) names it by its bytes; anything else by its group key.
   const provisional = (u: Unit) => (u.kind === 'data' && !(u.section.flags & SHF_WRITE) ? `${keys.get(u)}=${Buffer.from(u.bytes).toString('hex')}` : keys.get(u)!);
   const cache = new Map<Unit, string>();

@@ -1,23 +1,11 @@
 import { compareUnits } from './compare';
-import { groupKeys, ownersOf } from './correlate';
+import { unitNaming } from './correlate';
 import type { ObjectModel, Unit } from './model';
 
 /** A unit together with the object it belongs to. */
 export interface UnitOf {
   model: ObjectModel;
   unit: Unit;
-}
-
-const facts = new WeakMap<ObjectModel, { keys: Map<Unit, string>; owners: Map<Unit, string> }>();
-
-function factsOf(model: ObjectModel) {
-  let f = facts.get(model);
-  if (!f) {
-    const keys = groupKeys(model);
-    f = { keys, owners: ownersOf(model, keys) };
-    facts.set(model, f);
-  }
-  return f;
 }
 
 /**
@@ -28,13 +16,13 @@ function factsOf(model: ObjectModel) {
  * referenced by one function per copy: each respect alone settles one kind.
  */
 export function chooseByContent(candidates: UnitOf[], pre: UnitOf): { index: number } | { error: string } {
-  const mine = factsOf(pre.model);
+  const mine = unitNaming(pre.model);
   const owners = mine.owners.get(pre.unit) ?? '';
   const sameContent = candidates.map((c) => {
-    const theirs = factsOf(c.model);
+    const theirs = unitNaming(c.model);
     return !compareUnits(pre.model, pre.unit, c.model, c.unit, (u) => mine.keys.get(u) ?? theirs.keys.get(u) ?? u.name);
   });
-  const sameOwners = candidates.map((c) => (factsOf(c.model).owners.get(c.unit) ?? '') === owners);
+  const sameOwners = candidates.map((c) => (unitNaming(c.model).owners.get(c.unit) ?? '') === owners);
   const only = (flags: boolean[]) => (flags.filter(Boolean).length === 1 ? flags.indexOf(true) : -1);
   for (const flags of [sameContent.map((s, i) => s && sameOwners[i]), sameContent, sameOwners]) {
     const index = only(flags);
