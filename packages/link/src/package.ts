@@ -128,6 +128,9 @@ export function summary(options: Pick<PackageOptions, 'id' | 'kernel' | 'reports
     '',
     ...table,
   ];
+  // ftrace cannot redirect a notrace function: the callers that carry its change are what livepatch switches.
+  const carried = options.reports.flatMap((r) => (r.promoted ?? []).map((p) => `  ${r.object}: ${p.function}, carried by ${p.calledBy.join(', ')}`));
+  if (carried.length) lines.push('', 'notrace functions carried by their callers:', ...carried);
   const refused = options.reports.flatMap((r) => r.refused.map((x) => `  ${r.object}: ${x.symbol}: ${x.reason}`));
   if (refused.length) lines.push('', 'refused:', ...refused);
   lines.push(...inputSections(options.inputs, fileOutcomes(options.inputs?.files ?? [], options.reports)));

@@ -1,5 +1,8 @@
 // The public contract of the differ: what `diffObjects` takes and reports. Other stages (the Nx executors, the CLI
 // `hotsplice diff`, run-pre) depend only on these types.
+import type { Promotion } from './promote';
+
+export type { Promotion };
 
 /** Why a symbol counts as it does. */
 export type SymbolStatus = 'changed' | 'new' | 'unchanged' | 'refused';
@@ -30,6 +33,11 @@ export interface DiffReport {
   refused: Array<{ symbol: string; reason: string }>;
   /** What the loader's klp_func table needs for each changed function (empty unless outputs were written). */
   patched: Array<{ name: string; oldName: string; sympos: number; newSymbol: string }>;
+  /**
+   * Changed functions without an fentry call, carried by the callers that call them (the callers are in `changed`
+   * and `patched`; the notrace copies ride along in the new code).
+   */
+  promoted?: Promotion[];
   /** Functions the patch registers with <linux/hotsplice.h>'s hotsplice_pre_patch(fn) & co., in source order. */
   callbacks: Array<{ kind: CallbackKind; function: string; newSymbol: string }>;
   symbols: SymbolReport[];

@@ -1,0 +1,2 @@
+# The patched prctl body answers the probe option (see check.c).
+"$CASE_DIR/check-bin"
