@@ -53,7 +53,11 @@ export interface Manifest {
    */
   sizes?: Record<string, number>;
   /** The functions the module replaces, per klp object. */
-  objects: Array<{ objname: string; functions: Array<{ name: string; sympos: number; object: string; newSymbol: string }> }>;
+  objects: Array<{
+    objname: string;
+    /** forceUnsafe: the patch marks it hotsplice_force_unsafe (KPATCH_FORCE_UNSAFE); apply may force the transition. */
+    functions: Array<{ name: string; sympos: number; object: string; newSymbol: string; forceUnsafe?: true }>;
+  }>;
 }
 
 export interface PackageResult {
@@ -93,7 +97,7 @@ export async function writePackage(options: PackageOptions): Promise<PackageResu
     sizes: Object.fromEntries(members.map((m) => [m.name, m.data.length])),
     objects: metaObjects(options.reports).map((o) => ({
       objname: o.objname,
-      functions: o.funcs.map((f) => ({ name: f.oldName, sympos: f.sympos, object: f.object, newSymbol: f.newSymbol })),
+      functions: o.funcs.map((f) => ({ name: f.oldName, sympos: f.sympos, object: f.object, newSymbol: f.newSymbol, ...(f.forceUnsafe ? { forceUnsafe: true as const } : {}) })),
     })),
   };
   members.push({ name: 'manifest.json', data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) });
@@ -131,6 +135,10 @@ export function summary(options: Pick<PackageOptions, 'id' | 'kernel' | 'reports
   // ftrace cannot redirect a notrace function: the callers that carry its change are what livepatch switches.
   const carried = options.reports.flatMap((r) => (r.promoted ?? []).map((p) => `  ${r.object}: ${p.function}, carried by ${p.calledBy.join(', ')}`));
   if (carried.length) lines.push('', 'notrace functions carried by their callers:', ...carried);
+  const ignored = options.reports.flatMap((r) => (r.ignored ?? []).map((name) => `  ${r.object}: ${name}`));
+  if (ignored.length) lines.push('', 'changed, left out as the patch asks (hotsplice_ignore_*, KPATCH_IGNORE_*):', ...ignored);
+  const forced = options.reports.flatMap((r) => (r.forced ?? []).map((name) => `  ${r.object}: ${name}`));
+  if (forced.length) lines.push('', 'marked force-unsafe (old and new copies may run side by side):', ...forced);
   const refused = options.reports.flatMap((r) => r.refused.map((x) => `  ${r.object}: ${x.symbol}: ${x.reason}`));
   if (refused.length) lines.push('', 'refused:', ...refused);
   lines.push(...inputSections(options.inputs, fileOutcomes(options.inputs?.files ?? [], options.reports)));

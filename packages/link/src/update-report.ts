@@ -42,8 +42,9 @@ export function fileOutcomes(files: InputFile[], reports: DiffReport[]): FileOut
     const mine = (file.objects ?? []).flatMap((o) => byObject.get(o) ?? []);
     const refused = mine.flatMap((r) => r.refused.map((x) => `${r.object}: ${x.symbol}: ${x.reason}`));
     if (refused.length) return { path: file.path, outcome: 'refused', detail: refused.join('; ') };
-    const changed = mine.flatMap((r) => r.changed);
-    return changed.length ? { path: file.path, outcome: 'built', detail: changed.join(', ') } : { path: file.path, outcome: 'no functional change', detail: '' };
+    // A file may change no function and still ship: it registers callbacks (an object with callbacks only).
+    const carried = mine.flatMap((r) => [...r.changed, ...(r.callbacks ?? []).map((c) => `${c.function} (${c.kind} callback)`)]);
+    return carried.length ? { path: file.path, outcome: 'built', detail: carried.join(', ') } : { path: file.path, outcome: 'no functional change', detail: '' };
   });
 }
 

@@ -41,6 +41,21 @@ describe('the fate of each changed file', () => {
     ]);
   });
 
+  it('counts a file whose object only registers callbacks as built', () => {
+    const callbacksOnly: DiffReport = {
+      ...REPORTS[0],
+      object: 'fs/proc/uptime.o',
+      objname: 'vmlinux',
+      changed: [],
+      patched: [],
+      ignored: ['uptime_proc_show'],
+      callbacks: [{ kind: 'post_patch', function: 'uptime_kpatch_post_patch', newSymbol: 'x', takesObject: true }],
+    };
+    expect(fileOutcomes([{ path: 'fs/proc/uptime.c', kind: 'source', objects: ['fs/proc/uptime.o'] }], [callbacksOnly])).toEqual([
+      { path: 'fs/proc/uptime.c', outcome: 'built', detail: 'uptime_kpatch_post_patch (post_patch callback)' },
+    ]);
+  });
+
   it('tells from a title’s subsystem prefix which files an item is about', () => {
     const outcomes = fileOutcomes(FILES, REPORTS);
     const items = [

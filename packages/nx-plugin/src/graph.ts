@@ -93,6 +93,7 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
         ...CODE.tree,
         ...CODE.diff,
         '{workspaceRoot}/kernel-module/include/linux/*',
+        '{workspaceRoot}/kernel-module/include/kpatch-*.h',
       ],
       outputs: [at(layout.post(id, object)), at(layout.newCode(id, object)), at(layout.oldCode(id, object)), at(layout.marker(id, object))],
       options: { id, object, abi, root },

@@ -39,7 +39,11 @@ export interface DiffReport {
    */
   promoted?: Promotion[];
   /** Functions the patch registers with <linux/hotsplice.h>'s hotsplice_pre_patch(fn) & co., in source order. */
-  callbacks: Array<{ kind: CallbackKind; function: string; newSymbol: string }>;
+  callbacks: Array<{ kind: CallbackKind; function: string; newSymbol: string; takesObject?: boolean }>;
+  /** Changed functions the patch asked to leave alone (hotsplice_ignore_function/_section, KPATCH_IGNORE_*). */
+  ignored?: string[];
+  /** Replaced functions the patch marks hotsplice_force_unsafe (KPATCH_FORCE_UNSAFE). */
+  forced?: string[];
   symbols: SymbolReport[];
 }
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UserError, environmentError } from '@hotsplice/kernel';
+import { ForceUnsafe } from '../target/force-unsafe';
 import { kernelLogMark, kernelLogSince } from '../target/kmsg';
 import { type PatchState, listPatches, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
 import { insmod, rmmod, withKernelLines } from '../target/module-load';
@@ -50,10 +51,13 @@ export async function applyCommand(args: string[]): Promise<number> {
       await removeRecord(manifest.module);
       throw err;
     });
-    const state = await waitForTransition(update, timeoutMs, mark);
+    const force = ForceUnsafe.of(manifest);
+    const state = await waitForTransition(update, timeoutMs, mark, force);
     const applyMs = performance.now() - loadStart;
     const replaced = manifest.replace ? before.filter((p) => p.module !== manifest.module).map((p) => p.module) : [];
-    print(Boolean(values.json), update, state, { applyMs, totalMs: performance.now() - started, runPre, replaced });
+    const warning = force?.describe(manifest.id);
+    if (warning) process.stderr.write(`${warning}\n`);
+    print(Boolean(values.json), update, state, { applyMs, totalMs: performance.now() - started, runPre, replaced, forced: force?.forced });
     return 0;
   } finally {
     await update.close();
@@ -64,11 +68,17 @@ export async function applyCommand(args: string[]): Promise<number> {
  * After insmod: wait for the patch transition. Whatever fails from here on (the transition's timeout, sysfs
  * reads) backs the update out again, so apply never ends with the update live and an error.
  */
-async function waitForTransition(update: OpenedUpdate, timeoutMs: number, mark: number): Promise<PatchState> {
+async function waitForTransition(update: OpenedUpdate, timeoutMs: number, mark: number, force?: ForceUnsafe): Promise<PatchState> {
   const { module, id } = update.manifest;
   let state: PatchState | undefined;
+  const start = performance.now();
+  const settled = async () => {
+    state = await readPatch(module);
+    if (state?.transition && force) await force.check(module, performance.now() - start);
+    return state?.transition === false;
+  };
   try {
-    const transitionMs = await waitUntil(async () => (state = await readPatch(module))?.transition === false, {
+    const transitionMs = await waitUntil(settled, {
       what: `the patch transition of ${id}`,
       timeoutMs,
       progress: (line) => process.stderr.write(`${line}\n`),
@@ -104,13 +114,24 @@ interface Timing {
   totalMs: number;
   runPre: Awaited<ReturnType<typeof runPreCheck>>;
   replaced: string[];
+  forced?: ForceUnsafe['forced'];
 }
 
 function print(json: boolean, update: OpenedUpdate, state: PatchState, t: Timing): void {
   const { manifest } = update;
   const functions = state.objects.flatMap((o) => o.functions.map((f) => ({ object: o.name, ...f, patched: o.patched })));
   if (json) {
-    const out = { id: manifest.id, module: manifest.module, state: 'applied', functions, replaced: t.replaced, runPre: t.runPre, applyMs: Math.round(t.applyMs), totalMs: Math.round(t.totalMs) };
+    const out = {
+      id: manifest.id,
+      module: manifest.module,
+      state: 'applied',
+      functions,
+      replaced: t.replaced,
+      ...(t.forced ? { forced: t.forced } : {}),
+      runPre: t.runPre,
+      applyMs: Math.round(t.applyMs),
+      totalMs: Math.round(t.totalMs),
+    };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
   }

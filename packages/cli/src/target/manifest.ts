@@ -90,6 +90,7 @@ export function parseManifest(data: Buffer | undefined, label: string): Manifest
       f.count(func.sympos, `${at}.sympos`);
       f.string(func.object, `${at}.object`);
       f.string(func.newSymbol, `${at}.newSymbol`);
+      if (func.forceUnsafe !== undefined && func.forceUnsafe !== true) f.wrong(`${at}.forceUnsafe`, 'true when present', func.forceUnsafe);
     });
   });
   return m as unknown as Manifest;

@@ -64,15 +64,20 @@ async function diffUpdate(context: ExecutorContext, tasks: ObjectOptions[]): Pro
 }
 
 /**
- * <linux/hotsplice.h> (callbacks, shadow variables) for patches to include, like ksplice-create's ksplice-patch.h.
- * It stays in the tree: no pristine file includes it, so it changes no pre object, and kbuild's recorded
- * dependencies of a post object built with it stay valid for the next build.
+ * The patch API for patches to include, like ksplice-create's ksplice-patch.h: <linux/hotsplice.h> (callbacks,
+ * shadow variables, markers for the differ), and kpatch-build's "kpatch-macros.h" / "kpatch-syscall.h" on top of
+ * it, found through kbuild's `-I./include`. They stay in the tree: no pristine file includes them, so they change
+ * no pre object, and kbuild's recorded dependencies of a post object built with them stay valid for the next build.
  */
+const PATCH_API = ['linux/hotsplice.h', 'kpatch-macros.h', 'kpatch-syscall.h'];
+
 async function installPatchApi(tree: string): Promise<void> {
-  const wanted = await readFile(join(KERNEL_MODULE_DIR, 'include', 'linux', 'hotsplice.h'));
-  const target = join(tree, 'include', 'linux', 'hotsplice.h');
-  const present = await readFile(target).catch(() => undefined);
-  if (!present?.equals(wanted)) await writeFile(target, wanted);
+  for (const header of PATCH_API) {
+    const wanted = await readFile(join(KERNEL_MODULE_DIR, 'include', header));
+    const target = join(tree, 'include', header);
+    const present = await readFile(target).catch(() => undefined);
+    if (!present?.equals(wanted)) await writeFile(target, wanted);
+  }
 }
 
 async function diffOne(

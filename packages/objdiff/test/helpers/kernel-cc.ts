@@ -2,7 +2,7 @@
 // gcc-12 flags (taken from a real kbuild .cmd file, never retyped) and the same objtool pass afterwards.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -25,6 +25,16 @@ export interface CompileOptions {
   /** Fail on any warning of gcc or objtool too (fixtures must compile cleanly). */
   strict?: boolean;
 }
+
+/**
+ * The patch API (<linux/hotsplice.h>, "kpatch-macros.h", "kpatch-syscall.h") as the diff step installs it into the
+ * tree's include/: fixtures find it on an -I path of its own instead.
+ */
+const PATCH_API_INCLUDE = join(__dirname, '..', '..', '..', '..', 'kernel-module', 'include');
+const patchApiDigest = () =>
+  createHash('sha256')
+    .update(['linux/hotsplice.h', 'kpatch-macros.h', 'kpatch-syscall.h'].map((h) => readFileSync(join(PATCH_API_INCLUDE, h), 'utf8')).join('\0'))
+    .digest('hex');
 
 /** The reference object whose kbuild command gives the flags. */
 const REFERENCE = { object: 'fs/proc/version.o', cmd: 'fs/proc/.version.o.cmd' };
@@ -109,6 +119,7 @@ export async function compileArgs(outFile: string, opts: CompileOptions = {}): P
     `-DKBUILD_BASENAME="${name}"`,
     `-DKBUILD_MODNAME="${modname}"`,
     `-D__KBUILD_MODNAME=kmod_${modname}`,
+    `-I${PATCH_API_INCLUDE}`,
   ];
   const objtoolArgs = [...cmd.objtoolArgs, ...(opts.module ? ['--module'] : [])];
   return { kernel, cmd, defines, objtoolArgs };
@@ -202,7 +213,7 @@ export async function compileCached(source: string, name: string, opts: CompileO
   const outName = `${name}.o`;
   const { kernel, cmd, defines, objtoolArgs } = await compileArgs(outName, opts);
   const hash = createHash('sha256')
-    .update(JSON.stringify({ source, outName, kernel, cmd, defines, objtoolArgs, v: 2 }))
+    .update(JSON.stringify({ source, outName, kernel, cmd, defines, objtoolArgs, api: patchApiDigest(), v: 2 }))
     .digest('hex')
     .slice(0, 24);
   const dir = join(CACHE_DIR, hash);
