@@ -96,7 +96,7 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   // Changed notrace functions are carried by the callers that call them, which are patched instead.
   const entries = tableEntries(post);
   const replaced = [...changedPost].filter((u) => report.changed.includes(u.name));
-  const promotion = promoteNotrace(post, pre, notrace, { preTwin, objname, entries, replaced });
+  const promotion = promoteNotrace(post, pre, notrace, { preTwin, objname, entries, replaced, forced: api.forced });
   for (const r of promotion.refused) refuse(r.symbol, r.reason);
   for (const p of promotion.promotions) {
     for (const name of p.calledBy) {

@@ -3,6 +3,7 @@ import { INIT_EXIT, hasFentry, isBranch, isJump } from './branch';
 import { targetUnit } from './correlate';
 import { type ObjectModel, type Unit, isIgnoredSection } from './model';
 import { coldParent } from './names';
+import { PATCH_API_SECTION } from './patch-api';
 import { ORC_DATA, TABLES, type TableEntry } from './special';
 
 /**
@@ -52,7 +53,14 @@ export function promoteNotrace(
   post: ObjectModel,
   pre: ObjectModel,
   notrace: Unit[],
-  ctx: { preTwin: Map<Unit, Unit>; objname: string; entries: TableEntry[]; replaced: Unit[] },
+  ctx: {
+    preTwin: Map<Unit, Unit>;
+    objname: string;
+    entries: TableEntry[];
+    replaced: Unit[];
+    /** hotsplice_force_unsafe: the author says old and new copies may run side by side (waives the sibling check). */
+    forced: Set<Unit>;
+  },
 ): PromotionResult {
   const refs = referencesIndex(post, ctx.entries);
   const result: PromotionResult = { promotions: [], callers: new Set(), carried: [], refused: [] };
@@ -104,11 +112,12 @@ export function promoteNotrace(
  * A sibling-called function's old copy may still be running in a task livepatch has switched (see Promotion): it
  * must not call anything the update replaces, or that task would run old and new code of one update.
  */
-function refuseMixedSiblingCalls(pre: ObjectModel, result: PromotionResult, ctx: { preTwin: Map<Unit, Unit>; replaced: Unit[] }): Set<string> {
+function refuseMixedSiblingCalls(pre: ObjectModel, result: PromotionResult, ctx: { preTwin: Map<Unit, Unit>; replaced: Unit[]; forced: Set<Unit> }): Set<string> {
   const refused = new Set<string>();
   const replaced = new Set([...ctx.replaced, ...result.callers, ...result.carried].map((u) => ctx.preTwin.get(u)));
   for (const promotion of result.promotions.filter((p) => p.siblingCalled)) {
     const fn = result.carried.find((u) => u.name === promotion.function)!;
+    if (ctx.forced.has(fn)) continue;
     const old = ctx.preTwin.get(fn)!;
     const calls = old.relocs.filter((r) => isBranch(old.bytes, r)).map((r) => targetUnit(pre, r, old.bytes));
     const mixed = calls.find((u) => u && u !== old && replaced.has(u));
@@ -118,7 +127,8 @@ function refuseMixedSiblingCalls(pre: ObjectModel, result: PromotionResult, ctx:
         symbol: fn.name,
         reason:
           `changed function has no fentry call (notrace); ${promotion.calledBy.join(', ')} reach it by a sibling call, so a task inside ` +
-          `its old copy has no patched frame on its stack, and that old copy calls ${mixed.name}, which the update replaces`,
+          `its old copy has no patched frame on its stack, and that old copy calls ${mixed.name}, which the update replaces ` +
+          `(hotsplice_force_unsafe(${fn.name}) accepts it if the two may run side by side)`,
       });
     }
   }
@@ -142,6 +152,7 @@ function referencesIndex(model: ObjectModel, entries: TableEntry[]): Map<Unit, R
     if (to && to !== ref.from) index.set(to, [...(index.get(to) ?? []), ref]);
   };
   for (const from of model.units) {
+    if (PATCH_API_SECTION.test(from.section.name)) continue; // a registration names a function, it does not use it
     const code = from.kind === 'function' ? from.bytes : undefined;
     for (const r of from.relocs) {
       add(targetUnit(model, r, code), { from, where: from.name, branch: !!code && isBranch(code, r), jump: !!code && isJump(code, r) });

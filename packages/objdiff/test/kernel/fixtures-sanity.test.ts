@@ -219,6 +219,10 @@ const claims: Record<string, (p: Pair) => void> = {
       expect(branchTo(o, 'hs_mix_step', /hs_mix_scale/)).toBe(0xe8);
     }
   },
+  'notrace-sibling-forced': (p) => {
+    for (const o of [p.pre, p.post]) expect(branchTo(o, 'hs_mix_run', /hs_mix_step/)).toBe(0xe9);
+    expect(p.post.relocsIn('__hotsplice_force_unsafe_hs_mix_step').some((r) => /hs_mix_step/.test(r.symbol))).toBe(true);
+  },
   'kpatch-markers': (p) => {
     for (const section of ['.hotsplice.ignore_function', '.hotsplice.force_unsafe', '.hotsplice.pre_patch']) {
       expect(p.pre.hasSection(section), section).toBe(false);
