@@ -15,6 +15,11 @@ export interface HotpatchConfig {
    * patch: one cumulative update of every change that can be carried; the rest is reported, never dropped.
    */
   debianUpdate?: string;
+  /**
+   * Only these files of the Debian update (tree paths, or directories ending in `/`): the rest is reported as not
+   * selected, and the update is partial (ship one subsystem's fixes of a large stable update first).
+   */
+  debianFiles?: string[];
   /** Atomic replace (klp_patch.replace): loading this update replaces every update applied before it. */
   replace?: boolean;
   /** A shell command whose output shows the patch, run in the guest by `nx run kernel:try`. */
@@ -56,6 +61,12 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
   if (config.debianUpdate !== undefined && !(typeof config.debianUpdate === 'string' && /^\d[\w.+~-]*$/.test(config.debianUpdate))) {
     throw new Error(`${file}: "debianUpdate" must be a Debian package version such as "6.1.192-3"`);
   }
+  if (config.debianFiles !== undefined) {
+    if (!config.debianUpdate) throw new Error(`${file}: "debianFiles" selects files of a "debianUpdate"`);
+    if (!Array.isArray(config.debianFiles) || !config.debianFiles.length || !config.debianFiles.every((f) => typeof f === 'string' && /^[\w.+-][\w./+-]*$/.test(f) && !f.includes('..'))) {
+      throw new Error(`${file}: "debianFiles" must be a list of tree paths (a directory ends in /)`);
+    }
+  }
   if (!patches.length && !config.git && !config.diffext && !config.debianUpdate) throw new Error(`${file}: give "patches", "git", "diffext" or "debianUpdate"`);
   return {
     id: config.id,
@@ -64,9 +75,15 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
     git: config.git,
     diffext: config.diffext,
     ...(config.debianUpdate ? { debianUpdate: config.debianUpdate } : {}),
+    ...(config.debianFiles ? { debianFiles: config.debianFiles } : {}),
     replace: config.replace ?? false,
     fuzz: config.fuzz ?? 0,
     ...(config.check ? { check: config.check } : {}),
     ...(config.ccWrapper?.trim() ? { ccWrapper: config.ccWrapper.trim() } : {}),
   };
+}
+
+/** Whether a Debian update's file is among the selected ones (all are when nothing is selected). */
+export function selected(config: Pick<HotpatchConfig, 'debianFiles'>, path: string): boolean {
+  return !config.debianFiles || config.debianFiles.some((f) => (f.endsWith('/') ? path.startsWith(f) : path === f));
 }

@@ -2,7 +2,7 @@ import { type KernelPaths, cacheRoot, cachedDebianUpdate } from '@hotsplice/kern
 import type { InputFile, UpdateInputs } from '@hotsplice/link';
 import type { HunkNote, PatchInput } from '@hotsplice/tree';
 import { planObjects } from './affected';
-import type { HotpatchConfig } from './config';
+import { type HotpatchConfig, selected } from './config';
 
 /**
  * The manifest step's account of what the update is made from: every changed file with the objects it affects
@@ -19,7 +19,11 @@ export async function updateInputs(
   const plan = await planObjects(kernel, patches, { notBuilt: delta ? 'report' : 'refuse' });
   const files: InputFile[] = plan.files.map((f) => (f.notBuilt ? { path: f.path, kind: 'not-built' } : { path: f.path, kind: 'source', objects: f.objects }));
   if (!delta) return { hunks, files };
-  for (const f of delta.files) if (f.kind !== 'source') files.push({ path: f.path, kind: f.kind, reason: f.reason });
+  for (const f of delta.files) {
+    // Outside the kernel stays what it is; any other change the selection leaves out is not carried.
+    if (f.kind !== 'outside-the-kernel' && !selected(config, f.path)) files.push({ path: f.path, kind: 'not-selected' });
+    else if (f.kind !== 'source') files.push({ path: f.path, kind: f.kind, reason: f.reason });
+  }
   files.sort((a, b) => (a.path < b.path ? -1 : 1));
   return { hunks, files, debian: { from: delta.from, to: delta.to, changelog: delta.changelog } };
 }
