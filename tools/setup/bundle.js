@@ -8,15 +8,19 @@
 //   in about Node's own start-up time; cli/commands/<file>.js: one per packages/cli/src/commands/<file>.ts, loaded
 //   only by the verb that runs.
 const { createHash } = require('node:crypto');
-const { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } = require('node:fs');
 const { basename, join } = require('node:path');
 
 const ROOT = join(__dirname, '..', '..');
 const CACHE = join(ROOT, 'node_modules', '.cache', 'hotsplice-bundle');
 const PLUGIN = join(ROOT, 'packages', 'nx-plugin');
 const CLI = join(ROOT, 'packages', 'cli', 'src');
-/** Bundles other checkouts or branches may still use: the newest few are kept. */
+/** Bundles of other checkouts (the tests' scratch workspaces) or branches: the last few used are kept, and any used
+ * within the hour (a run may still be loading files from it). A bundle's folder mtime is its last use, give or take
+ * ten minutes. */
 const KEEP = 4;
+const IN_USE_MS = 3600_000;
+const TOUCH_MS = 600_000;
 // Bundled code cannot find the repository from its own __dirname (it lives in node_modules/.cache).
 process.env.HOTSPLICE_REPO_ROOT ??= ROOT;
 
@@ -84,7 +88,8 @@ function build(dir) {
     .filter((e) => e.isDirectory())
     .map(({ name }) => ({ name, t: statSync(join(CACHE, name)).mtimeMs }))
     .sort((a, b) => b.t - a.t)
-    .slice(KEEP);
+    .slice(KEEP)
+    .filter(({ t }) => Date.now() - t > IN_USE_MS);
   for (const { name } of old) rmSync(join(CACHE, name), { recursive: true, force: true });
 }
 
@@ -94,6 +99,7 @@ function bundleDir() {
   if (current) return current;
   const dir = join(CACHE, fingerprint());
   if (!existsSync(join(dir, 'done'))) build(dir);
+  else if (Date.now() - statSync(dir).mtimeMs > TOUCH_MS) utimesSync(dir, new Date(), new Date());
   return (current = dir);
 }
 
