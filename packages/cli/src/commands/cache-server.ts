@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '@hotsplice/kernel';
 import { CacheServerError, startCacheServer } from '../../../../tools/cache-server/src';
+import { ensureSystem } from '../../../../tools/setup/src';
 import { parseVerb } from '../verb';
 import { cacheServer as CACHE_SERVER } from '../verbs';
 
@@ -22,6 +23,8 @@ export async function cacheServerCommand(args: string[]): Promise<number> {
     if (n === undefined) throw new UserError(`--${name} must be a byte count (e.g. 268435456, 256M, 8G), not "${text}"`, 2);
     return n;
   };
+  // Debian's nginx comes when the cache server first starts (HOTSPLICE_NGINX names another one).
+  if (!process.env.HOTSPLICE_NGINX) ensureSystem('cache-server');
   const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'hotsplice-cache-'));
   let server;
   try {
