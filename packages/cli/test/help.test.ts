@@ -1,13 +1,11 @@
 // Every verb answers --help and -h (usage, options, exit codes, one example) without running, and the command line
 // answers --version: in the workspace CLI (its bundle) and in the target bundle that ships to a machine.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleCli } from '../../../tools/guest/src/bundle';
-import { hotsplice } from './helpers/run-cli';
+import { hotsplice, runScript } from './helpers/run-cli';
 
 const VERSION = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version as string;
 const TARGET_VERBS = ['apply', 'undo', 'view', 'status', 'verify'];
@@ -71,15 +69,7 @@ describe('hotsplice --version', () => {
 
 describe('the target bundle (hotsplice.cjs, shipped beside an update)', () => {
   let cjs: string;
-  const run = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [cjs, ...args]);
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const run = (...args: string[]) => runScript(cjs, args);
   beforeAll(async () => {
     cjs = await bundleCli(join(mkdtempSync(join(tmpdir(), 'hs-target-')), 'hotsplice.cjs'));
   });
