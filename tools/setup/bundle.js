@@ -22,7 +22,7 @@ const KEEP = 4;
 const IN_USE_MS = 3600_000;
 const TOUCH_MS = 600_000;
 // Bundled code cannot find the repository from its own __dirname (it lives in node_modules/.cache).
-process.env.HOTSPLICE_REPO_ROOT ??= ROOT;
+process.env.HOTSPLICE_REPO_ROOT = ROOT;
 
 /** The entries: output name (without .js) → TypeScript source. */
 function entries() {
@@ -72,7 +72,7 @@ function build(dir) {
     external: ['nx', '@nx/devkit', 'esbuild', './commands/*'],
     supported: { 'dynamic-import': false },
     // A process that loads one of these files directly (an Nx executor's fork) names the repository itself.
-    banner: { js: `process.env.HOTSPLICE_REPO_ROOT ??= ${JSON.stringify(ROOT)};` },
+    banner: { js: `process.env.HOTSPLICE_REPO_ROOT = ${JSON.stringify(ROOT)};` },
     logLevel: 'error',
   });
   writeFileSync(join(temp, 'schema.json'), readFileSync(join(PLUGIN, 'src', 'executors', 'schema.json')));
