@@ -66,7 +66,7 @@ async function waitForTransition(update: OpenedUpdate, timeoutMs: number, mark: 
     const transitionMs = await waitUntil(async () => (state = await readPatch(module))?.transition === false, {
       what: `the patch transition of ${id}`,
       timeoutMs,
-      progress: (line) => process.stderr.write(`${line}\n`),
+      progress: process.stderr,
     });
     if (transitionMs !== undefined && state) return state;
   } catch (err) {

@@ -32,7 +32,7 @@ export async function undoCommand(args: string[]): Promise<number> {
   }
   if (patch) {
     if (patch.enabled) await setEnabled(module, false);
-    const progress = (line: string) => process.stderr.write(`${line}\n`);
+    const progress = process.stderr;
     const gone = () => readPatch(module).then((p) => !p);
     // Already undoing (an earlier undo timed out): --force ends it now, the waiting has been done. Waiting again
     // would race livepatch's own fake signals, which finish such a transition ~15 s after it began
