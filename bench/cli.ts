@@ -15,16 +15,27 @@ const ROOT = join(__dirname, '..');
 const BIN = join(ROOT, 'packages', 'cli', 'bin', 'hotsplice.js');
 const GOALS = { helpMs: 150, diffVsKpatch: 5 };
 
-/** Median wall time (ms) of `runs` runs of a command; the first run (caches, a stale bundle) is not counted. */
-function medianMs(command: string, args: string[], runs: number, env: NodeJS.ProcessEnv = {}): number {
-  const times: number[] = [];
-  for (let i = 0; i <= runs; i++) {
-    const start = performance.now();
-    const r = spawnSync(command, args, { env: { ...process.env, ...env }, stdio: 'ignore' });
-    if (r.status === null || r.status > 3) throw new Error(`${command} ${args.join(' ')}: exit ${r.status ?? r.signal}`);
-    if (i) times.push(performance.now() - start);
+interface Run {
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Median wall time (ms) of each command over `rounds` rounds, the commands taking turns within a round so that a
+ * change in the machine's load falls on all of them alike; the first round (caches, a stale bundle) is not counted.
+ */
+function mediansMs(runs: Run[], rounds: number): number[] {
+  const times = runs.map(() => [] as number[]);
+  for (let round = 0; round <= rounds; round++) {
+    runs.forEach(({ command, args, env }, i) => {
+      const start = performance.now();
+      const r = spawnSync(command, args, { env: { ...process.env, ...env }, stdio: 'ignore' });
+      if (r.status === null || r.status > 3) throw new Error(`${command} ${args.join(' ')}: exit ${r.status ?? r.signal}`);
+      if (round) times[i].push(performance.now() - start);
+    });
   }
-  return median(times);
+  return times.map(median);
 }
 
 async function medianInProcess(work: () => Promise<unknown>, runs: number): Promise<number> {
@@ -54,10 +65,9 @@ function kpatchTool(): string | undefined {
 
 async function main() {
   const rows: string[] = [];
-  const node = medianMs(process.execPath, ['-e', '0'], 15);
-  const help = medianMs(process.execPath, [BIN, '--help'], 15);
-  const verbHelp = medianMs(process.execPath, [BIN, 'create', '--help'], 15);
-  const fromSource = medianMs(process.execPath, [BIN, '--help'], 5, { HOTSPLICE_FROM_SOURCE: '1' });
+  const nodeRun: Run = { command: process.execPath, args: ['-e', '0'] };
+  const [node, help, verbHelp] = mediansMs([nodeRun, { command: process.execPath, args: [BIN, '--help'] }, { command: process.execPath, args: [BIN, 'create', '--help'] }], 15);
+  const [fromSource] = mediansMs([{ command: process.execPath, args: [BIN, '--help'], env: { HOTSPLICE_FROM_SOURCE: '1' } }], 5);
   rows.push(
     `C1 hotsplice --help          ${ms(help)}  (goal ${GOALS.helpMs} ms: ${(help / GOALS.helpMs).toFixed(2)}x; ${ms(help - node)} over Node's own start)`,
     `   hotsplice create --help   ${ms(verbHelp)}  (${ms(verbHelp - node)} over Node's own start)`,
@@ -80,7 +90,7 @@ async function main() {
   const kpatch = kpatchTool();
   for (const p of pairs) {
     const args = ['diff', pre, post, '--parent', p.parent, ...(p.symvers ? ['--symvers', p.symvers] : []), '--out', join(work, 'new.o'), '--old-out', join(work, 'old.o')];
-    const perCall = medianMs(process.execPath, [BIN, ...args], 9);
+    const [perCall, nodeNow] = mediansMs([{ command: process.execPath, args: [BIN, ...args] }, nodeRun], 9);
     const inProcess = await medianInProcess(async () => {
       const exported = p.symvers ? parseSymvers(readFileSync(p.symvers, 'utf8'), p.symvers) : undefined;
       await diffFiles([{ pre, post, out: join(work, 'new-in.o'), oldOut: join(work, 'old-in.o'), objname: 'vmlinux' }], { parent: readParent(p.parent, 'vmlinux'), exported });
@@ -93,11 +103,11 @@ async function main() {
       writeFileSync(symtab, execFileSync('readelf', ['-s', '--wide', p.parent], { maxBuffer: 1 << 30 }));
       const symvers = p.symvers ?? join(work, 'empty.symvers');
       if (!p.symvers) writeFileSync(symvers, '');
-      base = medianMs(kpatch, [pre, post, 'vmlinux', symtab, symvers, 'bench_patch', join(work, 'kpatch.o')], 9);
+      [base] = mediansMs([{ command: kpatch, args: [pre, post, 'vmlinux', symtab, symvers, 'bench_patch', join(work, 'kpatch.o')] }], 9);
       reference = `kpatch create-diff-object ${ms(base)}, in one process ${ms(inProcess)}`;
     }
     rows.push(
-      `C2 hotsplice diff, ${p.name.padEnd(14)} ${ms(perCall)} per call (${ms(perCall - node)} over Node's own start) vs ${reference}: ` +
+      `C2 hotsplice diff, ${p.name.padEnd(14)} ${ms(perCall)} per call (${ms(perCall - nodeNow)} over Node's own start) vs ${reference}: ` +
         `${(perCall / base).toFixed(1)}x (goal ${GOALS.diffVsKpatch}x)`,
     );
   }
