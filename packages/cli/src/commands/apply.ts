@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { UserError, environmentError } from '@hotsplice/kernel';
 import { ForceUnsafe } from '../target/force-unsafe';
 import { kernelLogMark, kernelLogSince } from '../target/kmsg';
@@ -9,8 +8,8 @@ import { runPreCheck } from '../target/run-pre';
 import { checkKernel, runningKernel } from '../target/running-kernel';
 import { type OpenedUpdate, openUpdate } from '../target/update-package';
 import { waitUntil } from '../target/wait';
-
-const USAGE = 'usage: hotsplice apply PACKAGE [--timeout SECONDS] [--skip-run-pre] [--json]';
+import { parseVerb, usageError } from '../verb';
+import { apply as APPLY } from '../verbs';
 
 /**
  * ksplice-apply on livepatch: verify the package, check it was built for exactly this kernel, run-pre match, load
@@ -18,12 +17,8 @@ const USAGE = 'usage: hotsplice apply PACKAGE [--timeout SECONDS] [--skip-run-pr
  * Exit 0: applied; 1: refused or failed; 2: usage; 124: the transition did not finish in time (reverted).
  */
 export async function applyCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { timeout: { type: 'string', default: '60' }, 'skip-run-pre': { type: 'boolean' }, json: { type: 'boolean' } },
-  });
-  if (positionals.length !== 1) throw new UserError(USAGE, 2);
+  const { values, positionals } = parseVerb(APPLY, args);
+  if (positionals.length !== 1) throw usageError(APPLY);
   const timeoutMs = seconds(values.timeout) * 1000;
   const started = performance.now();
   const update = await openUpdate(positionals[0]);
@@ -81,7 +76,7 @@ async function waitForTransition(update: OpenedUpdate, timeoutMs: number, mark: 
     const transitionMs = await waitUntil(settled, {
       what: `the patch transition of ${id}`,
       timeoutMs,
-      progress: (line) => process.stderr.write(`${line}\n`),
+      progress: process.stderr,
     });
     if (transitionMs !== undefined && state) return state;
   } catch (err) {

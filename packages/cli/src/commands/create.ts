@@ -2,14 +2,12 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import fg from 'fast-glob';
 import { UserError } from '@hotsplice/kernel';
 import { NOT_CARRIED, type UpdateReport } from '@hotsplice/link';
 import { parsePatch } from '@hotsplice/tree';
-
-const USAGE =
-  'usage: hotsplice create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT | --debian-update VERSION) [--id ID] [--abi A] [--fuzz N] [--replace] [--json]';
+import { parseVerb, usageError } from '../verb';
+import { create as CREATE } from '../verbs';
 
 /** The exit code of a create whose package carries some changes and not others (all named in the report). */
 export const PARTIAL = 4;
@@ -35,28 +33,13 @@ export function idFromName(name: string): string {
  * what it can); 3: no functional change; 1: refused or failed (one line on stderr).
  */
 export async function createCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      patch: { type: 'string', multiple: true },
-      git: { type: 'string' },
-      repo: { type: 'string' },
-      diffext: { type: 'string' },
-      ext: { type: 'string' },
-      'debian-update': { type: 'string' },
-      id: { type: 'string' },
-      abi: { type: 'string', default: 'newest' },
-      replace: { type: 'boolean' },
-      fuzz: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
+  const { values } = parseVerb(CREATE, args);
   const fuzz = values.fuzz === undefined ? undefined : Number(values.fuzz);
   if (fuzz !== undefined && !(/^\d$/.test(values.fuzz!) && fuzz <= 3)) throw new UserError(`--fuzz "${values.fuzz}": give 0 to 3 context lines`, 2);
   const patches = (values.patch ?? []).map((p) => resolve(p));
   const debianUpdate = values['debian-update'];
   if (debianUpdate !== undefined && !/^\d[\w.+~-]*$/.test(debianUpdate)) throw new UserError(`--debian-update "${debianUpdate}": give a Debian package version such as 6.1.192-3`, 2);
-  if (!patches.length && !values.git && !(values.diffext && values.ext) && !debianUpdate) throw new UserError(USAGE, 2);
+  if (!patches.length && !values.git && !(values.diffext && values.ext) && !debianUpdate) throw usageError(CREATE);
   for (const patch of patches) {
     const text = await readFile(patch, 'utf8').catch(() => Promise.reject(new UserError(`cannot read patch ${patch}`)));
     parsePatch(text, patch); // bad input fails here, in one line, before Nx starts
@@ -72,7 +55,7 @@ export async function createCommand(args: string[]): Promise<number> {
   await mkdir(dir, { recursive: true });
   const config = {
     id,
-    kernel: { abi: values.abi },
+    kernel: { abi: values.abi ?? 'newest' },
     patches,
     ...(values.git ? { git: { repo, range: values.git } } : {}),
     ...(values.diffext ? { diffext: { dir: diffext, ext: values.ext } } : {}),

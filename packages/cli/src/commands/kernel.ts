@@ -1,16 +1,13 @@
-import { parseArgs } from 'node:util';
-import { UserError, prepareKernel } from '@hotsplice/kernel';
+import { prepareKernel } from '@hotsplice/kernel';
+import { ensureSystem } from '../../../../tools/setup/src';
+import { parseVerb, usageError } from '../verb';
+import { kernel as KERNEL } from '../verbs';
 
 /** `hotsplice kernel prepare [--abi A] [--json]`: fetch, unpack and prepare a Debian kernel; print its paths. */
 export async function kernelCommand(args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { abi: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } },
-  });
-  if (positionals[0] !== 'prepare' || positionals.length > 1) {
-    throw new UserError('usage: hotsplice kernel prepare [--abi A] [--json]', 2);
-  }
+  const { positionals, values } = parseVerb(KERNEL, args);
+  if (positionals[0] !== 'prepare' || positionals.length > 1) throw usageError(KERNEL);
+  ensureSystem('build');
   const paths = await prepareKernel({ abi: values.abi, quiet: values.quiet });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(paths, null, 2)}\n`);

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { UserError } from '@hotsplice/kernel';
 import { moduleName } from '@hotsplice/link';
 import { kernelLogMark, kernelLogSince } from '../target/kmsg';
@@ -6,9 +5,9 @@ import { forceTransition, moduleLoaded, readPatch, setEnabled } from '../target/
 import { rmmod, withKernelLines } from '../target/module-load';
 import { readRecords, removeRecord } from '../target/records';
 import { waitUntil } from '../target/wait';
+import { parseVerb, usageError } from '../verb';
+import { undo as UNDO } from '../verbs';
 import { seconds } from './apply';
-
-const USAGE = 'usage: hotsplice undo ID [--timeout SECONDS] [--force] [--json]';
 
 /**
  * ksplice-undo: disable the update's livepatch, wait for the unpatch transition, unload the module.
@@ -18,12 +17,8 @@ const USAGE = 'usage: hotsplice undo ID [--timeout SECONDS] [--force] [--json]';
  * Exit 0: undone; 1: not applied or failed; 2: usage; 124: timed out.
  */
 export async function undoCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { timeout: { type: 'string', default: '60' }, force: { type: 'boolean' }, json: { type: 'boolean' } },
-  });
-  if (positionals.length !== 1) throw new UserError(USAGE, 2);
+  const { values, positionals } = parseVerb(UNDO, args);
+  if (positionals.length !== 1) throw usageError(UNDO);
   const timeoutMs = seconds(values.timeout) * 1000;
   const module = await moduleOf(positionals[0]);
   const id = positionals[0];
@@ -37,7 +32,7 @@ export async function undoCommand(args: string[]): Promise<number> {
   }
   if (patch) {
     if (patch.enabled) await setEnabled(module, false);
-    const progress = (line: string) => process.stderr.write(`${line}\n`);
+    const progress = process.stderr;
     const gone = () => readPatch(module).then((p) => !p);
     // Already undoing (an earlier undo timed out): --force ends it now, the waiting has been done. Waiting again
     // would race livepatch's own fake signals, which finish such a transition ~15 s after it began

@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
-import { UserError } from '@hotsplice/kernel';
 import { type PatchState, listPatches, moduleLoaded, stateOf } from '../target/livepatch';
 import { type UpdateRecord, readRecords } from '../target/records';
+import { parseVerb, usageError } from '../verb';
+import { status as STATUS, view as VIEW } from '../verbs';
 import { moduleOf } from './undo';
 
 /** One applied (or half-applied) update as view and status show it. */
@@ -46,8 +46,7 @@ function fromPatch(p: PatchState, record: UpdateRecord | undefined): UpdateView 
 
 /** ksplice-view: a table of the loaded updates (`--json`: the same as a list). Exit 0. */
 export async function viewCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
-  if (positionals.length) throw new UserError('usage: hotsplice view [--json]', 2);
+  const { values } = parseVerb(VIEW, args);
   const updates = await loadedUpdates();
   if (values.json) {
     process.stdout.write(`${JSON.stringify(updates, null, 2)}\n`);
@@ -73,8 +72,8 @@ export async function viewCommand(args: string[]): Promise<number> {
 
 /** One update in detail: its state, objects and every function. Exit 0 when it is loaded, 1 when not. */
 export async function statusCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
-  if (positionals.length !== 1) throw new UserError('usage: hotsplice status ID [--json]', 2);
+  const { values, positionals } = parseVerb(STATUS, args);
+  if (positionals.length !== 1) throw usageError(STATUS);
   const module = await moduleOf(positionals[0]);
   const update = (await loadedUpdates()).find((u) => u.module === module);
   if (values.json) process.stdout.write(`${JSON.stringify(update ?? { id: positionals[0], module, state: 'not applied' }, null, 2)}\n`);

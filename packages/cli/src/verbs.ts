@@ -1,0 +1,168 @@
+// Every verb's options and help (verb.ts). Data only: `hotsplice --help` and `hotsplice VERB --help` load this and
+// none of the verbs' code.
+import type { Verb } from './verb';
+
+const json = { type: 'boolean', help: 'print the result as JSON on stdout (progress stays on stderr)' } as const;
+const abi = { type: 'string', value: 'ABI', help: "the Debian kernel ABI, e.g. 6.1.0-57-amd64 (default: the newest one apt offers)" } as const;
+const timeout = (what: string) => ({ type: 'string', value: 'S', default: '60', help: `seconds to wait for ${what}` }) as const;
+
+export const kernel = {
+  name: 'kernel',
+  usage: 'kernel prepare [--abi ABI] [--json]',
+  summary:
+    "Fetch Debian's kernel packages (source, headers, kbuild, image, -dbg) with apt, unpack them into the cache " +
+    '($HOTSPLICE_CACHE, default ~/.cache/hotsplice) and prepare the source tree with Debian\'s config; prints the paths.',
+  args: { prepare: 'the only subcommand' },
+  options: { abi, json, quiet: { type: 'boolean', help: 'no progress or phase timings on stderr' } },
+  exits: { 0: 'the kernel is prepared', 1: 'apt, a package or the tree failed (one line says which)' },
+  example: 'hotsplice kernel prepare --abi 6.1.0-57-amd64 --json',
+} as const satisfies Verb;
+
+export const create = {
+  name: 'create',
+  usage: 'create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT | --debian-update VERSION) [--id ID] [--abi ABI] [--fuzz N] [--replace] [--json]',
+  summary:
+    'ksplice-create: build a live update of the kernel from a source patch, through the Nx pipeline (nx run ' +
+    'kernel-<id>:hotpatch); writes dist/hotpatch/<id>/hotsplice-<id>.tar.gz, report.json and summary.txt.',
+  options: {
+    patch: { type: 'string', multiple: true, value: 'FILE', help: 'a unified diff against the kernel source' },
+    git: { type: 'string', value: 'RANGE', help: 'the change of a git range (git diff RANGE) of --repo' },
+    repo: { type: 'string', value: 'DIR', help: 'the git repository of --git (default: the current folder)' },
+    diffext: { type: 'string', value: 'DIR', help: 'a copy of kernel files under DIR, each FILE<EXT> replacing FILE' },
+    ext: { type: 'string', value: 'EXT', help: 'the suffix of --diffext files, e.g. .new' },
+    'debian-update': { type: 'string', value: 'VERSION', help: "Debian's own update: every change from the ABI's source version to VERSION" },
+    id: { type: 'string', value: 'ID', help: 'the update id (lower case, digits, _): names the package and the module (default: from the patch name)' },
+    abi,
+    fuzz: { type: 'string', value: 'N', help: 'let N (0-3) context lines of a hunk differ; such hunks are reported' },
+    replace: { type: 'boolean', help: 'an atomic-replace update: it replaces every update loaded before it' },
+    json,
+  },
+  exits: {
+    0: 'package built',
+    1: 'refused or failed (one line says why; a compile error shows gcc\'s lines)',
+    3: 'no functional change',
+    4: 'package built, some changes not carried (named in report.json)',
+  },
+  example: 'hotsplice create --patch CVE-2024-1234.patch --id cve_2024_1234',
+} as const satisfies Verb;
+
+export const diff = {
+  name: 'diff',
+  usage: 'diff PRE.o POST.o --parent ELF [--symvers FILE] [--objname NAME] --out NEW.o [--old-out OLD.o] [--json]',
+  summary: "Ksplice's objmanip on one object pair: the changed functions' new code (with livepatch relocations against the parent) and their old code for run-pre.",
+  args: { 'PRE.o': 'the object built from the original source', 'POST.o': 'the same object built from the patched source' },
+  options: {
+    parent: { type: 'string', value: 'ELF', help: "what the object is linked into: the -dbg vmlinux, or the module's .ko" },
+    symvers: { type: 'string', value: 'FILE', help: "the kernel's Module.symvers (exported symbols are referenced, not relocated)" },
+    objname: { type: 'string', value: 'NAME', default: 'vmlinux', help: 'the livepatch object: vmlinux or the module name' },
+    out: { type: 'string', value: 'NEW.o', help: 'where the new code goes' },
+    'old-out': { type: 'string', value: 'OLD.o', help: 'where the old code goes (run-pre matching)' },
+    json,
+  },
+  exits: { 0: 'a change found, outputs written', 1: 'refused: one line naming the symbol and why', 3: 'no functional change' },
+  example: 'hotsplice diff pre/fs/proc/version.o post/fs/proc/version.o --parent vmlinux --out new.o --old-out old.o',
+} as const satisfies Verb;
+
+export const guest = {
+  name: 'guest',
+  usage: 'guest --run SCRIPT [--run SCRIPT]… [--file F]… [--node] [--cli] [--abi ABI] [--timeout S] [--json]',
+  summary:
+    "Boot the prepared Debian kernel under QEMU (TCG) with a busybox initramfs holding the scripts and files; the " +
+    'console streams to stderr; fails on any oops, BUG, WARNING or panic.',
+  options: {
+    run: { type: 'string', multiple: true, value: 'SCRIPT', help: 'a shell script to run in the guest, in order' },
+    file: { type: 'string', multiple: true, value: 'F', help: "a file for the scripts (in /hotsplice/files, the scripts' working folder)" },
+    node: { type: 'boolean', help: "add this machine's node to the guest" },
+    cli: { type: 'boolean', help: 'add the bundled target CLI (hotsplice apply/undo/view) to the guest' },
+    abi,
+    timeout: { type: 'string', value: 'S', default: '300', help: 'seconds until the guest is stopped' },
+    quiet: { type: 'boolean', help: "no console on stderr; the scripts' output on stdout" },
+    json,
+  },
+  exits: {
+    0: 'every script exited 0 and the kernel logged no problem',
+    1: 'a kernel problem (oops, BUG, WARNING, panic) or a guest that did not finish',
+    124: 'the timeout passed',
+    N: "the first failing script's own exit code",
+  },
+  example: 'hotsplice guest --run check.sh --file hotsplice-fix.tar.gz --node --cli',
+} as const satisfies Verb;
+
+export const cacheServer = {
+  name: 'cache-server',
+  usage: 'cache-server [--dir D] [--port P] [--listen ADDR] [--read-token T] [--write-token T] [--max-entry-bytes N] [--max-store-bytes N] [--json]',
+  summary:
+    "Nx's self-hosted remote cache (GET/PUT /v1/cache/{hash}) on Debian's nginx, in the foreground until Ctrl-C or " +
+    'SIGTERM; prints the URL and the variables a CI job sets. Tokens may come from HOTSPLICE_CACHE_READ_TOKEN / HOTSPLICE_CACHE_WRITE_TOKEN.',
+  options: {
+    dir: { type: 'string', value: 'D', help: 'the store folder (default: a new temporary one)' },
+    port: { type: 'string', value: 'P', default: '0', help: 'the port (0: any free one)' },
+    listen: { type: 'string', value: 'ADDR', default: '127.0.0.1', help: 'the address to listen on' },
+    'read-token': { type: 'string', value: 'T', help: 'the read-only token (untrusted jobs)' },
+    'write-token': { type: 'string', value: 'T', help: 'the read-write token (default: a random one, printed)' },
+    'max-entry-bytes': { type: 'string', value: 'N', help: 'the largest entry accepted (1234, 64K, 256M, 8G)' },
+    'max-store-bytes': { type: 'string', value: 'N', help: 'evict the oldest entries above this store size' },
+    json,
+  },
+  exits: { 0: 'stopped by a signal', 1: 'nginx could not start or exited on its own' },
+  example: 'hotsplice cache-server --dir /srv/hotsplice-cache --port 8080 --listen 0.0.0.0',
+} as const satisfies Verb;
+
+export const apply = {
+  name: 'apply',
+  usage: 'apply PACKAGE [--timeout S] [--skip-run-pre] [--json]',
+  summary:
+    'ksplice-apply: verify the package, check it was built for the running kernel, match its old code against the ' +
+    "running kernel's (run-pre), load it and wait for livepatch's transition. Any failure leaves the kernel as it was.",
+  args: { PACKAGE: 'hotsplice-<id>.tar.gz, as create wrote it' },
+  options: {
+    timeout: timeout('the patch transition (on timeout it is reversed and the module unloaded)'),
+    'skip-run-pre': { type: 'boolean', help: 'load it even if the old code does not match (or cannot be read)' },
+    json,
+  },
+  exits: { 0: 'applied', 1: 'refused or failed (one line, plus the kernel log lines for it)', 124: 'the transition did not finish in time (reversed)' },
+  example: 'hotsplice apply hotsplice-cve_2024_1234.tar.gz',
+} as const satisfies Verb;
+
+export const undo = {
+  name: 'undo',
+  usage: 'undo ID [--timeout S] [--force] [--json]',
+  summary: "ksplice-undo: disable the update's livepatch, wait for the unpatch transition and unload its module.",
+  args: { ID: 'the update id (hotsplice view lists them)' },
+  options: {
+    timeout: timeout('the unpatch transition'),
+    force: { type: 'boolean', help: "end a transition a task holds open with livepatch's force (the kernel then keeps the module loaded)" },
+    json,
+  },
+  exits: { 0: 'undone', 1: 'not applied, or unloading failed', 124: 'the transition did not finish in time; the update stays undoing' },
+  example: 'hotsplice undo cve_2024_1234',
+} as const satisfies Verb;
+
+export const view = {
+  name: 'view',
+  usage: 'view [--json]',
+  summary: 'ksplice-view: the loaded updates (id, functions, objects, state applied/applying/undoing/replaced, since).',
+  options: { json },
+  exits: { 0: 'always (no update loaded is not an error)' },
+  example: 'hotsplice view --json',
+} as const satisfies Verb;
+
+export const status = {
+  name: 'status',
+  usage: 'status ID [--json]',
+  summary: 'One update in detail: its state, objects and every function.',
+  args: { ID: 'the update id' },
+  options: { json },
+  exits: { 0: 'the update is loaded', 1: 'it is not applied' },
+  example: 'hotsplice status cve_2024_1234',
+} as const satisfies Verb;
+
+export const verify = {
+  name: 'verify',
+  usage: 'verify PACKAGE [--json]',
+  summary: "The run-pre check alone: does the running kernel hold the code the update replaces? One line per function; loads nothing.",
+  args: { PACKAGE: 'hotsplice-<id>.tar.gz' },
+  options: { json },
+  exits: { 0: 'every function matched', 1: 'a mismatch (first function, offset, both byte strings) or a package for another kernel' },
+  example: 'hotsplice verify hotsplice-cve_2024_1234.tar.gz',
+} as const satisfies Verb;
