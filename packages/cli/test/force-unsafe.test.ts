@@ -1,31 +1,32 @@
-// KPATCH_FORCE_UNSAFE at apply time: what a blocker's stack says, and which updates ask for forcing at all.
+// KPATCH_FORCE_UNSAFE at apply time: which updates ask for forcing, and which blockers allow it.
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '@hotsplice/link';
-import { stackFunctions } from '../src/target/blockers';
+import { type Blocker, describeBlockers } from '../src/target/blockers';
 import { ForceUnsafe } from '../src/target/force-unsafe';
 
+const manifest = (forceUnsafe?: true) =>
+  ({ objects: [{ objname: 'vmlinux', functions: [{ name: 'do_nanosleep', sympos: 0, object: 'kernel/time/hrtimer.o', newSymbol: 'n', ...(forceUnsafe ? { forceUnsafe } : {}) }] }] }) as unknown as Manifest;
+const sleeper: Blocker = { pid: 88, comm: 'sleep', state: 'S', why: 'sleeping on do_nanosleep', function: 'do_nanosleep' };
+
 describe('force-unsafe functions at apply', () => {
-  it('reads the function names of /proc/PID/stack', () => {
-    // A `sleep` task's stack in the 6.1 guest, as proc_pid_stack prints it (kernel/stacktrace.c format).
-    const stack = [
-      '[<0>] do_nanosleep+0x6d/0x1a0',
-      '[<0>] hrtimer_nanosleep+0xbb/0x180',
-      '[<0>] common_nsleep+0x40/0x50',
-      '[<0>] __x64_sys_clock_nanosleep+0xbc/0x130',
-      '[<0>] do_syscall_64+0x58/0xc0',
-      '[<0>] entry_SYSCALL_64_after_hwframe+0x64/0xce',
-      '',
-    ].join('\n');
-    expect(stackFunctions(stack)).toEqual(['do_nanosleep', 'hrtimer_nanosleep', 'common_nsleep', '__x64_sys_clock_nanosleep', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe']);
-    expect(stackFunctions('')).toEqual([]);
+  it('is only armed for an update that marks a function force-unsafe', () => {
+    expect(ForceUnsafe.of(manifest())).toBeUndefined();
+    expect(ForceUnsafe.of(manifest(true))).toBeInstanceOf(ForceUnsafe);
   });
 
-  it('is only armed for an update that marks a function force-unsafe', () => {
-    const manifest = (forceUnsafe?: true) =>
-      ({ objects: [{ objname: 'vmlinux', functions: [{ name: 'do_nanosleep', sympos: 0, object: 'kernel/time/hrtimer.o', newSymbol: 'n', ...(forceUnsafe ? { forceUnsafe } : {}) }] }] }) as unknown as Manifest;
-    expect(ForceUnsafe.of(manifest())).toBeUndefined();
-    const armed = ForceUnsafe.of(manifest(true));
-    expect(armed).toBeInstanceOf(ForceUnsafe);
-    expect(armed!.describe('fix')).toBeUndefined();
+  it('leaves a transition alone while a blocker is not in a force-unsafe function, or livepatch has not said where', async () => {
+    const force = ForceUnsafe.of(manifest(true))!;
+    const running: Blocker = { pid: 9, comm: 'node', state: 'R', why: 'running' };
+    await force.consider('m', [sleeper, running]);
+    await force.consider('m', [{ ...sleeper, why: undefined, function: undefined }]);
+    await force.consider('m', []);
+    expect(force.forced).toBeUndefined();
+    expect(force.describe('fix')).toBeUndefined();
+  });
+
+  it('says who held the transition', () => {
+    const more = Array.from({ length: 5 }, (_, i) => ({ ...sleeper, pid: 100 + i }));
+    expect(describeBlockers([sleeper])).toBe('sleep[88] S sleeping on do_nanosleep');
+    expect(describeBlockers(more)).toBe('sleep[100] S sleeping on do_nanosleep; sleep[101] S sleeping on do_nanosleep; sleep[102] S sleeping on do_nanosleep; sleep[103] S sleeping on do_nanosleep; and 1 more');
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 /**
  * A second patch, applied after `first`, that appends `added` to `file` of the kernel tree: the hunk's context is the
- * file's last three lines, its new-side line number shifted by what `first` adds to the file.
+ * file's last three lines, its line numbers shifted by what `first` adds to the file (it applies to first's result).
  */
 export function appendPatch(tree: string, file: string, first: string, added: string[]): string {
   const lines = readFileSync(join(tree, file), 'utf8').replace(/\n$/, '').split('\n');
@@ -13,7 +13,7 @@ export function appendPatch(tree: string, file: string, first: string, added: st
   const start = lines.length - context.length + 1;
   const shift = linesAdded(first, file);
   const body = [...context.map((l) => ` ${l}`), ...added.map((l) => `+${l}`)];
-  return `--- a/${file}\n+++ b/${file}\n@@ -${start},${context.length} +${start + shift},${context.length + added.length} @@\n${body.join('\n')}\n`;
+  return `--- a/${file}\n+++ b/${file}\n@@ -${start + shift},${context.length} +${start + shift},${context.length + added.length} @@\n${body.join('\n')}\n`;
 }
 
 /** Lines a unified diff adds to one file, net. */

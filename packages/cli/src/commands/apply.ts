@@ -7,6 +7,8 @@ import { removeRecord, writeRecord } from '../target/records';
 import { runPreCheck } from '../target/run-pre';
 import { checkKernel, runningKernel } from '../target/running-kernel';
 import { type OpenedUpdate, openUpdate } from '../target/update-package';
+import { describeBlockers } from '../target/blockers';
+import { awaitTransition } from '../target/transition';
 import { waitUntil } from '../target/wait';
 import { parseVerb, usageError } from '../verb';
 import { apply as APPLY } from '../verbs';
@@ -66,25 +68,23 @@ export async function applyCommand(args: string[]): Promise<number> {
 async function waitForTransition(update: OpenedUpdate, timeoutMs: number, mark: number, force?: ForceUnsafe): Promise<PatchState> {
   const { module, id } = update.manifest;
   let state: PatchState | undefined;
-  const start = performance.now();
-  const settled = async () => {
-    state = await readPatch(module);
-    if (state?.transition && force) await force.check(module, performance.now() - start);
-    return state?.transition === false;
-  };
+  let held = '';
   try {
-    const transitionMs = await waitUntil(settled, {
+    const wait = await awaitTransition(async () => (state = await readPatch(module))?.transition === false, {
+      target: 1,
       what: `the patch transition of ${id}`,
       timeoutMs,
       progress: process.stderr,
+      onBlockers: async (blockers) => force?.consider(module, blockers),
     });
-    if (transitionMs !== undefined && state) return state;
+    if (wait.ms !== undefined && state) return state;
+    held = wait.blockers.length ? `; held by ${describeBlockers(wait.blockers)}` : '';
   } catch (err) {
     const known = err instanceof UserError ? err : environmentError(err);
     const line = `update ${id}: ${known ? known.message : `internal error: ${err instanceof Error ? err.message : String(err)}`}`;
     return backOut(update, timeoutMs, mark, line, known ? 1 : 70);
   }
-  const line = `update ${id}: the patch transition did not finish within ${timeoutMs / 1000} s (a task kept running old code)`;
+  const line = `update ${id}: the patch transition did not finish within ${timeoutMs / 1000} s (a task kept running old code${held})`;
   return backOut(update, timeoutMs, mark, line, 124);
 }
 

@@ -4,6 +4,8 @@ import { kernelLogMark, kernelLogSince } from '../target/kmsg';
 import { forceTransition, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
 import { rmmod, withKernelLines } from '../target/module-load';
 import { readRecords, removeRecord } from '../target/records';
+import { describeBlockers } from '../target/blockers';
+import { awaitTransition } from '../target/transition';
 import { waitUntil } from '../target/wait';
 import { parseVerb, usageError } from '../verb';
 import { undo as UNDO } from '../verbs';
@@ -38,9 +40,11 @@ export async function undoCommand(args: string[]): Promise<number> {
     // would race livepatch's own fake signals, which finish such a transition ~15 s after it began
     // (kernel/livepatch/transition.c SIGNALS_TIMEOUT).
     const forceNow = values.force && !patch.enabled && patch.transition;
-    let done = forceNow ? undefined : await waitUntil(gone, { what: `the unpatch transition of ${id}`, timeoutMs, progress });
+    const wait = forceNow ? { ms: undefined, blockers: [] } : await awaitTransition(gone, { target: 0, what: `the unpatch transition of ${id}`, timeoutMs, progress });
+    let done = wait.ms;
     if (done === undefined && !values.force) {
-      const line = `undo of ${id} did not finish within ${timeoutMs / 1000} s: a task still runs patched code; the kernel keeps trying (hotsplice undo --force ${id} ends it, unsafely)`;
+      const held = wait.blockers.length ? ` (held by ${describeBlockers(wait.blockers)})` : '';
+      const line = `undo of ${id} did not finish within ${timeoutMs / 1000} s: a task still runs patched code${held}; the kernel keeps trying (hotsplice undo --force ${id} ends it, unsafely)`;
       throw new UserError(withKernelLines(line, kernelLogSince(mark)), 124);
     }
     if (done === undefined) {

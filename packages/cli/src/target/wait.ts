@@ -15,6 +15,8 @@ export interface WaitOptions {
    * a line per 10 % of the timeout (at most one a second).
    */
   progress?: WaitStream;
+  /** More for a progress line, when there is something to say ("held by sleep[88] S sleeping on do_nanosleep"). */
+  detail?: () => string | undefined;
   intervalMs?: number;
 }
 
@@ -31,7 +33,8 @@ export async function waitUntil(done: () => Promise<boolean>, options: WaitOptio
       if (elapsed >= options.timeoutMs) return undefined;
       const seconds = Math.floor(elapsed / 1000);
       if (out && seconds > said && (out.isTTY || seconds - said >= step)) {
-        const line = `hotsplice: waiting for ${options.what}: ${seconds} s (timeout ${Math.round(options.timeoutMs / 1000)} s)`;
+        const more = options.detail?.();
+        const line = `hotsplice: waiting for ${options.what}: ${seconds} s (timeout ${Math.round(options.timeoutMs / 1000)} s)${more ? `, ${more}` : ''}`;
         out.write(out.isTTY ? `\r${line}\x1b[K` : `${line}\n`);
         said = seconds;
       }
