@@ -8,7 +8,7 @@ import { bundleCli } from '../../../tools/guest/src/bundle';
 import { hotsplice, runScript } from './helpers/run-cli';
 
 const VERSION = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version as string;
-const TARGET_VERBS = ['apply', 'undo', 'view', 'status', 'verify'];
+const TARGET_VERBS = ['apply', 'undo', 'view', 'status', 'install', 'uninstall', 'list', 'verify'];
 const VERBS = ['kernel', 'create', 'diff', 'guest', 'cache-server', ...TARGET_VERBS];
 
 /** The options a verb's help lists: "--timeout", "--json"… */
