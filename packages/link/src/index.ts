@@ -13,3 +13,4 @@ export { buildIdNote, readBuildId } from './build-id';
 export { TAR_MODE, TAR_MTIME, TAR_OWNER, gzip, tar, tarGz, type TarMember } from './tar';
 export { NOT_CARRIED, changelogCoverage, fileOutcomes, type FileOutcome, type InputFile, type Outcome, type UpdateInputs } from './update-report';
 export { cvesOfPatchHeader, isCveId, updateFixes, type Fixes } from './fixes';
+export { TARGET_LIB, buildDeb, maintainer, toolsDeb, updateDeb, type DebFile, type DebPackage } from './deb';
