@@ -110,6 +110,22 @@ export const cacheServer = {
   example: 'hotsplice cache-server --dir /srv/hotsplice-cache --port 8080 --listen 0.0.0.0',
 } as const satisfies Verb;
 
+export const repo = {
+  name: 'repo',
+  usage: 'repo [--out DIR] [--sign KEY] [--json]',
+  summary:
+    "An apt repository of the workspace's update packages (every .deb the package steps wrote under dist/hotpatch, " +
+    'with hotsplice-tools): a flat folder with Packages and Release (apt-ftparchive) that any web server serves; with ' +
+    '--sign, InRelease and Release.gpg signed by your gpg key (GNUPGHOME applies) and its public key for signed-by.',
+  options: {
+    out: { type: 'string', value: 'DIR', help: 'the repository folder (default: dist/apt); its old packages are replaced' },
+    sign: { type: 'string', value: 'KEY', help: 'the gpg key id or user id to sign Release with' },
+    json,
+  },
+  exits: { 0: 'repository written', 1: 'no packages, two different packages of one name and version, or signing failed' },
+  example: 'hotsplice repo --out /srv/hotsplice-cache/apt --sign fleet@example.org',
+} as const satisfies Verb;
+
 export const apply = {
   name: 'apply',
   usage: 'apply (PACKAGE | --installed) [--timeout S] [--skip-run-pre] [--json]',

@@ -14,3 +14,4 @@ export { TAR_MODE, TAR_MTIME, TAR_OWNER, gzip, tar, tarGz, type TarMember } from
 export { NOT_CARRIED, changelogCoverage, fileOutcomes, type FileOutcome, type InputFile, type Outcome, type UpdateInputs } from './update-report';
 export { cvesOfPatchHeader, isCveId, updateFixes, type Fixes } from './fixes';
 export { TARGET_LIB, buildDeb, maintainer, toolsDeb, updateDeb, type DebFile, type DebPackage } from './deb';
+export { writeAptRepo, type RepoOptions, type RepoResult } from './apt-repo';
