@@ -174,14 +174,14 @@ export const install = {
 export const uninstall = {
   name: 'uninstall',
   usage: 'uninstall ID [--timeout S] [--force] [--json]',
-  summary: 'Undo an installed update if it is loaded, and remove it from the store of every ABI it was installed for.',
+  summary: 'Undo an update if it is loaded, and remove it from the store of every ABI it was installed for. An update neither installed nor loaded is nothing to do (exit 0), so a package\'s prerm can always run.',
   args: { ID: 'the update id (hotsplice list shows them)' },
   options: {
     timeout: timeout('the unpatch transition'),
     force: { type: 'boolean', help: "end a transition a task holds open with livepatch's force" },
     json,
   },
-  exits: { 0: 'uninstalled', 1: 'not installed, or the undo failed (it stays installed)', 124: 'the unpatch transition did not finish in time (still installed)' },
+  exits: { 0: 'uninstalled, or it was not installed', 1: 'the undo failed (it stays installed)', 124: 'the unpatch transition did not finish in time (still installed)' },
   example: 'hotsplice uninstall fleet_fix',
 } as const satisfies Verb;
 

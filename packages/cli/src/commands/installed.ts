@@ -1,3 +1,4 @@
+import { release } from 'node:os';
 import { UserError, environmentError } from '@hotsplice/kernel';
 import type { Manifest } from '@hotsplice/link';
 import { moduleLoaded, readPatch } from '../target/livepatch';
@@ -9,7 +10,7 @@ import { openUpdate } from '../target/update-package';
 import { parseVerb, usageError } from '../verb';
 import { install as INSTALL, list as LIST, uninstall as UNINSTALL } from '../verbs';
 import { type ApplyOptions, type Applied, applyPackage, describeApplied, seconds } from './apply';
-import { undoUpdate } from './undo';
+import { moduleOf, undoUpdate } from './undo';
 import { loadedUpdates } from './view';
 
 /**
@@ -26,7 +27,9 @@ export async function installCommand(args: string[]): Promise<number> {
   const update = await openUpdate(path);
   const { manifest } = update;
   await update.close();
-  const running = await runningKernel();
+  // The build id only matters on the kernel the package is for: in an image build's chroot (no /sys) an update
+  // for another kernel installs dormant without it.
+  const running = manifest.kernel.abi === release() ? await runningKernel() : { release: release(), buildId: '' };
   if (fits(manifest, running) === 'other build') {
     throw new UserError(`update ${manifest.id} was built for the ${manifest.kernel.abi} kernel with build id ${manifest.kernel.vmlinuxBuildId}; this machine runs another build of it (${running.buildId}): not installed`);
   }
@@ -34,7 +37,7 @@ export async function installCommand(args: string[]): Promise<number> {
   const earlier = before.find((e) => e.manifest.id === manifest.id);
   const entry = await storeUpdate(path, { ...manifest });
   let applied: Applied | undefined;
-  const live = await loadedUpdates();
+  const live = fits(manifest, running) === 'running' ? await loadedUpdates() : [];
   const already = live.find((u) => u.module === manifest.module && u.state === 'applied');
   if (fits(manifest, running) === 'running' && !already) {
     applied = await applyPackage(entry.package, options, { package: entry.package }).catch(async (err: unknown) => {
@@ -89,8 +92,8 @@ export async function uninstallCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw usageError(UNINSTALL);
   const id = positionals[0];
   const entries = (await installedUpdates()).filter((e) => e.manifest.id === id);
-  if (!entries.length) throw new UserError(`update ${id} is not installed (hotsplice list shows what is)`);
-  const module = entries[0].manifest.module;
+  // Not installed (any more) is no error: a package's prerm must be able to run after a hand-made uninstall.
+  const module = entries[0]?.manifest.module ?? (await moduleOf(id));
   let undone = '';
   if ((await readPatch(module)) || moduleLoaded(module)) {
     const result = await undoUpdate(id, { timeoutMs: seconds(values.timeout) * 1000, force: Boolean(values.force) });
@@ -98,6 +101,11 @@ export async function uninstallCommand(args: string[]): Promise<number> {
     undone = `undone in ${result.undoMs} ms${result.unloaded ? ', module unloaded' : ''}`;
   }
   for (const entry of entries) await unstoreUpdate(entry);
+  if (!entries.length && !undone) {
+    if (values.json) process.stdout.write(`${JSON.stringify({ id, state: 'not installed', abis: [], undone: false }, null, 2)}\n`);
+    else process.stdout.write(`${id} is not installed; nothing to do\n`);
+    return 0;
+  }
   if (values.json) process.stdout.write(`${JSON.stringify({ id, state: 'uninstalled', abis: entries.map((e) => e.manifest.kernel.abi), undone: Boolean(undone) }, null, 2)}\n`);
   else process.stdout.write(`uninstalled ${id}${undone ? `: ${undone}` : ' (it was not loaded)'}\n`);
   return 0;
