@@ -140,7 +140,9 @@ export async function bootRootfs(options: { image: RootfsImage; disk: string; ru
     initrd: options.image.initrd,
     timeoutMs: options.timeoutMs,
     memoryMiB: 1536,
-    append: 'root=/dev/vda rw console=ttyS0 panic=-1 quiet',
+    // agetty on the serial console hangs the tty up when it starts (vhangup), which cuts off the run unit's output
+    // to it: no login prompt there (systemd-debug-generator reads systemd.mask).
+    append: 'root=/dev/vda rw console=ttyS0 panic=-1 quiet systemd.mask=serial-getty@ttyS0.service',
     drives: [options.disk, options.runDisk],
     onLine: options.onLine,
   });
