@@ -20,7 +20,7 @@ export const kernel = {
 
 export const create = {
   name: 'create',
-  usage: 'create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT | --debian-update VERSION) [--id ID] [--abi ABI] [--fuzz N] [--replace] [--json]',
+  usage: 'create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT | --debian-update VERSION [--only PATH…]) [--id ID] [--abi ABI] [--fuzz N] [--replace] [--json]',
   summary:
     'ksplice-create: build a live update of the kernel from a source patch, through the Nx pipeline (nx run ' +
     'kernel-<id>:hotpatch); writes dist/hotpatch/<id>/hotsplice-<id>.tar.gz, report.json and summary.txt.',
@@ -31,6 +31,7 @@ export const create = {
     diffext: { type: 'string', value: 'DIR', help: 'a copy of kernel files under DIR, each FILE<EXT> replacing FILE' },
     ext: { type: 'string', value: 'EXT', help: 'the suffix of --diffext files, e.g. .new' },
     'debian-update': { type: 'string', value: 'VERSION', help: "Debian's own update: every change from the ABI's source version to VERSION" },
+    only: { type: 'string', multiple: true, value: 'PATH', help: 'with --debian-update: only this file (a directory ends in /); the rest is reported as not selected' },
     id: { type: 'string', value: 'ID', help: 'the update id (lower case, digits, _): names the package and the module (default: from the patch name)' },
     abi,
     fuzz: { type: 'string', value: 'N', help: 'let N (0-3) context lines of a hunk differ; such hunks are reported' },
