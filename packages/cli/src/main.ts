@@ -9,7 +9,7 @@ import { TARGET_COMMANDS } from './target';
 export type { Command } from './cli';
 
 const COMMANDS: CommandTable = {
-  kernel: { run: kernelCommand, summary: 'kernel prepare [--abi A] [--json]   fetch and prepare a Debian kernel' },
+  kernel: { run: kernelCommand, summary: 'kernel prepare [--abi A] [--json] | kernel list [--refresh] [--json]   prepare a Debian kernel; list the ABIs apt offers' },
   create: {
     run: createCommand,
     summary: 'create (--patch F… | --git RANGE | --diffext DIR --ext EXT) [--id ID] [--abi A] [--fuzz N] [--replace] [--json]   build an update (Nx)',

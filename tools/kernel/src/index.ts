@@ -1,12 +1,17 @@
-export { chooseKernel, packagesFor, parseAbis, parseMadison, resolveKernel, type KernelPackages } from './apt';
-export { KERNEL_CC, kbuildVariables, objectCflags } from './build-flags';
+export { chooseKernel, offeredKernels, packagesFor, parseAbis, parseMadison, resolveKernel, type KernelPackages, type OfferedKernel } from './apt';
+export { kbuildVariables, objectCflags } from './build-flags';
+export { toolchainCommand } from './toolchain-command';
+export { BUILD_ROOT_PACKAGES, currentBuildRoot, ensureBuildRoot, inBuildRoot, type BuildRoot } from './build-root';
+export { type KernelCompiler, type Toolchain, compilerPackage, compilerVersionLine, hostMatches, parseCompiler, readCompiler } from './toolchain';
+export { FLAVOURS, RELEASES, compareAbis, parseAbi, parseRequest, releaseBySuite, releasePackages, type AbiName, type DebianRelease, type Flavour } from './release';
+export { aptConfigFor, aptOptions, hostSuite, type AptConfig } from './apt-config';
 export { RECIPE, cacheRoot, isDone, markDone, once } from './cache';
 export { debDataMember, extractDeb, parseAr, parseArHeader } from './deb';
 export { UserError, environmentError, naming, systemCause } from './errors';
 export { run } from './exec';
 export { processAlive, removeStale } from './stale';
 export { rewriteHeadersMakefile } from './headers';
-export { kernelPaths, prepareKernel, preparedKernel, sourceKbuildDir, type KernelPaths, type PrepareOptions } from './prepare';
+export { isPrepared, kernelPaths, prepareKernel, preparedKernel, preparedPaths, sourceKbuildDir, type KernelLayout, type KernelPaths, type PrepareOptions } from './prepare';
 export { PhaseTimer, Progress, log } from './report';
 export { buildExternalModule, type ModuleBuild } from './module-build';
 export { cachedDebianUpdate, deltaDir, deltaPatch, fetchDebianUpdate, type DebianDelta } from './debian-update';
@@ -15,7 +20,6 @@ export { changedPaths, classifyChange, type ChangeKind, type ChangedFile } from 
 export { moduleLoadOrder } from './module-deps';
 export {
   HOST_PROGRAMS,
-  KBUILD_PACKAGE,
   PROVENANCE_FILE,
   chooseHostTools,
   describeHostTools,

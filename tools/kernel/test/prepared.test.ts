@@ -26,7 +26,11 @@ async function mark(dir: string, key: string): Promise<void> {
 describe('preparedKernel for an ABI with kbuild built from source', () => {
   it('is ready only once both the prepared tree and its kbuild/ directory are done', async () => {
     const cache = await cacheWithResolution(`resolved-${ABI}.json`, ABI);
-    const { dir, ...paths } = kernelPaths(cache, pkgs, pkgs.hostTools);
+    const { dir, ...layout } = kernelPaths(cache, pkgs, pkgs.hostTools);
+    const paths = { ...layout, compiler: 'gcc-12' };
+    // What prepare records once it has chosen the toolchain (the machine's gcc-12, no build root).
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'toolchain.json'), JSON.stringify({ cc: 'gcc-12', versionText: 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0' }));
     await mark(join(dir, 'prepared'), preparedKey(paths));
     expect(await preparedKernel(ABI, cache)).toBeUndefined();
     await mark(sourceKbuildDir(dir), hostToolsKey(paths));

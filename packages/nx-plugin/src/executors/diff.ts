@@ -44,7 +44,7 @@ async function diffUpdate(context: ExecutorContext, tasks: ObjectOptions[]): Pro
     await applyPatches(tree, journalFor(tree), patches);
     try {
       const objects = tasks.map((t) => t.object);
-      await withCompilerWrapper(compilerWrapper(context, tasks[0].root), () => compileObjects(kernel, objects));
+      await withCompilerWrapper(compilerWrapper(context, tasks[0].root), kernel, () => compileObjects(kernel, objects));
       for (const t of tasks) await copyObjects(tree, [t.object], (o) => join(context.root, layout.post(t.id, o)));
       for (const object of objects) modules.set(object, (await readKbuildRecord(tree, object))?.module);
     } finally {

@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { type KernelPaths, RECIPE, UserError, kbuildVariables } from '@hotsplice/kernel';
+import { type KernelPaths, RECIPE, UserError, compilerVersionLine, kbuildVariables } from '@hotsplice/kernel';
 import { moduleName } from '@hotsplice/link';
 import { type HunkNote, applyPatches, compileObjects, describeHunk, journalFor, readKbuildRecord, restoreTree, splitPatch, withTreeLock } from '@hotsplice/tree';
 import { layout, updateTag, workDir } from '../layout';
@@ -57,8 +56,8 @@ export default async function manifest(options: ManifestOptions, context: Execut
     const common = sha256(
       JSON.stringify({
         recipe: RECIPE,
-        compiler: execFileSync('gcc-12', ['--version'], { encoding: 'utf8' }).split('\n')[0],
-        make: kbuildVariables('<tree>', kernel.abi),
+        compiler: await compilerVersionLine(kernel),
+        make: kbuildVariables({ ...kernel, sourceTree: '<tree>' }),
         config: sha256(await readFile(join(tree, '.config'))),
       }),
     );
