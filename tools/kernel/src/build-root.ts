@@ -101,7 +101,7 @@ const ROOT_OWN = new Set(['usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32
  * The argv that runs `file args` inside a build root with bubblewrap: the root's /usr and /etc (merged /usr: /bin,
  * /lib… are its links), and every other top-level directory of this machine (the cache, the workspace, /tmp) bound
  * at the same path, so the tree's recorded commands, `-fdebug-prefix-map` and every cache key see the same paths
- * inside and out. The working directory and the environment carry over.
+ * inside and out. The working directory and the environment carry over, except PATH.
  */
 export async function inBuildRoot(root: string, file: string, args: readonly string[], cwd = process.cwd()): Promise<[string, string[]]> {
   const bind: string[] = ['--ro-bind', join(root, 'usr'), '/usr', '--ro-bind', join(root, 'etc'), '/etc'];
@@ -111,7 +111,10 @@ export async function inBuildRoot(root: string, file: string, args: readonly str
     }
   }
   for (const entry of await hostTopLevel()) bind.push('--bind', `/${entry}`, `/${entry}`);
-  return ['bwrap', [...bind, '--dev-bind', '/dev', '/dev', '--proc', '/proc', '--ro-bind', '/sys', '/sys', '--die-with-parent', '--chdir', cwd, file, ...args]];
+  // The machine's PATH may name bound directories (a ~/.cargo/bin rustc made Kconfig set CONFIG_RUSTC_VERSION):
+  // inside, only the build root's own programs.
+  const path = ['--setenv', 'PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  return ['bwrap', [...bind, '--dev-bind', '/dev', '/dev', '--proc', '/proc', '--ro-bind', '/sys', '/sys', ...path, '--die-with-parent', '--chdir', cwd, file, ...args]];
 }
 
 let topLevel: Promise<string[]> | undefined;

@@ -350,6 +350,26 @@ export function hostToolsKey(paths: PreparedKeyFields): string {
   return JSON.stringify({ hostTools: 'from source', prepared: preparedKey(paths) });
 }
 
+/**
+ * The options Debian's config sets that the tree's config after olddefconfig has otherwise ("CONFIG_X: y -> not
+ * set"). Options only the tree's config has (values Kconfig fills in that the package's copy leaves out, such as
+ * CONFIG_BUILD_SALT) do not count.
+ */
+export function configChanges(debian: string, tree: string): string[] {
+  const values = (text: string) => {
+    const map = new Map<string, string>();
+    for (const line of text.split('\n')) {
+      const set = /^(CONFIG_\w+)=(.*)$/.exec(line);
+      const unset = /^# (CONFIG_\w+) is not set$/.exec(line);
+      if (set) map.set(set[1]!, set[2]!);
+      else if (unset) map.set(unset[1]!, 'not set');
+    }
+    return map;
+  };
+  const mine = values(tree);
+  return [...values(debian)].filter(([k, v]) => (mine.get(k) ?? 'not set') !== v).map(([k, v]) => `${k}: ${v} -> ${mine.get(k) ?? 'not set'}`);
+}
+
 /** Debian's config, `olddefconfig`, `prepare modules_prepare` with the flags every object build will use. */
 async function prepareSourceTree(paths: KernelPaths & { dir: string }, quiet: boolean): Promise<void> {
   const vars = kbuildVariables(paths);
@@ -364,6 +384,12 @@ async function prepareSourceTree(paths: KernelPaths & { dir: string }, quiet: bo
   };
   await copyFile(paths.config, join(paths.sourceTree, '.config'));
   await make(['olddefconfig']);
+  const changed = configChanges(await readFile(paths.config, 'utf8'), await readFile(join(paths.sourceTree, '.config'), 'utf8'));
+  if (changed.length) {
+    // Kconfig turns options off whose tools it cannot find (pahole: DEBUG_INFO_BTF; gcc plugins; rustc): objects
+    // built from such a tree are not the shipped kernel's.
+    throw new UserError(`olddefconfig changed Debian's config of ${paths.abi} with ${paths.compiler}${paths.buildRoot ? ' in its build root' : ''}: ${changed.slice(0, 5).join('; ')}`);
+  }
   await make(['prepare', 'modules_prepare']);
   await mkdir(marker, { recursive: true });
   await markDone(marker, key);
