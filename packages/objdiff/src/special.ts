@@ -19,7 +19,10 @@ export const TABLES: Record<string, number> = {
   '.call_sites': 4,
   '.ibt_endbr_seal': 4,
   __mcount_loc: 8,
-  __patchable_function_entries: 8,
+  // Not __patchable_function_entries (6.12's CALL_PADDING padding, -fpatchable-function-entry=16,16): x86 has
+  // HAVE_DYNAMIC_FTRACE_NO_PATCHABLE, so ftrace reads __mcount_loc (include/linux/ftrace.h FTRACE_CALLSITE_SECTION)
+  // and no x86 code reads it; each copy is SHF_LINK_ORDER to its function's own section, which one merged table
+  // cannot keep (binutils 2.44's ld -r crashed on the sh_link 0 a merged copy had).
 };
 
 export const ORC_DATA = '.orc_unwind';
