@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AptConfig, ARCHIVE_KEYRING, aptOptions, hostSuite, parseMirrors } from './apt-config';
+import { type AptConfig, ARCHIVE_KEYRING, aptOptions, ensureLists, hostSuite, parseMirrors } from './apt-config';
 import { RECIPE, isDone, once } from './cache';
 import { UserError } from './errors';
 import { run } from './exec';
@@ -36,6 +36,8 @@ export interface BuildRoot {
   packages: Record<string, string>;
   /** Seconds mmdebstrap took when it was made. */
   createdSeconds: number;
+  /** The release's package lists when the versions were asked (apt-config.ts ensureLists). */
+  listsStamp?: number;
 }
 
 const CURRENT = 'current.json';
@@ -66,6 +68,10 @@ export async function ensureBuildRoot(
   say: (message: string) => void,
 ): Promise<BuildRoot> {
   const names = buildRootPackages(compiler);
+  // Asking apt for the versions takes ~2 s: the last answer holds until the release's package lists change.
+  const listsStamp = await ensureLists(apt, release);
+  const last = await currentBuildRoot(cache, release);
+  if (last && last.listsStamp === listsStamp && names.every((n) => last.packages[n])) return last;
   const packages = parseCandidates(await run('apt-cache', [...aptOptions(apt), 'policy', ...names]));
   const missing = names.filter((n) => !packages[n] || packages[n] === '(none)');
   if (missing.length) throw new UserError(`Debian ${release.suite} offers no ${missing.join(', ')}: cannot make a build root for ${compiler.versionText}`);
@@ -86,7 +92,7 @@ export async function ensureBuildRoot(
     await writeFile(join(target, '.hotsplice-build-root.json'), `${JSON.stringify({ suite: release.suite, packages, createdSeconds }, null, 2)}\n`);
   });
   if (!made) createdSeconds = (JSON.parse(await readFile(join(dir, '.hotsplice-build-root.json'), 'utf8')) as BuildRoot).createdSeconds;
-  const root: BuildRoot = { dir, key, suite: release.suite, packages, createdSeconds };
+  const root: BuildRoot = { dir, key, suite: release.suite, packages, createdSeconds, listsStamp };
   if (made) say(`build root: ${release.suite} created in ${createdSeconds.toFixed(1)} s (${dir})`);
   const current = join(buildRootsDir(cache), `${release.suite}-${CURRENT}`);
   await writeFile(`${current}.tmp`, JSON.stringify(root));

@@ -74,7 +74,7 @@ export function kernelPaths(root: string, pkgs: Pick<KernelPackages, 'abi' | 've
     vmlinuz: join(dir, 'image', 'boot', `vmlinuz-${abi}`),
     config: join(dir, 'image', 'boot', `config-${abi}`),
     symvers: join(dir, 'headers', 'usr', 'src', `linux-headers-${abi}`, 'Module.symvers'),
-    modulesDir: join(dir, 'image', 'lib', 'modules', abi),
+    modulesDir: join(dir, 'image', name.release.modulesDir, abi),
     hostTools: describeHostTools(tools),
   };
 }

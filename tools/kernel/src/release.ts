@@ -19,6 +19,8 @@ export interface DebianRelease {
   abiBase: RegExp;
   /** Debian names kbuild's host tools once per series (bookworm) or once per ABI (trixie). */
   kbuildPackage: (base: string) => string;
+  /** Where the image package puts the modules: /lib/modules, or /usr/lib/modules once /usr is merged (trixie). */
+  modulesDir: string;
 }
 
 /** The flavours of the amd64 kernel: each ABI exists in all three (different configs; rt has PREEMPT_RT). */
@@ -34,6 +36,7 @@ export const RELEASES: readonly DebianRelease[] = [
     abiBase: /^6\.1\.0-\d+$/,
     // linux-kbuild-6.1: one package name for the whole series (decisions: kbuild's host tools per ABI).
     kbuildPackage: () => 'linux-kbuild-6.1',
+    modulesDir: 'lib/modules',
   },
   {
     suite: 'trixie',
@@ -43,6 +46,7 @@ export const RELEASES: readonly DebianRelease[] = [
     // 6.12.118+deb13, and a second upload of one upstream version: 6.12.115+deb13.1 (= 6.12.115-2).
     abiBase: /^6\.12\.\d+\+deb13(\.\d+)?$/,
     kbuildPackage: (base) => `linux-kbuild-${base}`,
+    modulesDir: 'usr/lib/modules',
   },
 ];
 
