@@ -1,3 +1,4 @@
+import { altInstrEntrySize } from '@hotsplice/kernel';
 import type { ObjectModel, UnitReloc } from './model';
 
 /**
@@ -8,7 +9,7 @@ import type { ObjectModel, UnitReloc } from './model';
 export const TABLES: Record<string, number> = {
   __bug_table: 12,
   __jump_table: 16,
-  '.altinstructions': 12,
+  '.altinstructions': 12, // 14 in 6.12: altInstrEntrySize
   '.parainstructions': 16,
   __ex_table: 12,
   '.static_call_sites': 8,
@@ -46,9 +47,9 @@ export interface TableEntry {
 export function tableEntries(model: ObjectModel): TableEntry[] {
   const entries: TableEntry[] = [];
   for (const section of model.elf.sections) {
-    const size = TABLES[section.name];
-    if (!size) continue;
+    if (!TABLES[section.name]) continue;
     const relocs = model.sectionRelocs(section.index); // sorted by offset
+    const size = section.name === '.altinstructions' ? altInstrEntrySize(section.size, relocs.length) : TABLES[section.name]!;
     let next = 0;
     for (let offset = 0, index = 0; offset + size <= section.size; offset += size, index++) {
       while (next < relocs.length && relocs[next].offset < offset) next++;
