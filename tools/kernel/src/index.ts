@@ -1,6 +1,8 @@
 export { chooseKernel, offeredKernels, packagesFor, parseAbis, parseMadison, resolveKernel, type KernelPackages, type OfferedKernel } from './apt';
 export { kbuildVariables, objectCflags } from './build-flags';
 export { toolchainCommand } from './toolchain-command';
+export { objtoolArgs, objtoolAtLink, parseConfig, runLinkObjtool } from './objtool';
+export { altInstrEntrySize } from './x86-tables';
 export { BUILD_ROOT_PACKAGES, currentBuildRoot, ensureBuildRoot, inBuildRoot, type BuildRoot } from './build-root';
 export { type KernelCompiler, type Toolchain, compilerPackage, compilerVersionLine, hostMatches, parseCompiler, readCompiler } from './toolchain';
 export { FLAVOURS, RELEASES, compareAbis, parseAbi, parseRequest, releaseBySuite, releasePackages, type AbiName, type DebianRelease, type Flavour } from './release';

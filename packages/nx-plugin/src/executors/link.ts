@@ -33,8 +33,9 @@ export default async function link(options: LinkOptions, context: ExecutorContex
     });
     await copyFile(ko, join(out, basename(ko)));
     await linkOldCode(
-      changed.map((m) => ({ path: join(context.root, layout.oldCode(options.id, m.object)), object: m.object })),
+      changed.map((m) => ({ path: join(context.root, layout.oldCode(options.id, m.object)), object: m.object, module: m.report!.objname !== 'vmlinux' })),
       join(out, 'old-code.o'),
+      kernel,
     );
     console.log(`hotsplice: linked ${basename(ko)} from ${changed.length} object(s)`);
   });
