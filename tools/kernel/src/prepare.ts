@@ -204,6 +204,7 @@ async function writeJson(file: string, value: unknown): Promise<void> {
  * not take seconds); undefined when it was never prepared for this request.
  */
 export async function preparedKernel(requested = 'newest', cache = cacheRoot()): Promise<KernelPaths | undefined> {
+  requested = sameRequest(requested);
   try {
     const cached = JSON.parse(await readFile(resolvedFile(cache, requested), 'utf8')) as { key: string; pkgs: KernelPackages };
     if (JSON.parse(cached.key).requested !== requested) return undefined;
@@ -239,14 +240,19 @@ const RESOLVER = 2;
  * graph reads) in place. The name is checked before it becomes part of a path (apt checks the ABI itself later).
  */
 function resolvedFile(root: string, requested: string): string {
-  if (requested === 'newest' || requested === `newest-${hostSuite()}`) return join(root, 'resolved.json');
+  if (requested === 'newest') return join(root, 'resolved.json');
   if (!/^[\w.+-]+$/.test(requested)) throw new UserError(`not a kernel ABI: "${requested}"`);
   return join(root, `resolved-${requested}.json`);
 }
 
 /** apt-cache takes ~1 s per call; remember the answer until apt's package lists change. */
+/** `newest-<the machine's release>` is `newest`: one cached answer for both. */
+function sameRequest(requested: string): string {
+  return requested === `newest-${hostSuite()}` ? 'newest' : requested;
+}
+
 async function resolveCached(root: string, requested = 'newest'): Promise<KernelPackages> {
-  if (requested === `newest-${hostSuite()}`) requested = 'newest';
+  requested = sameRequest(requested);
   const file = resolvedFile(root, requested);
   const request = parseRequest(requested, hostSuite());
   const release = request.kind === 'abi' ? request.name.release : request.release;

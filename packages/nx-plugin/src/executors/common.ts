@@ -10,6 +10,8 @@ import { readPatches } from '../patches';
 
 export interface ObjectOptions {
   id: string;
+  /** One kernel of a fleet: where its files go (layout.ts placeOf); absent: the update id. */
+  place?: string;
   object: string;
   abi: string;
   /** Folder of hotpatch.json, relative to the workspace. */
