@@ -12,9 +12,10 @@ import { type KernelCompiler, compilerPackage } from './toolchain';
  * What building kernel objects and modules needs, beside the compiler itself: kbuild's make, binutils (as, ld,
  * objcopy), libc headers (CC_CAN_LINK and HOSTCC's host programs: fixdep, modpost, genksyms, objtool), flex and
  * bison (Kconfig, genksyms), bc (timeconst.h), libelf (objtool), libssl (certs' extract-cert), pahole (Kconfig reads
- * its version: without it olddefconfig turns DEBUG_INFO_BTF off), awk (kbuild's scripts). `gcc` is HOSTCC.
+ * its version: without it olddefconfig turns DEBUG_INFO_BTF off), awk (kbuild's scripts), python3 (6.12's `make
+ * prepare` builds tools/bpf/resolve_btfids, whose libbpf runs scripts/bpf_doc.py). `gcc` is HOSTCC.
  */
-export const BUILD_ROOT_PACKAGES = ['make', 'gcc', 'binutils', 'libc6-dev', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev', 'dwarves', 'mawk'];
+export const BUILD_ROOT_PACKAGES = ['make', 'gcc', 'binutils', 'libc6-dev', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev', 'dwarves', 'mawk', 'python3'];
 
 /** The packages of one release's build root for `compiler`. */
 export function buildRootPackages(compiler: KernelCompiler): string[] {

@@ -191,6 +191,7 @@ describe('the compiler a kernel names, and its build root', () => {
       'libssl-dev',
       'dwarves',
       'mawk',
+      'python3',
     ]);
     const policy = `gcc-14:
   Installed: (none)
