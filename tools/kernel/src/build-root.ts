@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AptConfig, ARCHIVE_KEYRING, aptOptions, ensureLists, hostSuite, parseMirrors } from './apt-config';
+import { type AptConfig, aptOptions, ensureLists, hostSuite, parseMirrors, privateSources } from './apt-config';
 import { RECIPE, isDone, once } from './cache';
 import { UserError } from './errors';
 import { run } from './exec';
@@ -80,11 +80,8 @@ export async function ensureBuildRoot(
   const dir = join(buildRootsDir(cache), `${release.suite}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`);
   let createdSeconds = 0;
   const made = await once(dir, key, async (target) => {
-    const mirrors = parseMirrors(await run('apt-cache', ['policy']), hostSuite());
-    const sources = release.aptSuites.flatMap((suite) => {
-      const uri = suite.endsWith('-security') ? mirrors.security : mirrors.archive;
-      return uri ? [`deb [signed-by=${ARCHIVE_KEYRING}] ${uri} ${suite} main`] : [];
-    });
+    // The release's sources, one-line form, as mmdebstrap takes them (the private apt configuration's).
+    const sources = privateSources(release, parseMirrors(await run('apt-cache', ['policy']), hostSuite())).trim().split('\n');
     say(`build root: making ${release.suite} with ${names.join(', ')} (mmdebstrap)`);
     const started = Date.now();
     // mmdebstrap wants an empty directory or none; `once` has just made it empty.

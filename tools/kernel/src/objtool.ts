@@ -28,30 +28,33 @@ export function objtoolAtLink(config: Map<string, string>): boolean {
  * for vmlinux.o (--noinstr with NOINSTR_VALIDATION).
  */
 export function objtoolArgs(config: Map<string, string>, module: boolean): string[] {
-  const on = (option: string) => config.get(`CONFIG_${option}`) === 'y';
-  const args: string[] = [];
-  const add = (when: boolean, ...flags: string[]) => when && args.push(...flags);
-  add(on('HAVE_JUMP_LABEL_HACK'), '--hacks=jump_label');
-  add(on('HAVE_NOINSTR_HACK'), '--hacks=noinstr');
-  add(on('MITIGATION_CALL_DEPTH_TRACKING'), '--hacks=skylake');
-  add(on('X86_KERNEL_IBT'), '--ibt');
-  add(on('FINEIBT'), '--cfi');
-  add(on('FTRACE_MCOUNT_USE_OBJTOOL'), '--mcount');
-  add(on('FTRACE_MCOUNT_USE_OBJTOOL') && on('HAVE_OBJTOOL_NOP_MCOUNT'), '--mnop');
-  add(on('UNWINDER_ORC'), '--orc');
-  add(on('MITIGATION_RETPOLINE'), '--retpoline');
-  add(on('MITIGATION_RETHUNK'), '--rethunk');
-  add(on('MITIGATION_SLS'), '--sls');
-  add(on('STACK_VALIDATION'), '--stackval');
-  add(on('HAVE_STATIC_CALL_INLINE'), '--static-call');
-  add(on('HAVE_UACCESS_VALIDATION'), '--uaccess');
-  add(on('GCOV_KERNEL') || on('KCOV'), '--no-unreachable');
-  add(on('PREFIX_SYMBOLS'), `--prefix=${config.get('CONFIG_FUNCTION_PADDING_BYTES')}`);
-  add(objtoolAtLink(config), '--link');
-  add(module, '--module');
-  add(!module && on('NOINSTR_VALIDATION'), '--noinstr');
+  const on = (...options: string[]) => options.every((o) => config.get(`CONFIG_${o}`) === 'y');
+  const args = OBJTOOL_FLAGS.filter(([when]) => when.split('|').some((all) => on(...all.split('&')))).map(([, flag]) => flag);
+  if (on('PREFIX_SYMBOLS')) args.push(`--prefix=${config.get('CONFIG_FUNCTION_PADDING_BYTES')}`);
+  if (objtoolAtLink(config)) args.push('--link');
+  if (module) args.push('--module');
+  else if (on('NOINSTR_VALIDATION')) args.push('--noinstr');
   return args;
 }
+
+/** scripts/Makefile.lib's `objtool-args-$(CONFIG_…) += …` lines, in order ("A|B": either, "A&B": both). */
+const OBJTOOL_FLAGS: Array<[string, string]> = [
+  ['HAVE_JUMP_LABEL_HACK', '--hacks=jump_label'],
+  ['HAVE_NOINSTR_HACK', '--hacks=noinstr'],
+  ['MITIGATION_CALL_DEPTH_TRACKING', '--hacks=skylake'],
+  ['X86_KERNEL_IBT', '--ibt'],
+  ['FINEIBT', '--cfi'],
+  ['FTRACE_MCOUNT_USE_OBJTOOL', '--mcount'],
+  ['FTRACE_MCOUNT_USE_OBJTOOL&HAVE_OBJTOOL_NOP_MCOUNT', '--mnop'],
+  ['UNWINDER_ORC', '--orc'],
+  ['MITIGATION_RETPOLINE', '--retpoline'],
+  ['MITIGATION_RETHUNK', '--rethunk'],
+  ['MITIGATION_SLS', '--sls'],
+  ['STACK_VALIDATION', '--stackval'],
+  ['HAVE_STATIC_CALL_INLINE', '--static-call'],
+  ['HAVE_UACCESS_VALIDATION', '--uaccess'],
+  ['GCOV_KERNEL|KCOV', '--no-unreachable'],
+];
 
 /**
  * Run the kernel's own objtool (the headers tree's, i.e. its kbuild's) over one object the way the kernel's link
