@@ -10,6 +10,7 @@ import {
   parseAbi,
   parseRequest,
   releasePackages,
+  requireAbi,
   RELEASES,
 } from './release';
 
@@ -36,9 +37,7 @@ export function parseSizes(show: string): Record<string, number> {
 
 /** The apt configuration that reaches a resolved kernel's release. */
 export function aptFor(pkgs: Pick<KernelPackages, 'abi'>, cache: string): AptConfig {
-  const name = parseAbi(pkgs.abi);
-  if (!name) throw new UserError(`not a Debian kernel ABI: "${pkgs.abi}"`);
-  return aptConfigFor(name.release, cache);
+  return aptConfigFor(requireAbi(pkgs.abi).release, cache);
 }
 
 /** Ask apt how many bytes each package of the kernel is, for download progress. */
@@ -71,8 +70,7 @@ export function parseMadison(output: string, pkg: string): string[] {
 
 /** The packages of `abi` at `version`; kbuild's host tools come from its package unless `hostTools` says otherwise. */
 export function packagesFor(abi: string, version: string, hostTools?: HostTools): KernelPackages {
-  const name = parseAbi(abi);
-  if (!name) throw new UserError(`not a Debian kernel ABI: "${abi}"`);
+  const name = requireAbi(abi);
   const names = releasePackages(name);
   return { abi, version, suite: name.release.suite, ...names, hostTools: hostTools ?? { from: 'package', package: names.kbuild, version } };
 }

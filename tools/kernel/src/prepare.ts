@@ -4,7 +4,6 @@ import { basename, join } from 'node:path';
 import { type KernelPackages, aptFor, packageList, packageSizes, resolveKernel } from './apt';
 import { aptConfigFor, aptOptions, ensureLists, hostSuite } from './apt-config';
 import { kbuildVariables } from './build-flags';
-import { ensureBuildRoot } from './build-root';
 import { RECIPE, cacheRoot, exists, isDone, markDone, once } from './cache';
 import { extractDeb, extractTarRange } from './deb';
 import { UserError } from './errors';
@@ -12,9 +11,9 @@ import { run } from './exec';
 import { removeStale } from './stale';
 import { fixHeadersMakefile } from './headers';
 import { type HostTools, describeHostTools, installHostToolsFromSource } from './host-tools';
-import { type AbiName, parseAbi, parseRequest, releasePackages } from './release';
+import { parseRequest, releasePackages, requireAbi } from './release';
 import { PhaseTimer, Progress, log } from './report';
-import { type Toolchain, compilerVersionLine, hostCompilerVersion, hostMatches, readCompiler } from './toolchain';
+import { TOOLCHAIN_FILE, knownToolchain, provideToolchain, toolchainFields, writeJson } from './kernel-toolchain';
 import { toolchainCommand } from './toolchain-command';
 
 /** What `hotsplice kernel prepare --json` prints: everything later stages need about the kernel. */
@@ -57,7 +56,7 @@ export interface PrepareOptions {
 export function kernelPaths(root: string, pkgs: Pick<KernelPackages, 'abi' | 'version'>, hostTools?: HostTools): KernelLayout {
   const dir = join(root, 'kernel', `${pkgs.abi}_${pkgs.version}`);
   const { abi } = pkgs;
-  const name = abiName(abi);
+  const name = requireAbi(abi);
   // A resolution cached before hostTools existed always used the kbuild package.
   const tools = hostTools ?? { from: 'package', package: releasePackages(name).kbuild, version: pkgs.version };
   return {
@@ -77,12 +76,6 @@ export function kernelPaths(root: string, pkgs: Pick<KernelPackages, 'abi' | 've
     modulesDir: join(dir, 'image', name.release.modulesDir, abi),
     hostTools: describeHostTools(tools),
   };
-}
-
-function abiName(abi: string): AbiName {
-  const name = parseAbi(abi);
-  if (!name) throw new UserError(`not a Debian kernel ABI: "${abi}"`);
-  return name;
 }
 
 /** The kbuild directory built from the ABI's own source (the layout of a linux-kbuild package's /usr/lib/linux-kbuild-*). */
@@ -155,50 +148,6 @@ export async function prepareKernel(options: PrepareOptions = {}): Promise<Kerne
   return result;
 }
 
-function toolchainFields(toolchain: Toolchain): Pick<KernelPaths, 'compiler' | 'compilerVersion' | 'buildRoot'> {
-  return { compiler: toolchain.cc, compilerVersion: toolchain.versionText, ...(toolchain.buildRoot ? { buildRoot: toolchain.buildRoot } : {}) };
-}
-
-/**
- * The kernel's own compiler (its config's CONFIG_CC_VERSION_TEXT): this machine's when it prints exactly that
- * version line (bookworm's gcc-12 for 6.1 here), else a build root of the kernel's release, made once, whose
- * compiler must print it.
- */
-async function provideToolchain(root: string, layout: KernelLayout, say: (m: string) => void): Promise<Toolchain> {
-  const compiler = await readCompiler(layout.config);
-  if (await hostMatches(compiler)) return compiler;
-  const release = abiName(layout.abi).release;
-  const buildRoot = await ensureBuildRoot(root, release, compiler, aptFor(layout, root), say);
-  const line = await compilerVersionLine({ compiler: compiler.cc, buildRoot: buildRoot.dir });
-  if (line !== compiler.versionText) {
-    const host = await hostCompilerVersion(compiler.cc);
-    throw new UserError(
-      `${layout.abi} was built by "${compiler.versionText}"; this machine has ${host ? `"${host}"` : `no ${compiler.cc}`} and the ${release.suite} build root "${line}"`,
-    );
-  }
-  say(`compiler: ${compiler.versionText} (build root ${buildRoot.dir})`);
-  return { ...compiler, buildRoot: buildRoot.dir };
-}
-
-/** The toolchain prepare chose for a kernel, kept beside its files: graph time and executors read it, never re-decide. */
-const TOOLCHAIN_FILE = 'toolchain.json';
-
-/**
- * The toolchain a previous prepare chose, without apt or mmdebstrap (graph time); undefined when none is ready. A
- * kernel prepared before toolchains were recorded was prepared with the machine's compiler, if it matches.
- */
-async function knownToolchain(layout: KernelLayout): Promise<Toolchain | undefined> {
-  const recorded = await readFile(join(layout.dir, TOOLCHAIN_FILE), 'utf8').then((t) => JSON.parse(t) as Toolchain, () => undefined);
-  if (recorded) return !recorded.buildRoot || (await exists(join(recorded.buildRoot, 'usr'))) ? recorded : undefined;
-  const compiler = await readCompiler(layout.config).catch(() => undefined);
-  return compiler && (await hostMatches(compiler)) ? compiler : undefined;
-}
-
-async function writeJson(file: string, value: unknown): Promise<void> {
-  await writeFile(`${file}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
-}
-
 /**
  * The kernel a previous `prepare` left ready, without asking apt (graph-time callers such as Nx's createNodes must
  * not take seconds); undefined when it was never prepared for this request.
@@ -227,7 +176,7 @@ export async function preparedPaths(cache: string, pkgs: Pick<KernelPackages, 'a
 
 /** Whether an ABI at a version is prepared (whichever way its kbuild host tools came). */
 export async function isPrepared(cache: string, abi: string, version: string): Promise<boolean> {
-  const sources: HostTools[] = [{ from: 'package', package: releasePackages(abiName(abi)).kbuild, version }, { from: 'source', version }];
+  const sources: HostTools[] = [{ from: 'package', package: releasePackages(requireAbi(abi)).kbuild, version }, { from: 'source', version }];
   for (const hostTools of sources) if (await preparedPaths(cache, { abi, version, hostTools })) return true;
   return false;
 }

@@ -74,6 +74,13 @@ export function parseAbi(abi: string): AbiName | undefined {
   return release ? { abi, base, flavour, release } : undefined;
 }
 
+/** The ABI's parts; one clear line for a name that is none. */
+export function requireAbi(abi: string): AbiName {
+  const name = parseAbi(abi);
+  if (!name) throw new UserError(`not a Debian kernel ABI: "${abi}"`);
+  return name;
+}
+
 /**
  * Newest first: the numbers of the ABI base compared one by one (6.12.115+deb13.1 before 6.12.115+deb13), then
  * the flavours in FLAVOURS order.
