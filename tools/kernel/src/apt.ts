@@ -12,6 +12,7 @@ import {
   releasePackages,
   requireAbi,
   RELEASES,
+  unbuildableFlavour,
 } from './release';
 
 /** The Debian packages one kernel ABI needs, all at the same source version. */
@@ -130,6 +131,8 @@ async function madisonFor(abis: string[], apt: AptConfig): Promise<string> {
  */
 export async function resolveKernel(requested = 'newest', cache?: string): Promise<KernelPackages> {
   const request = parseRequest(requested, hostSuite());
+  const why = unbuildableFlavour(request.kind === 'abi' ? request.name.flavour : request.flavour);
+  if (why) throw new UserError(`cannot build for ${requested}: ${why}`);
   const release = request.kind === 'abi' ? request.name.release : request.release;
   const flavours = request.kind === 'abi' ? [request.name.flavour] : [request.flavour];
   const apt = cache ? aptConfigFor(release, cache) : ({ kind: 'host' } as AptConfig);
@@ -155,7 +158,7 @@ export interface OfferedKernel {
   flavour: Flavour;
   /** The image's version that its source package also offers (what prepare would fetch), else the newest image. */
   version: string;
-  /** False when apt has no linux-source at the image's version (such an ABI cannot be prepared). */
+  /** False when apt has no linux-source at the image's version, or the flavour is not built from it (rt). */
   buildable: boolean;
 }
 
@@ -172,7 +175,8 @@ export async function offeredKernels(cache: string, refresh = false): Promise<Of
       const names = packagesFor(abi, '');
       const images = parseMadison(madison, names.image);
       const match = images.find((v) => parseMadison(madison, names.source).includes(v));
-      rows.push({ suite: release.suite, abi, flavour: parseAbi(abi)!.flavour, version: match ?? images[0] ?? '', buildable: match !== undefined });
+      const flavour = parseAbi(abi)!.flavour;
+      rows.push({ suite: release.suite, abi, flavour, version: match ?? images[0] ?? '', buildable: match !== undefined && !unbuildableFlavour(flavour) });
     }
   }
   return rows;

@@ -5,7 +5,7 @@ export { objtoolArgs, objtoolAtLink, parseConfig, runLinkObjtool } from './objto
 export { altInstrEntrySize } from './x86-tables';
 export { BUILD_ROOT_PACKAGES, currentBuildRoot, ensureBuildRoot, inBuildRoot, type BuildRoot } from './build-root';
 export { type KernelCompiler, type Toolchain, compilerPackage, compilerVersionLine, hostMatches, parseCompiler, readCompiler } from './toolchain';
-export { FLAVOURS, RELEASES, compareAbis, parseAbi, parseRequest, releaseBySuite, releasePackages, type AbiName, type DebianRelease, type Flavour } from './release';
+export { FLAVOURS, RELEASES, compareAbis, parseAbi, parseRequest, releaseBySuite, releasePackages, requireAbi, unbuildableFlavour, type AbiName, type DebianRelease, type Flavour } from './release';
 export { aptConfigFor, aptOptions, hostSuite, type AptConfig } from './apt-config';
 export { RECIPE, cacheRoot, isDone, markDone, once } from './cache';
 export { debDataMember, extractDeb, parseAr, parseArHeader } from './deb';

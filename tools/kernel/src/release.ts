@@ -27,6 +27,16 @@ export interface DebianRelease {
 export const FLAVOURS = ['amd64', 'cloud-amd64', 'rt-amd64'] as const;
 export type Flavour = (typeof FLAVOURS)[number];
 
+/**
+ * Why a flavour cannot be rebuilt from linux-source, if it cannot. Debian builds rt from its "rt" featureset: the
+ * source package's debian/patches-rt applied on top of what linux-source ships (measured on 6.12.118+deb13-rt-amd64:
+ * Debian's rt config on the linux-source tree lost CONFIG_PREEMPT_LAZY, PREEMPT_BUILD and PREEMPT_DYNAMIC in
+ * olddefconfig, options those patches add), so objects built from linux-source would not be the shipped kernel's.
+ */
+export function unbuildableFlavour(flavour: Flavour): string | undefined {
+  return flavour === 'rt-amd64' ? "the rt flavour is built with Debian's rt patches (debian/patches-rt), which linux-source does not carry" : undefined;
+}
+
 export const RELEASES: readonly DebianRelease[] = [
   {
     suite: 'bookworm',

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseKernel, packageList, parseAbis } from '../src/apt';
 import { aptOptions, parseMirrors, privateSources } from '../src/apt-config';
 import { buildRootPackages, parseCandidates } from '../src/build-root';
-import { RELEASES, compareAbis, parseAbi, parseRequest, releaseBySuite, releasePackages } from '../src/release';
+import { RELEASES, compareAbis, parseAbi, parseRequest, releaseBySuite, releasePackages, unbuildableFlavour } from '../src/release';
 import { compilerPackage, parseCompiler } from '../src/toolchain';
 
 const bookworm = releaseBySuite('bookworm');
@@ -52,6 +52,12 @@ describe('Debian releases', () => {
       dbg: 'linux-image-6.12.118+deb13-rt-amd64-dbg',
     });
     expect(releasePackages(parseAbi('6.12.118+deb13-cloud-amd64')!).headersCommon).toBe('linux-headers-6.12.118+deb13-common');
+  });
+
+  it('builds amd64 and cloud-amd64 from linux-source, never rt (Debian’s rt patches are not in it)', () => {
+    expect(unbuildableFlavour('amd64')).toBeUndefined();
+    expect(unbuildableFlavour('cloud-amd64')).toBeUndefined();
+    expect(unbuildableFlavour('rt-amd64')).toBe("the rt flavour is built with Debian's rt patches (debian/patches-rt), which linux-source does not carry");
   });
 
   it('orders ABIs newest first by their numbers, not as text; flavours in a fixed order', () => {

@@ -36,7 +36,7 @@ async function list(json: boolean, refresh: boolean): Promise<number> {
     return 0;
   }
   const table = [['release', 'abi', 'flavour', 'version', 'prepared']];
-  for (const r of rows) table.push([r.suite, r.abi, r.flavour, r.version, r.buildable ? (r.prepared ? 'yes' : 'no') : 'no source']);
+  for (const r of rows) table.push([r.suite, r.abi, r.flavour, r.version, r.buildable ? (r.prepared ? 'yes' : 'no') : r.flavour === 'rt-amd64' ? 'no (rt patches)' : 'no source']);
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
   return 0;
