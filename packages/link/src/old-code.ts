@@ -25,7 +25,7 @@ export interface OldCodeObject {
 export async function linkOldCode(
   objects: Array<string | OldCodeObject>,
   out: string,
-  kernel?: Pick<KernelPaths, 'headersTree' | 'config' | 'buildRoot'>,
+  kernel?: LinkingKernel,
 ): Promise<void> {
   if (!objects.length) throw new UserError('linkOldCode: no old-code objects');
   const scratch = await mkdtemp(join(tmpdir(), 'hotsplice-old-code-'));
@@ -38,11 +38,37 @@ export async function linkOldCode(
       });
       const input = join(scratch, `${i}.o`);
       await writeFile(input, withFileSymbol(bytes, sourceName(object ?? path)));
-      // A single-object module's code had objtool's pass when it was compiled; it has its ORC already.
-      if (kernel && !parseElf(bytes).sectionByName('.orc_unwind_ip')) await runLinkObjtool(kernel, input, module ?? false);
+      if (kernel) await objtoolAsLinked(kernel, input, module ?? false);
       inputs.push(input);
     }
     await run('ld', ['-r', '-o', out, ...inputs]);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+type LinkingKernel = Pick<KernelPaths, 'headersTree' | 'config' | 'buildRoot'>;
+
+/**
+ * The pass the kernel's link gave this code (runLinkObjtool), on the object file in place, when the kernel runs
+ * objtool at link time. A single-object module's code had objtool's pass when it was compiled: it has its ORC
+ * already and is left as it is.
+ */
+async function objtoolAsLinked(kernel: LinkingKernel, file: string, module: boolean): Promise<void> {
+  if (!parseElf(await readFile(file)).sectionByName('.orc_unwind_ip')) await runLinkObjtool(kernel, file, module);
+}
+
+/**
+ * Old code as the kernel's link left the same code (see linkOldCode): what build-time run-pre compares with the
+ * -dbg vmlinux. On 6.12 objtool's `--hacks=jump_label` turns a jump label's `jmp` into the nop vmlinux holds.
+ */
+export async function oldCodeAsLinked(kernel: LinkingKernel, bytes: Buffer, module: boolean): Promise<Buffer> {
+  const scratch = await mkdtemp(join(tmpdir(), 'hotsplice-old-code-'));
+  try {
+    const file = join(scratch, 'old.o');
+    await writeFile(file, bytes);
+    await objtoolAsLinked(kernel, file, module);
+    return await readFile(file);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

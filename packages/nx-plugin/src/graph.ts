@@ -13,8 +13,14 @@ const CODE = {
   diff: ['{workspaceRoot}/packages/objdiff/src/**/*', '{workspaceRoot}/packages/elf/src/**/*'],
   /** The link stage and the loader, and the plugin's own executors (link.ts, package.ts). */
   link: ['{workspaceRoot}/packages/link/src/**/*', '{workspaceRoot}/kernel-module/**/*', '{workspaceRoot}/packages/nx-plugin/src/**/*'],
-  /** The run-pre matcher verify-pre runs (and the plugin's own executor). */
-  runpre: ['{workspaceRoot}/packages/runpre/src/**/*', '{workspaceRoot}/packages/elf/src/**/*', '{workspaceRoot}/packages/nx-plugin/src/**/*'],
+  /** The run-pre matcher verify-pre runs, the link-time objtool pass it gives old code, the plugin's executor. */
+  runpre: [
+    '{workspaceRoot}/packages/runpre/src/**/*',
+    '{workspaceRoot}/packages/elf/src/**/*',
+    '{workspaceRoot}/packages/link/src/**/*',
+    '{workspaceRoot}/tools/kernel/src/**/*',
+    '{workspaceRoot}/packages/nx-plugin/src/**/*',
+  ],
   /** The target CLI bundled beside the package, and run-pre's link map written into it. */
   target: [
     '{workspaceRoot}/packages/cli/src/**/*',

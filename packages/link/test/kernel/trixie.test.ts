@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseElf } from '@hotsplice/elf';
 import { compilerVersionLine, objtoolArgs, parseConfig } from '@hotsplice/kernel';
 import { VmlinuxSource, matchObject } from '@hotsplice/runpre';
-import { type LinkModuleResult, linkModule, linkOldCode } from '../../src';
+import { type LinkModuleResult, linkModule, linkOldCode, oldCodeAsLinked } from '../../src';
+import { diffObjects, readParent } from '@hotsplice/objdiff';
+import { buildPrePost, lineMapFromPatch } from '@hotsplice/tree';
 import { type BuiltExample, EXAMPLE_ID, EXAMPLE_OBJECT, diffExample } from '../helpers/example';
 import { sections, symbols } from '../helpers/toolchain';
 
@@ -92,6 +94,27 @@ describe('trixie 6.12: the example patch', () => {
     const syms = symbols(linked.ko).map((s) => s.name);
     expect(syms).toContain('__pfx_version_proc_show');
     expect(syms).toContain('.klp.sym.vmlinux.linux_proc_banner,0');
+  });
+
+  it('matches vmlinux with a jump label only as the kernel’s link left it (objtool --hacks=jump_label: jmp -> nop)', async () => {
+    // e2e case 07 changes prctl_set_mm, which holds a static branch whose object code is `jmp` and vmlinux's a nop.
+    const text = readFileSync(join(__dirname, '..', '..', '..', '..', 'test', 'e2e', 'patches', '07-syscall-prctl-set-mm', 'fix.patch'), 'utf8');
+    const out = join(dir, 'sys');
+    await buildPrePost(kernel, [{ name: 'prctl.patch', text }], ['kernel/sys.o'], out);
+    const pre = readFileSync(join(out, 'pre', 'kernel', 'sys.o'));
+    const { oldCode: raw } = diffObjects(parseElf(pre), parseElf(readFileSync(join(out, 'post', 'kernel', 'sys.o'))), {
+      object: 'kernel/sys.o',
+      parent: readParent(kernel.vmlinux),
+      lineMap: lineMapFromPatch(text, 'kernel/sys.c'),
+    });
+    const source = new VmlinuxSource(kernel.vmlinux, kernel.systemMap);
+    const before = await matchObject(parseElf(raw!), source, { object: 'kernel/sys.o', functions: ['prctl_set_mm'] });
+    expect(before.functions[0]).toMatchObject({ name: 'prctl_set_mm', status: 'mismatch' });
+    const failure = before.functions[0]!;
+    expect(failure.status === 'mismatch' && failure.difference.reason).toMatch(/^jump-label site at \+0x[0-9a-f]+ holds neither the original nor a legal patched form/);
+    const linked = await oldCodeAsLinked(kernel, Buffer.from(raw!), false);
+    const after = await matchObject(parseElf(linked), source, { object: 'kernel/sys.o', functions: ['prctl_set_mm'] });
+    expect(after.functions.map((f) => [f.name, f.status])).toEqual([['prctl_set_mm', 'matched']]);
   });
 
   it('gives the old code the sites the kernel rewrites at boot: return thunk, call sites, sealed endbr', () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { parseElf } from '@hotsplice/elf';
+import { oldCodeAsLinked } from '@hotsplice/link';
 import { type FunctionMatch, type MemorySource, VmlinuxSource, describeFailure, matchObject } from '@hotsplice/runpre';
 import { layout, workDir, placeOf } from '../layout';
 import { readCollected } from './collect';
@@ -117,7 +118,8 @@ export default async function verifyPre(options: VerifyPreOptions, context: Exec
       inputs.push({
         object: m.object,
         objname: m.objname,
-        oldCode: await readFile(join(context.root, layout.oldCode(placeOf(options), m.object))),
+        // As the kernel's link left the same code (objtool at link time on 6.12), else it cannot equal vmlinux.
+        oldCode: await oldCodeAsLinked(kernel, await readFile(join(context.root, layout.oldCode(placeOf(options), m.object))), m.objname !== 'vmlinux'),
         patched: (m.report?.patched ?? []).map((p) => ({ oldName: p.oldName, sympos: p.sympos })),
       });
     }
