@@ -18,7 +18,7 @@ export async function recordedCommand(tree: string, object: string, compiler: st
 async function readRecord(tree: string, object: string, compiler: string): Promise<{ text: string; command: string } | undefined> {
   const text = await readFile(join(tree, cmdFileOf(object)), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
-  const line = /^cmd_(\S+) := (.*)$/m.exec(text);
+  const line = /^(?:saved)?cmd_(\S+) := (.*)$/m.exec(text); // savedcmd_ since 6.2 (deps.ts)
   if (!line || line[1] !== object) return undefined;
   const command = line[2]!;
   if (!command.startsWith(`${compiler} `) || !objectCflags(tree).every((flag) => command.includes(flag))) return undefined;
