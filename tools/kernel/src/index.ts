@@ -20,6 +20,7 @@ export { cachedDebianUpdate, deltaDir, deltaPatch, fetchDebianUpdate, type Debia
 export { changelogBetween, type ChangelogItem } from './debian-changelog';
 export { changedPaths, classifyChange, type ChangeKind, type ChangedFile } from './source-delta';
 export { moduleLoadOrder } from './module-deps';
+export { uncompressedModule } from './module-file';
 export {
   HOST_PROGRAMS,
   PROVENANCE_FILE,
