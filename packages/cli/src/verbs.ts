@@ -3,19 +3,26 @@
 import type { Verb } from './verb';
 
 const json = { type: 'boolean', help: 'print the result as JSON on stdout (progress stays on stderr)' } as const;
-const abi = { type: 'string', value: 'ABI', help: "the Debian kernel ABI, e.g. 6.1.0-57-amd64 (default: the newest one apt offers)" } as const;
+const abi = { type: 'string', value: 'ABI', help: 'the Debian kernel: an ABI (6.1.0-57-amd64, 6.12.118+deb13-amd64), newest-bookworm, newest-trixie (default: newest, the machine\'s release)' } as const;
 const timeout = (what: string) => ({ type: 'string', value: 'S', default: '60', help: `seconds to wait for ${what}` }) as const;
 
 export const kernel = {
   name: 'kernel',
-  usage: 'kernel prepare [--abi ABI] [--json]',
+  usage: 'kernel prepare [--abi ABI] [--json] | kernel list [--refresh] [--json]',
   summary:
-    "Fetch Debian's kernel packages (source, headers, kbuild, image, -dbg) with apt, unpack them into the cache " +
-    '($HOTSPLICE_CACHE, default ~/.cache/hotsplice) and prepare the source tree with Debian\'s config; prints the paths.',
-  args: { prepare: 'the only subcommand' },
-  options: { abi, json, quiet: { type: 'boolean', help: 'no progress or phase timings on stderr' } },
-  exits: { 0: 'the kernel is prepared', 1: 'apt, a package or the tree failed (one line says which)' },
-  example: 'hotsplice kernel prepare --abi 6.1.0-57-amd64 --json',
+    "prepare: fetch a Debian kernel's packages (source, headers, kbuild, image, -dbg) with apt, unpack them into the " +
+    "cache ($HOTSPLICE_CACHE, default ~/.cache/hotsplice), make a build root when the machine lacks the kernel's " +
+    "compiler, and prepare the source tree with Debian's config; prints the paths. list: every kernel ABI apt offers " +
+    "across Debian's releases (others than the machine's through a private apt configuration), and which are prepared.",
+  args: { 'prepare | list': 'what to do' },
+  options: {
+    abi,
+    json,
+    quiet: { type: 'boolean', help: 'no progress or phase timings on stderr' },
+    refresh: { type: 'boolean', help: "list: ask apt again instead of the cached answer (the releases' lists)" },
+  },
+  exits: { 0: 'the kernel is prepared, or the list printed', 1: 'apt, a package, the build root or the tree failed (one line says which)' },
+  example: 'hotsplice kernel prepare --abi newest-trixie --json',
 } as const satisfies Verb;
 
 export const create = {

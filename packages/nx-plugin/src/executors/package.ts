@@ -5,12 +5,14 @@ import { bundleCli } from '@hotsplice/guest';
 import { parseElf } from '@hotsplice/elf';
 import { moduleName, writePackage } from '@hotsplice/link';
 import { linkMapOf, symbolNames } from '@hotsplice/runpre';
-import { layout } from '../layout';
+import { layout, placeOf } from '../layout';
 import { readCollected } from './collect';
 import { kernelFor, patchesOf, runTask, eachTask } from './common';
 
 interface PackageOptions {
   id: string;
+  /** One kernel of a fleet: where its files go (layout.ts placeOf); absent: the update id. */
+  place?: string;
   abi: string;
   replace?: boolean;
   root?: string;
@@ -23,11 +25,11 @@ interface PackageOptions {
 export default async function packageUpdate(options: PackageOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
     const kernel = await kernelFor(options.abi);
-    const collected = await readCollected(context, options.id);
-    const link = join(context.root, layout.link(options.id));
+    const collected = await readCollected(context, placeOf(options));
+    const link = join(context.root, layout.link(placeOf(options)));
     const result = await writePackage({
       id: options.id,
-      outDir: join(context.root, layout.packageDir(options.id)),
+      outDir: join(context.root, layout.packageDir(placeOf(options))),
       kernel,
       ko: join(link, `${moduleName(options.id)}.ko`),
       oldCode: join(link, 'old-code.o'),
@@ -37,7 +39,7 @@ export default async function packageUpdate(options: PackageOptions, context: Ex
       extraMembers: [{ name: 'run-pre-symbols.json', data: await runPreSymbols(join(link, 'old-code.o'), kernel.systemMap) }],
       replace: options.replace,
     });
-    const cli = await bundleCli(join(context.root, layout.packageDir(options.id), 'hotsplice.cjs'));
+    const cli = await bundleCli(join(context.root, layout.packageDir(placeOf(options)), 'hotsplice.cjs'));
     console.log(`hotsplice: package ${result.tarball}`);
     console.log(`hotsplice: target CLI ${cli} (on the target: node hotsplice.cjs apply hotsplice-${options.id}.tar.gz)`);
   });
