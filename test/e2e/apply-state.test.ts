@@ -38,7 +38,7 @@ describe('apply state records in the guest', () => {
 
   beforeAll(async () => {
     const scratch = await mkdtemp(join(tmpdir(), 'hs-apply-state-'));
-    const [ko] = await buildExternalModule({ sourceDir: join(REPO_ROOT, 'kernel-module', 'smoke'), buildDir: join(scratch, 'build'), headersTree: kernel.headersTree });
+    const [ko] = await buildExternalModule({ sourceDir: join(REPO_ROOT, 'kernel-module', 'smoke'), buildDir: join(scratch, 'build'), kernel });
     const { tarball } = await writePackage({ id: ID, outDir: join(scratch, 'pkg'), kernel, ko, oldCode: ko, reports: [], patches: [] });
     guest = await runGuest({ kernel: kernel.vmlinuz, cli: true, files: [{ source: tarball, dest: 'smoke.tar.gz' }], scripts: [{ name: 'state', content: SCRIPT }], timeoutMs: 300_000 });
     steps = parseSteps(guest.console);

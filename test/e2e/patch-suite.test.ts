@@ -31,7 +31,8 @@ interface Created {
 /** `hotsplice create` in the scratch workspace, as a user runs it. */
 function create(ws: string, id: string, patches: string[], extra: string[] = []): Created {
   const start = performance.now();
-  const args = [join(ws, 'packages', 'cli', 'bin', 'hotsplice.js'), 'create', ...patches.flatMap((p) => ['--patch', p]), '--id', id, ...extra];
+  // For the kernel the guest boots (HOTSPLICE_ABI picks another one, e.g. trixie's 6.12.118+deb13-amd64).
+  const args = [join(ws, 'packages', 'cli', 'bin', 'hotsplice.js'), 'create', ...patches.flatMap((p) => ['--patch', p]), '--id', id, '--abi', kernel.abi, ...extra];
   const r = spawnSync(process.execPath, args, { cwd: ws, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false' }, maxBuffer: 64 << 20 });
   const stderr = r.stderr.replace(/\x1b\[[0-9;]*m/g, '');
   return { code: r.status ?? 1, stderr, seconds: (performance.now() - start) / 1000, package: join(ws, 'dist', 'hotpatch', id, `hotsplice-${id}.tar.gz`) };

@@ -3,24 +3,31 @@
 import type { Verb } from './verb';
 
 const json = { type: 'boolean', help: 'print the result as JSON on stdout (progress stays on stderr)' } as const;
-const abi = { type: 'string', value: 'ABI', help: "the Debian kernel ABI, e.g. 6.1.0-57-amd64 (default: the newest one apt offers)" } as const;
+const abi = { type: 'string', value: 'ABI', help: 'the Debian kernel: an ABI (6.1.0-57-amd64, 6.12.118+deb13-amd64), newest-bookworm, newest-trixie (default: newest, the machine\'s release)' } as const;
 const timeout = (what: string) => ({ type: 'string', value: 'S', default: '60', help: `seconds to wait for ${what}` }) as const;
 
 export const kernel = {
   name: 'kernel',
-  usage: 'kernel prepare [--abi ABI] [--json]',
+  usage: 'kernel prepare [--abi ABI] [--json] | kernel list [--refresh] [--json]',
   summary:
-    "Fetch Debian's kernel packages (source, headers, kbuild, image, -dbg) with apt, unpack them into the cache " +
-    '($HOTSPLICE_CACHE, default ~/.cache/hotsplice) and prepare the source tree with Debian\'s config; prints the paths.',
-  args: { prepare: 'the only subcommand' },
-  options: { abi, json, quiet: { type: 'boolean', help: 'no progress or phase timings on stderr' } },
-  exits: { 0: 'the kernel is prepared', 1: 'apt, a package or the tree failed (one line says which)' },
-  example: 'hotsplice kernel prepare --abi 6.1.0-57-amd64 --json',
+    "prepare: fetch a Debian kernel's packages (source, headers, kbuild, image, -dbg) with apt, unpack them into the " +
+    "cache ($HOTSPLICE_CACHE, default ~/.cache/hotsplice), make a build root when the machine lacks the kernel's " +
+    "compiler, and prepare the source tree with Debian's config; prints the paths. list: every kernel ABI apt offers " +
+    "across Debian's releases (others than the machine's through a private apt configuration), and which are prepared.",
+  args: { 'prepare | list': 'what to do' },
+  options: {
+    abi,
+    json,
+    quiet: { type: 'boolean', help: 'no progress or phase timings on stderr' },
+    refresh: { type: 'boolean', help: "list: ask apt again instead of the cached answer (the releases' lists)" },
+  },
+  exits: { 0: 'the kernel is prepared, or the list printed', 1: 'apt, a package, the build root or the tree failed (one line says which)' },
+  example: 'hotsplice kernel prepare --abi newest-trixie --json',
 } as const satisfies Verb;
 
 export const create = {
   name: 'create',
-  usage: 'create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT | --debian-update VERSION) [--id ID] [--abi ABI] [--fuzz N] [--replace [--level N]] [--cve ID]… [--json]',
+  usage: 'create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT | --debian-update VERSION [--only PATH…]) [--id ID] [--abi ABI] [--fuzz N] [--replace [--level N]] [--cve ID]… [--json]',
   summary:
     'ksplice-create: build a live update of the kernel from a source patch, through the Nx pipeline (nx run ' +
     'kernel-<id>:hotpatch); writes dist/hotpatch/<id>/hotsplice-<id>.tar.gz, report.json and summary.txt.',
@@ -31,6 +38,7 @@ export const create = {
     diffext: { type: 'string', value: 'DIR', help: 'a copy of kernel files under DIR, each FILE<EXT> replacing FILE' },
     ext: { type: 'string', value: 'EXT', help: 'the suffix of --diffext files, e.g. .new' },
     'debian-update': { type: 'string', value: 'VERSION', help: "Debian's own update: every change from the ABI's source version to VERSION" },
+    only: { type: 'string', multiple: true, value: 'PATH', help: 'with --debian-update: only this file (a directory ends in /); the rest is reported as not selected' },
     id: { type: 'string', value: 'ID', help: 'the update id (lower case, digits, _): names the package and the module (default: from the patch name)' },
     abi,
     fuzz: { type: 'string', value: 'N', help: 'let N (0-3) context lines of a hunk differ; such hunks are reported' },

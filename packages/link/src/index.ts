@@ -7,7 +7,7 @@ export {
   type LinkModuleResult, type NewCodeObject,
 } from './kbuild';
 export { KERNEL_MODULE_DIR } from './paths';
-export { linkOldCode, sourceName, withFileSymbol, type OldCodeObject } from './old-code';
+export { linkOldCode, oldCodeAsLinked, sourceName, withFileSymbol, type OldCodeObject } from './old-code';
 export { MANIFEST_FORMAT, summary, writePackage, type Manifest, type PackageOptions, type PackageResult, type UpdateReport } from './package';
 export { buildIdNote, readBuildId } from './build-id';
 export { TAR_MODE, TAR_MTIME, TAR_OWNER, gzip, tar, tarGz, type TarMember } from './tar';

@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 /** hotpatch.json: what to build and for which kernel. */
 export interface HotpatchConfig {
   /** Update id: names the module, the package and dist/hotpatch/<id>/. */
   id: string;
   kernel: { abi: string };
+  /**
+   * A fleet: every kernel the update is built for (ABIs, `newest`, `newest-<release>`), from `"kernels": [...]` or
+   * `"fleet": "FILE"` (one per line, `#` comments). Each gets its own pipeline and `dist/hotpatch/<id>/<abi>/`.
+   */
+  kernels?: string[];
   patches: string[];
   /** A git range whose diff is the patch: `{ "repo": "path", "range": "v1..v2" }` (ksplice-create --git). */
   git?: { repo?: string; range: string };
@@ -39,6 +45,34 @@ export interface HotpatchConfig {
 
 /** GNU patch's hunks have at most 3 context lines on a side (diff -u): a larger fuzz ignores all of them. */
 export const MAX_FUZZ = 3;
+
+/** The kernel requests of a fleet file: one per line; blank lines and `#` comments are skipped. */
+export function parseFleetFile(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter(Boolean);
+}
+
+function fleetOf(file: string, config: { kernels?: unknown; fleet?: unknown }): string[] | undefined {
+  if (config.kernels !== undefined && config.fleet !== undefined) throw new Error(`${file}: give "kernels" or "fleet", not both`);
+  let kernels = config.kernels;
+  if (config.fleet !== undefined) {
+    if (typeof config.fleet !== 'string') throw new Error(`${file}: "fleet" must name a file of kernel ABIs, one per line`);
+    const fleetFile = resolve(dirname(file), config.fleet);
+    try {
+      kernels = parseFleetFile(readFileSync(fleetFile, 'utf8'));
+    } catch {
+      throw new Error(`${file}: cannot read the fleet file ${fleetFile}`);
+    }
+  }
+  if (kernels === undefined) return undefined;
+  if (!Array.isArray(kernels) || !kernels.length || !kernels.every((k) => typeof k === 'string' && /^[\w.+-]+$/.test(k))) {
+    throw new Error(`${file}: "kernels" must be a non-empty list of kernel ABIs (or newest, newest-bookworm, newest-trixie)`);
+  }
+  if (new Set(kernels).size !== kernels.length) throw new Error(`${file}: "kernels" names a kernel twice`);
+  return kernels as string[];
+}
 
 export function readHotpatchConfig(file: string): HotpatchConfig {
   let raw: unknown;
@@ -83,9 +117,12 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
     throw new Error(`${file}: "cves" must be a list of CVE ids such as "CVE-2024-1234"`);
   }
   if (!patches.length && !config.git && !config.diffext && !config.debianUpdate) throw new Error(`${file}: give "patches", "git", "diffext" or "debianUpdate"`);
+  const kernels = fleetOf(file, raw as { kernels?: unknown; fleet?: unknown });
+  if (kernels && config.kernel) throw new Error(`${file}: give "kernel" or a fleet ("kernels", "fleet"), not both`);
   return {
     id: config.id,
-    kernel: { abi: config.kernel?.abi ?? 'newest' },
+    kernel: { abi: config.kernel?.abi ?? kernels?.[0] ?? 'newest' },
+    ...(kernels ? { kernels } : {}),
     patches,
     git: config.git,
     diffext: config.diffext,

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { copyFile, readFile, readdir, readlink, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { type KernelPaths, UserError, cacheRoot, once, run } from '@hotsplice/kernel';
+import { type KernelPaths, UserError, cacheRoot, once, releaseSources, requireAbi, run } from '@hotsplice/kernel';
 import { ensureSystem } from '../../setup/src';
 import { REPO_ROOT } from './bundle';
 import { type ConsoleReport, parseConsole } from './console';
@@ -29,26 +29,6 @@ export interface RootfsImage {
   madeSeconds: number;
 }
 
-/** The Debian code name of this machine (the guest's userland is of the same release as its kernel's packages). */
-async function hostSuite(): Promise<string> {
-  const codename = /^VERSION_CODENAME=("?)([a-z]+)\1$/m.exec(await readFile('/etc/os-release', 'utf8'))?.[2];
-  if (!codename) throw new UserError('/etc/os-release names no Debian release (VERSION_CODENAME)');
-  return codename;
-}
-
-/** This machine's apt sources for `suite` (files mmdebstrap pastes into the image's sources while it builds). */
-async function hostSources(suite: string): Promise<string[]> {
-  const dir = '/etc/apt/sources.list.d';
-  const candidates = ['/etc/apt/sources.list', ...(await readdir(dir).catch(() => [] as string[])).filter((f) => /\.(list|sources)$/.test(f)).map((f) => join(dir, f))];
-  const found: string[] = [];
-  for (const file of candidates) {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    if (new RegExp(`\\b${suite}\\b`).test(text) && /debian/.test(text)) found.push(file);
-  }
-  if (!found.length) throw new UserError(`apt's sources name no Debian ${suite} mirror: cannot make the guest's rootfs`);
-  return found.sort();
-}
-
 /** Every overlay file's path, mode and bytes (or link target): part of the image's key. */
 async function overlayDigest(dir = ROOTFS_OVERLAY): Promise<string> {
   const hash = createHash('sha256');
@@ -70,9 +50,11 @@ async function overlayDigest(dir = ROOTFS_OVERLAY): Promise<string> {
  * made when missing: mmdebstrap into a folder, initramfs-tools' initrd copied out, then `mkfs.ext4 -d`.
  */
 export async function ensureRootfsImage(kernel: Pick<KernelPaths, 'abi' | 'version' | 'vmlinuz'>, say: (line: string) => void = () => undefined): Promise<RootfsImage> {
-  ensureSystem('fleet-guest');
+  ensureSystem('build'); // mmdebstrap, as for the build roots
   ensureSystem('guest');
-  const suite = await hostSuite();
+  // The userland of the kernel's own release, from this machine's mirrors (the build roots' sources).
+  const release = requireAbi(kernel.abi).release;
+  const suite = release.suite;
   const imageDeb = join(cacheRoot(), 'debs', `linux-image-${kernel.abi}_${kernel.version}_amd64.deb`);
   await stat(imageDeb).catch(() => {
     throw new UserError(`${imageDeb} is missing: prepare the kernel first (hotsplice kernel prepare --abi ${kernel.abi})`);
@@ -84,7 +66,7 @@ export async function ensureRootfsImage(kernel: Pick<KernelPaths, 'abi' | 'versi
     const started = performance.now();
     const tree = join(target, 'tree');
     say(`rootfs: making a ${suite} image with ${kernel.abi} (mmdebstrap, once)`);
-    const sources = await hostSources(suite);
+    const sources = await releaseSources(release);
     await run('mmdebstrap', [
       '--quiet',
       '--mode=root',

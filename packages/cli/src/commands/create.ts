@@ -40,6 +40,9 @@ export async function createCommand(args: string[]): Promise<number> {
   const debianUpdate = values['debian-update'];
   if (debianUpdate !== undefined && !/^\d[\w.+~-]*$/.test(debianUpdate)) throw new UserError(`--debian-update "${debianUpdate}": give a Debian package version such as 6.1.192-3`, 2);
   if (!patches.length && !values.git && !(values.diffext && values.ext) && !debianUpdate) throw usageError(CREATE);
+  const only = values.only ?? [];
+  if (only.length && !debianUpdate) throw new UserError('--only selects files of a --debian-update', 2);
+  for (const path of only) if (!/^[\w.+-][\w./+-]*$/.test(path) || path.includes('..')) throw new UserError(`--only "${path}": give a tree path such as fs/ext4/ or fs/ext4/mballoc.c`, 2);
   for (const patch of patches) {
     const text = await readFile(patch, 'utf8').catch(() => Promise.reject(new UserError(`cannot read patch ${patch}`)));
     parsePatch(text, patch); // bad input fails here, in one line, before Nx starts
@@ -64,6 +67,7 @@ export async function createCommand(args: string[]): Promise<number> {
     ...(values.git ? { git: { repo, range: values.git } } : {}),
     ...(values.diffext ? { diffext: { dir: diffext, ext: values.ext } } : {}),
     ...(debianUpdate ? { debianUpdate } : {}),
+    ...(only.length ? { debianFiles: only } : {}),
     ...(values.replace ? { replace: true } : {}),
     ...(fuzz ? { fuzz } : {}),
     ...(level ? { level } : {}),

@@ -5,7 +5,7 @@ import type { KernelPaths } from '@hotsplice/kernel';
 import { KERNEL_MODULE_DIR } from '@hotsplice/link';
 import { diffFiles, parseSymvers, readParent, type ParentSymbol } from '@hotsplice/objdiff';
 import { applyPatches, compileObjects, copyObjects, journalFor, lineMapFromPatch, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
-import { layout } from '../layout';
+import { layout, placeOf } from '../layout';
 import { findModule } from '../modules';
 import { type ObjectOptions, type TaskResults, compilerWrapper, kernelFor, patchesOf, runAll, single, withCompilerWrapper, writeOutput } from './common';
 
@@ -44,8 +44,8 @@ async function diffUpdate(context: ExecutorContext, tasks: ObjectOptions[]): Pro
     await applyPatches(tree, journalFor(tree), patches);
     try {
       const objects = tasks.map((t) => t.object);
-      await withCompilerWrapper(compilerWrapper(context, tasks[0].root), () => compileObjects(kernel, objects));
-      for (const t of tasks) await copyObjects(tree, [t.object], (o) => join(context.root, layout.post(t.id, o)));
+      await withCompilerWrapper(compilerWrapper(context, tasks[0].root), kernel, () => compileObjects(kernel, objects));
+      for (const t of tasks) await copyObjects(tree, [t.object], (o) => join(context.root, layout.post(placeOf(t), o)));
       for (const object of objects) modules.set(object, (await readKbuildRecord(tree, object))?.module);
     } finally {
       await restoreTree(tree, journalFor(tree));
@@ -57,7 +57,7 @@ async function diffUpdate(context: ExecutorContext, tasks: ObjectOptions[]): Pro
   for (const t of tasks) {
     const objname = modules.get(t.object) ?? 'vmlinux';
     const marker = await diffOne(context, kernel, t, objname, exported, parents, patches);
-    await writeOutput(context, layout.marker(t.id, t.object), `${JSON.stringify(marker, null, 2)}\n`);
+    await writeOutput(context, layout.marker(placeOf(t), t.object), `${JSON.stringify(marker, null, 2)}\n`);
     lines.push(`${t.id}: ${t.object} [${objname}]: ${marker.status}${marker.report?.changed.length ? ` (${marker.report.changed.join(', ')})` : ''}`);
   }
   return lines;
@@ -89,10 +89,10 @@ async function diffOne(
   parents: Map<string, ParentSymbol[]>,
   patches: Array<{ name: string; text: string }>,
 ): Promise<Marker> {
-  const pre = join(context.root, layout.pre(t.id, t.object));
-  const post = join(context.root, layout.post(t.id, t.object));
-  const out = join(context.root, layout.newCode(t.id, t.object));
-  const oldOut = join(context.root, layout.oldCode(t.id, t.object));
+  const pre = join(context.root, layout.pre(placeOf(t), t.object));
+  const post = join(context.root, layout.post(placeOf(t), t.object));
+  const out = join(context.root, layout.newCode(placeOf(t), t.object));
+  const oldOut = join(context.root, layout.oldCode(placeOf(t), t.object));
   await rm(out, { force: true });
   await rm(oldOut, { force: true });
   if ((await readFile(pre)).equals(await readFile(post))) return { object: t.object, objname, status: 'unchanged' };

@@ -6,12 +6,14 @@ import { run } from '@hotsplice/kernel';
 import { parseElf } from '@hotsplice/elf';
 import { type Manifest, buildDeb, moduleName, toolsDeb, updateDeb, writePackage } from '@hotsplice/link';
 import { linkMapOf, symbolNames } from '@hotsplice/runpre';
-import { layout } from '../layout';
+import { layout, placeOf } from '../layout';
 import { readCollected } from './collect';
 import { kernelFor, patchesOf, runTask, eachTask } from './common';
 
 interface PackageOptions {
   id: string;
+  /** One kernel of a fleet: where its files go (layout.ts placeOf); absent: the update id. */
+  place?: string;
   abi: string;
   replace?: boolean;
   root?: string;
@@ -24,11 +26,11 @@ interface PackageOptions {
 export default async function packageUpdate(options: PackageOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
     const kernel = await kernelFor(options.abi);
-    const collected = await readCollected(context, options.id);
-    const link = join(context.root, layout.link(options.id));
+    const collected = await readCollected(context, placeOf(options));
+    const link = join(context.root, layout.link(placeOf(options)));
     const result = await writePackage({
       id: options.id,
-      outDir: join(context.root, layout.packageDir(options.id)),
+      outDir: join(context.root, layout.packageDir(placeOf(options))),
       kernel,
       ko: join(link, `${moduleName(options.id)}.ko`),
       oldCode: join(link, 'old-code.o'),
@@ -38,8 +40,9 @@ export default async function packageUpdate(options: PackageOptions, context: Ex
       extraMembers: [{ name: 'run-pre-symbols.json', data: await runPreSymbols(join(link, 'old-code.o'), kernel.systemMap) }],
       replace: options.replace,
     });
-    const cli = await bundleCli(join(context.root, layout.packageDir(options.id), 'hotsplice.cjs'));
-    const debs = await deliveryDebs(result.manifest, result.tarball, cli, join(context.root, layout.packageDir(options.id)));
+    const outDir = join(context.root, layout.packageDir(placeOf(options)));
+    const cli = await bundleCli(join(outDir, 'hotsplice.cjs'));
+    const debs = await deliveryDebs(result.manifest, result.tarball, cli, outDir);
     console.log(`hotsplice: package ${result.tarball}`);
     console.log(`hotsplice: target CLI ${cli} (on the target: node hotsplice.cjs apply hotsplice-${options.id}.tar.gz)`);
     console.log(`hotsplice: Debian packages ${debs.join(', ')} (hotsplice repo makes an apt repository of them)`);

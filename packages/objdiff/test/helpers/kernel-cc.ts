@@ -15,6 +15,8 @@ export { parseKbuildCmd, shellWords, type KbuildCommand } from '@hotsplice/tree'
 export interface KernelTree {
   sourceTree: string;
   abi: string;
+  compiler: string;
+  buildRoot?: string;
 }
 
 export interface CompileOptions {
@@ -45,7 +47,7 @@ const commands = new Map<string, Promise<KbuildCommand>>();
 
 /** Use this prepared tree for every later compile (tests pass `inject('kernel')`). */
 export function useKernel(kernel: KernelTree): void {
-  configured = { sourceTree: kernel.sourceTree, abi: kernel.abi };
+  configured = { sourceTree: kernel.sourceTree, abi: kernel.abi, compiler: kernel.compiler, buildRoot: kernel.buildRoot };
 }
 
 async function currentKernel(opts?: CompileOptions): Promise<KernelTree> {
@@ -53,7 +55,7 @@ async function currentKernel(opts?: CompileOptions): Promise<KernelTree> {
   if (configured) return configured;
   preparing ??= import('@hotsplice/kernel')
     .then((k) => k.prepareKernel({ abi: process.env.HOTSPLICE_ABI, quiet: true }))
-    .then((p) => ({ sourceTree: p.sourceTree, abi: p.abi }));
+    .then((p) => ({ sourceTree: p.sourceTree, abi: p.abi, compiler: p.compiler, buildRoot: p.buildRoot }));
   return preparing;
 }
 
@@ -79,7 +81,7 @@ export function kbuildCommand(kernel: KernelTree): Promise<KbuildCommand> {
         // One make at a time on the tree, also across processes (test files run in several workers).
         const lock = join(tmpdir(), `hotsplice-kcc-${createHash('sha256').update(kernel.sourceTree).digest('hex').slice(0, 16)}.lock`);
         await exclusive(lock, 600_000, () => existsSync(cmdFile), () =>
-          execFileP('make', ['-C', kernel.sourceTree, '-s', ...kbuildVariables(kernel.sourceTree, kernel.abi), REFERENCE.object], kernel.sourceTree).then(() => undefined),
+          execFileP('make', ['-C', kernel.sourceTree, '-s', ...kbuildVariables(kernel), REFERENCE.object], kernel.sourceTree).then(() => undefined),
         );
       }
       // kbuild rewrites the .cmd file in place after each build of the object (`fixdep … > .cmd`): a reader racing a
