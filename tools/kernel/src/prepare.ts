@@ -102,24 +102,11 @@ export async function prepareKernel(options: PrepareOptions = {}): Promise<Kerne
   say(`hotsplice kernel: ${pkgs.abi} (Debian ${layout.suite} ${pkgs.version}), cache ${layout.dir}`);
   say(`kbuild host tools: ${layout.hostTools}${pkgs.hostTools.from === 'source' ? ` (apt has no ${pkgs.kbuild} ${pkgs.version})` : ''}`);
 
-  const debs = await timer.run('download', () => download(root, pkgs, say, quiet));
-  await timer.run('unpack', async () => {
-    await once(join(layout.dir, 'headers'), headersKey(pkgs), async (dir) => {
-      const kbuild = pkgs.hostTools.from === 'package' ? [pkgs.kbuild] : [];
-      for (const pkg of [pkgs.headers, pkgs.headersCommon, ...kbuild]) {
-        await extractDeb(debs[pkg], dir, { label: `unpack ${pkg}`, quiet });
-      }
-      // The headers packages link scripts/ and tools/ to ../../lib/<kbuild package>/: point that at our own build.
-      if (!kbuild.length) {
-        await mkdir(join(dir, 'usr', 'lib'), { recursive: true });
-        await symlink(join('..', '..', '..', 'kbuild'), join(dir, 'usr', 'lib', pkgs.kbuild));
-      }
-      await fixHeadersMakefile(layout.headersTree);
-    });
-    await once(join(layout.dir, 'image'), pkgs.version, (dir) =>
-      extractDeb(debs[pkgs.image], dir, { label: `unpack ${pkgs.image}`, quiet }),
-    );
-    // Of the ~1 GB -dbg package only System.map and vmlinux are needed; tar stops once it has both.
+  // The ~1 GB -dbg package (vmlinux and System.map, read only after the tree is prepared) downloads and unpacks
+  // beside the chain that needs the source first: download, unpack, build root, prepare tree.
+  const debug = timer.run('debug symbols', async () => {
+    const debs = await download(root, pkgs, say, quiet, [pkgs.dbg]);
+    // Of the -dbg package only System.map and vmlinux are needed; tar stops once it has both.
     await once(join(layout.dir, 'dbg'), pkgs.version, (dir) =>
       extractDeb(debs[pkgs.dbg], dir, {
         label: `unpack ${pkgs.dbg} (vmlinux, System.map)`,
@@ -127,25 +114,51 @@ export async function prepareKernel(options: PrepareOptions = {}): Promise<Kerne
         quiet,
       }),
     );
-    const fresh = await once(join(layout.dir, 'src'), pkgs.version, (dir) => unpackSource(debs[pkgs.source], dir, quiet));
-    if (fresh) {
-      await rm(join(layout.dir, 'prepared'), { recursive: true, force: true });
-      await rm(sourceKbuildDir(layout.dir), { recursive: true, force: true });
-    }
   });
-  const toolchain = await timer.run('build root', () => provideToolchain(root, layout, say));
-  await writeJson(join(layout.dir, TOOLCHAIN_FILE), toolchain);
-  const paths: KernelPaths & { dir: string } = { ...layout, ...toolchainFields(toolchain) };
-  await timer.run('prepare tree', () => prepareSourceTree(paths, quiet));
-  if (pkgs.hostTools.from === 'source') {
-    // `make prepare modules_prepare` has just built fixdep, genksyms, modpost and objtool from this ABI's source.
-    await timer.run('host tools', () =>
-      once(sourceKbuildDir(paths.dir), hostToolsKey(paths), (dir) => installHostToolsFromSource(paths.sourceTree, dir, pkgs.version).then(() => undefined)),
-    );
-  }
+  const tree = (async () => {
+    const debs = await timer.run('download', () => download(root, pkgs, say, quiet, packageList(pkgs).filter((p) => p !== pkgs.dbg)));
+    await timer.run('unpack', () => unpackTree(layout, pkgs, debs, quiet));
+    const toolchain = await timer.run('build root', () => provideToolchain(root, layout, say));
+    await writeJson(join(layout.dir, TOOLCHAIN_FILE), toolchain);
+    const paths: KernelPaths & { dir: string } = { ...layout, ...toolchainFields(toolchain) };
+    await timer.run('prepare tree', () => prepareSourceTree(paths, quiet));
+    if (pkgs.hostTools.from === 'source') {
+      // `make prepare modules_prepare` has just built fixdep, genksyms, modpost and objtool from this ABI's source.
+      await timer.run('host tools', () =>
+        once(sourceKbuildDir(paths.dir), hostToolsKey(paths), (dir) => installHostToolsFromSource(paths.sourceTree, dir, pkgs.version).then(() => undefined)),
+      );
+    }
+    return paths;
+  })();
+  // Both run to their end before an error is thrown: no extraction goes on writing after prepare has returned.
+  const [paths, symbols] = await Promise.allSettled([tree, debug]);
+  if (paths.status === 'rejected') throw paths.reason;
+  if (symbols.status === 'rejected') throw symbols.reason;
   if (!options.timer && !quiet) log(timer.summary('hotsplice kernel prepare'));
-  const { dir: _dir, ...result } = paths;
+  const { dir: _dir, ...result } = paths.value;
   return result;
+}
+
+/** The headers (with kbuild's host tools when packaged), the image and the source tree, each once per version. */
+async function unpackTree(layout: KernelLayout, pkgs: KernelPackages, debs: Record<string, string>, quiet: boolean): Promise<void> {
+  await once(join(layout.dir, 'headers'), headersKey(pkgs), async (dir) => {
+    const kbuild = pkgs.hostTools.from === 'package' ? [pkgs.kbuild] : [];
+    for (const pkg of [pkgs.headers, pkgs.headersCommon, ...kbuild]) {
+      await extractDeb(debs[pkg], dir, { label: `unpack ${pkg}`, quiet });
+    }
+    // The headers packages link scripts/ and tools/ to ../../lib/<kbuild package>/: point that at our own build.
+    if (!kbuild.length) {
+      await mkdir(join(dir, 'usr', 'lib'), { recursive: true });
+      await symlink(join('..', '..', '..', 'kbuild'), join(dir, 'usr', 'lib', pkgs.kbuild));
+    }
+    await fixHeadersMakefile(layout.headersTree);
+  });
+  await once(join(layout.dir, 'image'), pkgs.version, (dir) => extractDeb(debs[pkgs.image], dir, { label: `unpack ${pkgs.image}`, quiet }));
+  const fresh = await once(join(layout.dir, 'src'), pkgs.version, (dir) => unpackSource(debs[pkgs.source], dir, quiet));
+  if (fresh) {
+    await rm(join(layout.dir, 'prepared'), { recursive: true, force: true });
+    await rm(sourceKbuildDir(layout.dir), { recursive: true, force: true });
+  }
 }
 
 /**
@@ -238,14 +251,15 @@ export async function download(
     // apt-get writes into the working directory; a private one keeps half-downloaded files out of the cache.
     // It goes whatever happens (apt can fail on a version it no longer has); a killed run's goes on the next one.
     await removeStale(dir, '.partial-');
-    const partial = join(dir, `.partial-${process.pid}`);
+    // Two downloads of one process run side by side (the -dbg package beside the others): each has its own.
+    const partial = join(dir, `.partial-${process.pid}-${names.join('+')}`.slice(0, 200));
     await rm(partial, { recursive: true, force: true });
     await mkdir(partial);
     try {
       const apt = aptFor(pkgs, root);
       const sizes = await packageSizes(pkgs, missing, apt);
       const total = missing.reduce((sum, pkg) => sum + (sizes[pkg] ?? 0), 0);
-      const progress = new Progress('download', total, quiet);
+      const progress = new Progress(missing.length === 1 ? `download ${missing[0]}` : 'download', total, quiet);
       const poll = setInterval(() => void bytesUnder(partial).then((n) => progress.update(n)), 500);
       try {
         await run('apt-get', [...aptOptions(apt), 'download', '-q', ...missing.map((pkg) => `${pkg}=${pkgs.version}`)], { cwd: partial });
