@@ -8,6 +8,7 @@ import { RECIPE, cacheRoot, exists, isDone, markDone, once } from './cache';
 import { extractDeb, extractTarRange } from './deb';
 import { UserError } from './errors';
 import { run } from './exec';
+import { allSettled } from './parallel';
 import { removeStale } from './stale';
 import { fixHeadersMakefile } from './headers';
 import { type HostTools, describeHostTools, installHostToolsFromSource } from './host-tools';
@@ -130,17 +131,21 @@ export async function prepareKernel(options: PrepareOptions = {}): Promise<Kerne
     }
     return paths;
   })();
-  // Both run to their end before an error is thrown: no extraction goes on writing after prepare has returned.
-  const [paths, symbols] = await Promise.allSettled([tree, debug]);
-  if (paths.status === 'rejected') throw paths.reason;
-  if (symbols.status === 'rejected') throw symbols.reason;
+  const [paths] = await allSettled([tree, debug]);
   if (!options.timer && !quiet) log(timer.summary('hotsplice kernel prepare'));
-  const { dir: _dir, ...result } = paths.value;
+  const { dir: _dir, ...result } = paths;
   return result;
 }
 
-/** The headers (with kbuild's host tools when packaged), the image and the source tree, each once per version. */
+/**
+ * The headers (with kbuild's host tools when packaged), the image and the source tree, each once per version; the
+ * headers beside the other two (xz unpacks on one core).
+ */
 async function unpackTree(layout: KernelLayout, pkgs: KernelPackages, debs: Record<string, string>, quiet: boolean): Promise<void> {
+  await allSettled([unpackHeaders(layout, pkgs, debs, quiet), unpackImageAndSource(layout, pkgs, debs, quiet)]);
+}
+
+async function unpackHeaders(layout: KernelLayout, pkgs: KernelPackages, debs: Record<string, string>, quiet: boolean): Promise<void> {
   await once(join(layout.dir, 'headers'), headersKey(pkgs), async (dir) => {
     const kbuild = pkgs.hostTools.from === 'package' ? [pkgs.kbuild] : [];
     for (const pkg of [pkgs.headers, pkgs.headersCommon, ...kbuild]) {
@@ -153,6 +158,9 @@ async function unpackTree(layout: KernelLayout, pkgs: KernelPackages, debs: Reco
     }
     await fixHeadersMakefile(layout.headersTree);
   });
+}
+
+async function unpackImageAndSource(layout: KernelLayout, pkgs: KernelPackages, debs: Record<string, string>, quiet: boolean): Promise<void> {
   await once(join(layout.dir, 'image'), pkgs.version, (dir) => extractDeb(debs[pkgs.image], dir, { label: `unpack ${pkgs.image}`, quiet }));
   const fresh = await once(join(layout.dir, 'src'), pkgs.version, (dir) => unpackSource(debs[pkgs.source], dir, quiet));
   if (fresh) {
