@@ -1,16 +1,16 @@
 import { dirname, join } from 'node:path';
 import type { CreateNodes, CreateNodesResult } from '@nx/devkit';
 import { cacheRoot, cachedDebianUpdate, preparedKernel } from '@hotsplice/kernel';
-import { planObjects } from './affected';
+import { NeedsPlanning, planObjects } from './affected';
 import { readHotpatchConfig } from './config';
 import { pipelineProjects, unpreparedProject } from './graph';
 import { readPatches } from './patches';
 
 /**
  * Infers the pipeline from hotpatch.json. Graph time comes before any task (design.md §5): when the Debian kernel
- * is already prepared, the graph holds one project per kernel directory with snap/diff targets for exactly the
- * affected objects; on a fresh machine it holds only `kernel:prepare` and a `kernel:hotpatch` that prepares and
- * then runs Nx again on the full graph.
+ * is prepared and planned (kbuild's plan, a header change's narrowing), the graph holds one project per affected
+ * object with its snap/diff targets; otherwise (a fresh machine, a header change seen for the first time) it holds
+ * only `kernel:prepare`, `kernel:plan` and a `kernel:hotpatch` that runs them and then Nx again on the full graph.
  */
 export const createNodes: CreateNodes = [
   '**/hotpatch.json',
@@ -32,6 +32,8 @@ export const createNodes: CreateNodes = [
           const { objects } = await planObjects(kernel, patches, { notBuilt: config.debianUpdate ? 'report' : 'refuse' });
           return [file, { projects: pipelineProjects(root, config, objects) }];
         } catch (err) {
+          // The plan step has not run for this tree or change yet: it runs first, then Nx again.
+          if (err instanceof NeedsPlanning) return [file, { projects: unpreparedProject(root, config) }];
           // Bad input fails the run with one clear line, not a plugin stack trace.
           return [file, { projects: unpreparedProject(root, config, err instanceof Error ? err.message : String(err)) }];
         }

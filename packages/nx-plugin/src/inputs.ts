@@ -10,14 +10,16 @@ import type { HotpatchConfig } from './config';
  * no live patch can carry and the changelog items in between.
  */
 export async function updateInputs(
-  kernel: Pick<KernelPaths, 'sourceTree' | 'vmlinux' | 'version'>,
+  kernel: Pick<KernelPaths, 'sourceTree' | 'vmlinux' | 'version' | 'abi'>,
   config: HotpatchConfig,
   patches: PatchInput[],
   hunks: HunkNote[],
 ): Promise<UpdateInputs> {
   const delta = config.debianUpdate ? cachedDebianUpdate(cacheRoot(), kernel.version, config.debianUpdate) : undefined;
   const plan = await planObjects(kernel, patches, { notBuilt: delta ? 'report' : 'refuse' });
-  const files: InputFile[] = plan.files.map((f) => (f.notBuilt ? { path: f.path, kind: 'not-built' } : { path: f.path, kind: 'source', objects: f.objects }));
+  const files: InputFile[] = plan.files.map((f) =>
+    f.notBuilt ? { path: f.path, kind: 'not-built' } : { path: f.path, kind: 'source', objects: f.objects, ...(f.narrowing ? { narrowing: f.narrowing } : {}) },
+  );
   if (!delta) return { hunks, files };
   for (const f of delta.files) if (f.kind !== 'source') files.push({ path: f.path, kind: f.kind, reason: f.reason });
   files.sort((a, b) => (a.path < b.path ? -1 : 1));

@@ -13,7 +13,7 @@ import { splitPatch } from './patch';
 import { preprocessObject } from './preprocess';
 
 /** Bumped when the rule or what a decision records changes: older decisions are not reused. */
-export const RULE_VERSION = 1;
+export const RULE_VERSION = 2;
 
 /** One candidate object's answer. */
 export interface ObjectDecision {
@@ -123,6 +123,36 @@ export async function narrowHeaderChange(input: NarrowingInput): Promise<FileNar
 }
 
 const UNUSED = 'changed declarations';
+
+/** A change's narrowing, as graph time reads it: per changed file, its candidates and what to compile. */
+export interface NarrowingAnswer {
+  format: 1;
+  files: FileNarrowing[];
+}
+
+const answersDir = (tree: string) => join(treeCacheDir(tree, 'header-narrowing'), 'answers');
+
+/**
+ * The key of a change's narrowing: the tree, the rule, and each changed file's part of the patches (normalized by
+ * splitPatch, so the same change in any patch file has one key). The objects compiled for their own source are
+ * not candidates, so they are part of the key too.
+ */
+export async function narrowingKey(tree: string, patches: PatchInput[], files: string[], direct: string[]): Promise<string> {
+  const changes = new Map<string, string>();
+  for (const p of patches) for (const [path, diff] of splitPatch(p.text)) changes.set(path, `${changes.get(path) ?? ''}${diff}`);
+  const parts = [...files].sort().map((f) => [f, changes.get(f) ?? '']);
+  return sha256(JSON.stringify({ rule: RULE_VERSION, tree: await treeIdentity(tree), files: parts, direct: [...direct].sort() }));
+}
+
+export async function readNarrowing(tree: string, key: string): Promise<NarrowingAnswer | undefined> {
+  const answer = await readFile(join(answersDir(tree), `${key}.json`), 'utf8').then((t) => JSON.parse(t) as NarrowingAnswer, () => undefined);
+  return answer?.format === 1 ? answer : undefined;
+}
+
+export async function writeNarrowing(tree: string, key: string, answer: NarrowingAnswer): Promise<void> {
+  await mkdir(answersDir(tree), { recursive: true });
+  await writeAtomically(join(answersDir(tree), `${key}.json`), JSON.stringify(answer));
+}
 
 interface Side {
   pre: { bytes: Buffer } | { error: string };

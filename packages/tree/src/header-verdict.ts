@@ -1,5 +1,5 @@
 import { cTokens } from './c-tokens';
-import { type ScanState, type Span, scanDeclarations, startState } from './c-declarations';
+import { type ScanState, type Span, allDeclarations, scanDeclarations, startState } from './c-declarations';
 import { declarationFacts } from './declaration-facts';
 import { changedElements } from './line-diff';
 import { type UnitLines, isMarkerAt, lineStartOf, linesBetween } from './preprocessed';
@@ -52,7 +52,7 @@ export function headerVerdict(pre: Buffer, post: Buffer, changedFiles: ReadonlyS
       for (const name of facts.names) names.add(name);
     }
   }
-  const use = firstUse(post, names, changedSpans[1]!);
+  const use = liveUse(post, names, changedSpans[1]!);
   if (use) return { compile: true, reason: `uses ${use}` };
   return { compile: false, reason: names.size ? `changed declarations unused: ${[...names].sort().join(', ')}` : 'changed declarations declare nothing' };
 }
@@ -127,15 +127,46 @@ function commonSuffix(a: Buffer, b: Buffer, keep: number): number {
 
 const isWordByte = (c: number | undefined) => c !== undefined && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36);
 
-/** The first of `names` used as an identifier in the unit outside `skip` (linemarkers do not count). */
-function firstUse(bytes: Buffer, names: Set<string>, skip: Span[]): string | undefined {
-  for (const name of [...names].sort()) {
+/**
+ * Whether code the object emits can reach one of `names`: the declarations outside `changed` that mention a name
+ * are read; one that emits code or data by itself (declarationFacts) uses it; one that does not (a prototype, a
+ * typedef, a structure that embeds a changed one, an unused static inline) passes the names it declares on, and
+ * those are followed the same way. A mention inside a string counts too (never too few).
+ */
+function liveUse(bytes: Buffer, names: Set<string>, changed: Span[]): string | undefined {
+  let decls: Span[] | undefined;
+  const read = new Set<number>();
+  const queue = [...names].sort().map((name) => ({ name, via: name }));
+  const queued = new Set(names);
+  while (queue.length) {
+    const { name, via } = queue.shift()!;
     for (let at = bytes.indexOf(name); at >= 0; at = bytes.indexOf(name, at + 1)) {
       if (isWordByte(bytes[at - 1]) || isWordByte(bytes[at + name.length])) continue;
-      if (skip.some((s) => at >= s.from && at < s.to)) continue;
+      if (changed.some((s) => at >= s.from && at < s.to)) continue;
       if (isMarkerAt(bytes, lineStartOf(bytes, at))) continue;
-      return name;
+      decls ??= allDeclarations(bytes).spans;
+      const d = spanAt(decls, at);
+      if (d < 0) return `${via} (outside any declaration)`;
+      if (read.has(d)) continue;
+      read.add(d);
+      const span = decls[d]!;
+      const facts = declarationFacts(cTokens(spanText(bytes, span, linesBetween(bytes, lineStartOf(bytes, span.from), span.to))));
+      if (facts.emits) return via === name ? name : `${via} (through ${name})`;
+      for (const next of facts.names) if (!queued.has(next)) queued.add(next), queue.push({ name: next, via });
     }
   }
   return undefined;
+}
+
+/** The index of the span holding offset `at` (spans ascending and disjoint), or -1. */
+function spanAt(spans: Span[], at: number): number {
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid]!.to <= at) lo = mid + 1;
+    else if (spans[mid]!.from > at) hi = mid - 1;
+    else return mid;
+  }
+  return -1;
 }

@@ -8,5 +8,6 @@ export { cmdFileOf, parseCmdFile, readKbuildRecord, type KbuildRecord } from './
 export { isUpToDate } from './fresh';
 export { parseKbuildCmd, shellWords, type KbuildCommand } from './kbuild-cmd';
 export { buildIncludeIndex, includers, loadIncludeIndex, resolveInclude, reverseIncludes, type IncludeIndex, type Includers } from './include-index';
-export { KbuildConfig } from './kbuild-makefile';
-export { objectsIncluding, objectsIncludingEach } from './header-objects';
+export { objectsIncludingEach } from './header-objects';
+export { type BuiltSources, ensureKbuildPlan, plannedCommands, plannedSources, treeCacheDir, treeIdentity } from './kbuild-plan';
+export { type FileNarrowing, type NarrowingAnswer, narrowHeaderChange, narrowingKey, readNarrowing, writeNarrowing } from './header-narrowing';

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { execa } from 'execa';
 import { KERNEL_CC, isDone, kbuildVariables, once } from '@hotsplice/kernel';
 import { journalFor } from './build';
 import { restoreTree } from './journal';
+import { recordedCommand } from './fresh';
 import { shellWords } from './kbuild-cmd';
 import { withTreeLock } from './lock';
 
@@ -23,21 +24,26 @@ export interface KbuildPlan {
 }
 
 /**
- * The dry run. `-W include/linux/kconfig.h` makes make take that header as just changed; every kernel compile
- * force-includes it (`-include ./include/linux/kconfig.h`), so every object, built before or not, is listed.
- * make -n still runs the recursive makes and the Makefiles' `$(shell …)` probes, but no recipe. One job: with
- * several, the sub-makes' long lines interleave in the output (measured: 254 of 13,431 commands cut at -j2, and
- * still one with --output-sync=line). Takes about a minute; callers hold the tree lock (a concurrent build rewrites
- * the `.cmd` files make reads).
+ * The dry run. make -n runs the recursive makes and the Makefiles' `$(shell …)` probes, but no recipe; each
+ * compile rule prints the command that fixdep would record. An object that is up to date prints no compile, only
+ * the empty `force_checksrc` line of its rule (scripts/Makefile.build: `$(obj)/%.o: $(src)/%.c … $(call
+ * cmd,force_checksrc)`), whose delete-on-interrupt trap names it; make found its recorded command equal to the
+ * current one (if_changed's cmd-check), so that one is taken. (`-W` cannot list them all: make does not pass it to
+ * sub-makes.) One job: with several, the sub-makes' long lines interleave in the output (measured: 254 of 13,431
+ * commands cut at -j2, and one still with --output-sync=line). About a minute; callers hold the tree lock (a
+ * concurrent build rewrites the `.cmd` files make reads).
  */
 export async function dryRunPlan(tree: string, abi: string): Promise<KbuildPlan> {
-  const result = await execa('make', ['-C', tree, '-n', '-k', '-j1', '-W', 'include/linux/kconfig.h', ...kbuildVariables(tree, abi), 'all'], {
+  const result = await execa('make', ['-C', tree, '-n', '-k', '-j1', ...kbuildVariables(tree, abi), 'all'], {
     reject: false,
     maxBuffer: 1 << 30,
-    stripFinalNewline: false,
     env: { MAKEFLAGS: '' },
   });
-  const commands = parseDryRun(result.stdout);
+  const { commands, upToDate } = parseDryRun(result.stdout);
+  for (const object of upToDate) {
+    const recorded = commands[object] ? undefined : await recordedCommand(tree, object);
+    if (recorded) commands[object] = recorded;
+  }
   if (Object.keys(commands).length < 100) {
     const why = result.stderr.split('\n').filter(Boolean).slice(-3).join('; ');
     throw new Error(`make -n in ${tree} listed ${Object.keys(commands).length} compiles (${why})`);
@@ -45,20 +51,28 @@ export async function dryRunPlan(tree: string, abi: string): Promise<KbuildPlan>
   return { format: 1, commands };
 }
 
-/** The compiles of a dry run's output: the command fixdep receives for each kernel object. */
-export function parseDryRun(output: string): Record<string, string> {
+/**
+ * The compiles of a dry run's output: the command fixdep receives for each kernel object, and the objects of C
+ * compile rules that are up to date (named by their rule's trap, with no compile).
+ */
+export function parseDryRun(output: string): { commands: Record<string, string>; upToDate: string[] } {
   const commands: Record<string, string> = {};
+  const named = new Set<string>();
+  const compiled = new Set<string>();
   for (const line of output.split('\n')) {
+    const trap = /^set -e;.*?trap 'rm -f (\S+\.o); /.exec(line);
+    if (trap) named.add(trap[1]!);
     const at = line.indexOf('scripts/basic/fixdep ');
     if (at < 0) continue;
     const [, , target, command] = shellWords(line.slice(at));
     if (!target?.endsWith('.o') || !command) continue;
+    compiled.add(target);
     // Host programs (scripts/, tools/) are compiled with HOSTCC, kernel objects with CC.
     if (!command.startsWith(`${KERNEL_CC} `)) continue;
     if (!command.includes(` -c -o ${target} `)) throw new Error(`dry run: the command for ${target} does not compile it: ${command.slice(0, 160)}`);
     commands[target] ??= command;
   }
-  return commands;
+  return { commands, upToDate: [...named].filter((o) => !compiled.has(o)).sort() };
 }
 
 /** Where hotsplice keeps what it learns about one prepared tree: beside it, in the kernel's cache directory. */
@@ -70,7 +84,7 @@ const planDir = (tree: string) => treeCacheDir(tree, 'kbuild-plan');
 
 /**
  * The tree's plan, made once (a dry run, about a minute, under the tree lock) and kept beside the tree:
- * `objects.json` (what graph time reads: the object names) and `commands.json` (the narrowing's flags, ~40 MB).
+ * `sources.json` (what graph time reads: each object's source) and `commands.json` (the narrowing's flags, ~40 MB).
  */
 export async function ensureKbuildPlan(tree: string, abi: string): Promise<void> {
   const key = await planKey(tree, abi);
@@ -79,16 +93,38 @@ export async function ensureKbuildPlan(tree: string, abi: string): Promise<void>
     once(planDir(tree), key, async (dir) => {
       await restoreTree(tree, journalFor(tree));
       const plan = await dryRunPlan(tree, abi);
+      const sources = Object.fromEntries(Object.entries(plan.commands).map(([object, command]) => [object, sourceOf(command)]));
       await writeFile(join(dir, 'commands.json'), JSON.stringify(plan.commands));
-      await writeFile(join(dir, 'objects.json'), JSON.stringify(Object.keys(plan.commands).sort()));
+      await writeFile(join(dir, 'sources.json'), JSON.stringify(sources));
     }),
   );
 }
 
-/** The objects kbuild builds in this tree's config, or undefined when the plan was not made yet. */
-export async function plannedObjects(tree: string, abi: string): Promise<Set<string> | undefined> {
+/**
+ * What kbuild builds from each source: object names as kbuild gives them, which are not always the source's path
+ * with `.o` (arch/x86/kvm/Makefile builds `arch/x86/kvm/../../../virt/kvm/kvm_main.o`, kernel/bpf builds
+ * `relo_core.o` from tools/lib/bpf/relo_core.c). A source may go into several objects.
+ */
+export interface BuiltSources {
+  /** The objects compiled from a tree-relative source path (empty: this config compiles nothing from it). */
+  objectsOf(source: string): string[];
+}
+
+/** The plan's sources, or undefined when the plan was not made yet. */
+export async function plannedSources(tree: string, abi: string): Promise<BuiltSources | undefined> {
   if (!(await isDone(planDir(tree), await planKey(tree, abi)))) return undefined;
-  return new Set(JSON.parse(await readFile(join(planDir(tree), 'objects.json'), 'utf8')) as string[]);
+  const bySource = new Map<string, string[]>();
+  for (const [object, source] of Object.entries(JSON.parse(await readFile(join(planDir(tree), 'sources.json'), 'utf8')) as Record<string, string>)) {
+    bySource.set(source, [...(bySource.get(source) ?? []), object]);
+  }
+  return { objectsOf: (source) => bySource.get(posix.normalize(source)) ?? [] };
+}
+
+/** The source a compile command compiles: its last word before `;` (kbuild's `-c -o $@ $<`), tree-relative. */
+function sourceOf(command: string): string {
+  const words = shellWords(command);
+  const end = words.indexOf(';');
+  return posix.normalize((end < 0 ? words : words.slice(0, end)).at(-1)!);
 }
 
 /** Every planned object's compile command. */
@@ -99,7 +135,7 @@ export async function plannedCommands(tree: string, abi: string): Promise<Record
 
 /** The plan holds for one tree as prepared (its markers: version and make variables) and one config. */
 async function planKey(tree: string, abi: string): Promise<string> {
-  return JSON.stringify({ format: 1, tree: await treeIdentity(tree), make: kbuildVariables('<tree>', abi) });
+  return JSON.stringify({ format: 3, tree: await treeIdentity(tree), make: kbuildVariables('<tree>', abi) });
 }
 
 /**

@@ -1,0 +1,24 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { makePlan } from '../affected';
+import { kernelFor, patchesOf, runTask } from './common';
+
+/**
+ * What the graph needs before it can hold the update's objects: kbuild's plan of the tree (once per tree, about a
+ * minute) and, for a change to headers, the objects whose code can change (each candidate preprocessed before and
+ * after the patch; kept per object and change, so a second run reads it). Uncached in Nx: the answers live beside
+ * the kernel tree, keyed by the tree and the change, and the graph reads them there (docs/decisions.md).
+ */
+export default async function plan(options: { abi: string; root: string }, context: ExecutorContext): Promise<{ success: boolean }> {
+  return runTask(context, async () => {
+    const kernel = await kernelFor(options.abi);
+    const patches = patchesOf(context, options.root)(kernel);
+    const started = Date.now();
+    const files = await makePlan(kernel, patches, (line) => console.log(line));
+    for (const f of files) {
+      console.log(
+        `hotsplice: ${f.path}: ${f.candidates} candidate object(s), ${f.preprocessed} preprocessed before and after the patch, ${f.cached} decided by an earlier run, ${f.compile.length} to compile`,
+      );
+    }
+    if (files.length) console.log(`hotsplice: header narrowing took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+}
