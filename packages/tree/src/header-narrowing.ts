@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { KERNEL_CC, inParallel } from '@hotsplice/kernel';
+import { KERNEL_CC, inParallel, isDone, once } from '@hotsplice/kernel';
 import { journalFor } from './build';
 import { headerVerdict } from './header-verdict';
 import { applyPatches, type PatchInput, restoreTree } from './journal';
@@ -48,15 +48,12 @@ export interface NarrowingInput {
   log?: (line: string) => void;
 }
 
-/** Objects preprocessed per hold of the tree lock: other users of the tree get their turn between batches. */
-const BATCH = 16;
-
 /**
  * Narrow a header patch's candidates to the objects whose code can change (headerVerdict): each candidate is
- * preprocessed with its own kbuild command before and after the patch, in batches under the tree lock (the patch
- * is applied and the tree restored within each hold, through the journal). Decisions are kept per object, command
- * and the changes to the files it includes, so a second run of the same change (or of another change to other
- * headers) preprocesses nothing again. Where the changed declarations reach some unit but no object needs
+ * preprocessed with its own kbuild command before and after the patch, in two hard-linked copies of the tree (one
+ * pristine, one patched through its own journal), so the kernel tree's lock stays free for builds. Decisions are
+ * kept per object, command and the changes to the files it includes, so a second run of the same change (or of
+ * another change to other headers) preprocesses nothing again. Where the changed declarations reach some unit but no object needs
  * compiling, the smallest such unit is compiled anyway (the witness): the patched header must have been compiled
  * before anyone says it changes nothing.
  */
@@ -85,26 +82,37 @@ export async function narrowHeaderChange(input: NarrowingInput): Promise<FileNar
     else todo.push(object);
   }
   const changedFiles = new Set(changes.keys());
-  const scratch = await mkdtemp(join(tmpdir(), 'hotsplice-narrow-'));
-  try {
-    for (let i = 0; i < todo.length; i += BATCH) {
-      const batch = todo.slice(i, i + BATCH);
-      const units = await preprocessBothSides(tree.sourceTree, patches, batch, commands, scratch);
-      for (const object of batch) {
-        const { pre, post } = units.get(object)!;
-        const decision: ObjectDecision =
-          'error' in pre
-            ? { object, compile: true, reason: `does not preprocess before the patch: ${pre.error.split('\n')[0]}` }
-            : 'error' in post
-              ? { object, compile: true, reason: `does not preprocess after the patch: ${post.error.split('\n')[0]}` }
-              : { object, ...headerVerdict(pre.bytes, post.bytes, changedFiles), size: pre.bytes.length };
-        decisions.set(object, decision);
-        await writeAtomically(join(cacheDir, `${keyOf(object)}.json`), JSON.stringify(decision));
-      }
-      input.log?.(`hotsplice: header change: ${Math.min(i + BATCH, todo.length)}/${todo.length} object(s) preprocessed before and after the patch`);
+  if (todo.length) {
+    const shadows = await shadowTrees(tree.sourceTree);
+    const scratch = await mkdtemp(join(tmpdir(), 'hotsplice-narrow-'));
+    const journal = journalFor(shadows.patched);
+    let done = 0;
+    try {
+      // Another narrowing waits for this one; a cold one of a widely included header takes long.
+      await withTreeLock(
+        shadows.patched,
+        async () => {
+          await restoreTree(shadows.patched, journal);
+          await applyPatches(shadows.patched, journal, patches);
+          try {
+            await inParallel(todo, availableParallelism(), async (object) => {
+              const command = commands[object]!;
+              const decision: ObjectDecision = command.includes(`${tree.sourceTree}/`)
+                ? { object, compile: true, reason: 'its command names the kernel tree by its absolute path' }
+                : await decide(object, command, shadows, join(scratch, object.replace(/\//g, '_')), changedFiles);
+              decisions.set(object, decision);
+              await writeAtomically(join(cacheDir, `${keyOf(object)}.json`), JSON.stringify(decision));
+              if (++done % 100 === 0 || done === todo.length) input.log?.(`hotsplice: header change: ${done}/${todo.length} object(s) preprocessed before and after the patch`);
+            });
+          } finally {
+            await restoreTree(shadows.patched, journal);
+          }
+        },
+        6 * 60 * 60_000,
+      );
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
   }
   return [...input.candidates].map(([path, objects]) => {
     const mine = objects.map((o) => decisions.get(o)!);
@@ -154,38 +162,44 @@ export async function writeNarrowing(tree: string, key: string, answer: Narrowin
   await writeAtomically(join(answersDir(tree), `${key}.json`), JSON.stringify(answer));
 }
 
-interface Side {
-  pre: { bytes: Buffer } | { error: string };
-  post: { bytes: Buffer } | { error: string };
+/** One object: its unit from the pristine tree and from the patched one, and the rule's verdict on the two. */
+async function decide(object: string, command: string, shadows: Shadows, scratch: string, changedFiles: Set<string>): Promise<ObjectDecision> {
+  const [pre, post] = await Promise.all([
+    preprocessObject(shadows.pristine, command, `${scratch}.pre.i`),
+    preprocessObject(shadows.patched, command, `${scratch}.post.i`),
+  ]);
+  if ('error' in pre) return { object, compile: true, reason: `does not preprocess before the patch: ${pre.error.split('\n')[0]}` };
+  if ('error' in post) return { object, compile: true, reason: `does not preprocess after the patch: ${post.error.split('\n')[0]}` };
+  return { object, ...headerVerdict(pre.bytes, post.bytes, changedFiles), size: pre.bytes.length };
 }
 
-/** One hold of the tree lock: the batch preprocessed from the pristine tree, then with the patches applied. */
-async function preprocessBothSides(
-  sourceTree: string,
-  patches: PatchInput[],
-  batch: string[],
-  commands: Record<string, string>,
-  scratch: string,
-): Promise<Map<string, Side>> {
-  const out = new Map<string, Side>();
-  const journal = journalFor(sourceTree);
-  const run = async (side: 'pre' | 'post') =>
-    inParallel(batch, availableParallelism(), async (object) => {
-      const result = await preprocessObject(sourceTree, commands[object]!, join(scratch, `${object.replace(/\//g, '_')}.${side}.i`));
-      const entry = out.get(object) ?? ({} as Side);
-      entry[side] = 'error' in result ? result : { bytes: result.bytes };
-      out.set(object, entry);
+interface Shadows {
+  /** Never patched. */
+  pristine: string;
+  /** Patched (under its own lock and journal) for one narrowing at a time. */
+  patched: string;
+}
+
+/**
+ * Two copies of the kernel tree made of hard links (`cp -al`: seconds, no data copied), one kept pristine and one
+ * the narrowing patches, so preprocessing never takes the kernel tree's lock from the builds that share it. A
+ * patch never writes into a file (the journal replaces files by renaming a new copy over them, here and in the
+ * real tree), so the copies stay what the tree was when they were made: under the tree's lock, after restoring it.
+ */
+async function shadowTrees(sourceTree: string): Promise<Shadows> {
+  const root = treeCacheDir(sourceTree, 'header-narrowing');
+  const key = JSON.stringify({ shadow: 1, tree: await treeIdentity(sourceTree) });
+  const name = basename(sourceTree);
+  const out = { pristine: join(root, 'pristine', name), patched: join(root, 'patched', name) };
+  for (const dir of [dirname(out.pristine), dirname(out.patched)]) {
+    if (await isDone(dir, key)) continue;
+    await withTreeLock(sourceTree, async () => {
+      await restoreTree(sourceTree, journalFor(sourceTree));
+      await once(dir, key, async (into) => {
+        await execa('cp', ['-al', `${sourceTree}/.`, join(into, name)]);
+      });
     });
-  await withTreeLock(sourceTree, async () => {
-    await restoreTree(sourceTree, journal);
-    await run('pre');
-    await applyPatches(sourceTree, journal, patches);
-    try {
-      await run('post');
-    } finally {
-      await restoreTree(sourceTree, journal);
-    }
-  });
+  }
   return out;
 }
 
