@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { KERNEL_CC, inParallel, isDone, once } from '@hotsplice/kernel';
@@ -11,6 +11,7 @@ import { plannedCommands, treeCacheDir, treeIdentity } from './kbuild-plan';
 import { withTreeLock } from './lock';
 import { splitPatch } from './patch';
 import { preprocessObject } from './preprocess';
+import { ShellPool } from './shell-pool';
 
 /** Bumped when the rule or what a decision records changes: older decisions are not reused. */
 export const RULE_VERSION = 2;
@@ -84,35 +85,33 @@ export async function narrowHeaderChange(input: NarrowingInput): Promise<FileNar
   const changedFiles = new Set(changes.keys());
   if (todo.length) {
     const shadows = await shadowTrees(tree.sourceTree);
-    const scratch = await mkdtemp(join(tmpdir(), 'hotsplice-narrow-'));
     const journal = journalFor(shadows.patched);
     let done = 0;
-    try {
-      // Another narrowing waits for this one; a cold one of a widely included header takes long.
-      await withTreeLock(
-        shadows.patched,
-        async () => {
+    const started = Date.now();
+    const pool = await ShellPool.start(2 * availableParallelism());
+    // Another narrowing waits for this one; a cold one of a widely included header takes long.
+    await withTreeLock(
+      shadows.patched,
+      async () => {
+        await restoreTree(shadows.patched, journal);
+        await applyPatches(shadows.patched, journal, patches);
+        try {
+          await inParallel(todo, availableParallelism(), async (object) => {
+            const command = commands[object]!;
+            const decision: ObjectDecision = command.includes(`${tree.sourceTree}/`)
+              ? { object, compile: true, reason: 'its command names the kernel tree by its absolute path' }
+              : await decide(pool, object, command, shadows, changedFiles);
+            decisions.set(object, decision);
+            await writeAtomically(join(cacheDir, `${keyOf(object)}.json`), JSON.stringify(decision));
+            if (++done % 100 === 0 || done === todo.length) input.log?.(progress(done, todo.length, started));
+          });
+        } finally {
           await restoreTree(shadows.patched, journal);
-          await applyPatches(shadows.patched, journal, patches);
-          try {
-            await inParallel(todo, availableParallelism(), async (object) => {
-              const command = commands[object]!;
-              const decision: ObjectDecision = command.includes(`${tree.sourceTree}/`)
-                ? { object, compile: true, reason: 'its command names the kernel tree by its absolute path' }
-                : await decide(object, command, shadows, join(scratch, object.replace(/\//g, '_')), changedFiles);
-              decisions.set(object, decision);
-              await writeAtomically(join(cacheDir, `${keyOf(object)}.json`), JSON.stringify(decision));
-              if (++done % 100 === 0 || done === todo.length) input.log?.(`hotsplice: header change: ${done}/${todo.length} object(s) preprocessed before and after the patch`);
-            });
-          } finally {
-            await restoreTree(shadows.patched, journal);
-          }
-        },
-        6 * 60 * 60_000,
-      );
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
+          await pool.stop();
+        }
+      },
+      6 * 60 * 60_000,
+    );
   }
   return [...input.candidates].map(([path, objects]) => {
     const mine = objects.map((o) => decisions.get(o)!);
@@ -163,11 +162,8 @@ export async function writeNarrowing(tree: string, key: string, answer: Narrowin
 }
 
 /** One object: its unit from the pristine tree and from the patched one, and the rule's verdict on the two. */
-async function decide(object: string, command: string, shadows: Shadows, scratch: string, changedFiles: Set<string>): Promise<ObjectDecision> {
-  const [pre, post] = await Promise.all([
-    preprocessObject(shadows.pristine, command, `${scratch}.pre.i`),
-    preprocessObject(shadows.patched, command, `${scratch}.post.i`),
-  ]);
+async function decide(pool: ShellPool, object: string, command: string, shadows: Shadows, changedFiles: Set<string>): Promise<ObjectDecision> {
+  const [pre, post] = await Promise.all([preprocessObject(pool, shadows.pristine, command), preprocessObject(pool, shadows.patched, command)]);
   if ('error' in pre) return { object, compile: true, reason: `does not preprocess before the patch: ${pre.error.split('\n')[0]}` };
   if ('error' in post) return { object, compile: true, reason: `does not preprocess after the patch: ${post.error.split('\n')[0]}` };
   return { object, ...headerVerdict(pre.bytes, post.bytes, changedFiles), size: pre.bytes.length };
@@ -201,6 +197,12 @@ async function shadowTrees(sourceTree: string): Promise<Shadows> {
     });
   }
   return out;
+}
+
+function progress(done: number, total: number, started: number): string {
+  const seconds = (Date.now() - started) / 1000;
+  const left = done < total ? `, about ${Math.ceil(((total - done) * seconds) / done / 60)} min left` : '';
+  return `hotsplice: header change: ${done}/${total} object(s) preprocessed before and after the patch (${seconds.toFixed(0)} s${left})`;
 }
 
 let compiler: Promise<string> | undefined;

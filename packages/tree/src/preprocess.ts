@@ -1,13 +1,14 @@
-import { readFile, rm } from 'node:fs/promises';
-import { execa } from 'execa';
 import { shellWords } from './kbuild-cmd';
+import type { ShellPool } from './shell-pool';
 
 /**
  * The preprocessor run of an object's own kbuild compile (`cmd_X.o`, as `.X.o.cmd` records it or a dry run of
- * make prints it): the same gcc, flags, defines and source in the same order, with `-c -o X.o` turned into
- * `-E -o OUT` and kbuild's dependency file (`-Wp,-MMD,…`, which fixdep would consume) left out.
+ * make prints it): the same gcc, flags, defines and source in the same order, with `-c -o X.o` turned into `-E`
+ * (to standard output) and kbuild's dependency file (`-Wp,-MMD,…`, which fixdep would consume) left out. No
+ * working-directory linemarker (`-fno-working-directory`; `-g` turns it on): the same unit preprocessed in two
+ * copies of the tree then starts with the same bytes.
  */
-export function preprocessCommand(command: string, out: string): { file: string; args: string[] } {
+export function preprocessCommand(command: string, out = '-'): { file: string; args: string[] } {
   const words = shellWords(command);
   const end = words.indexOf(';');
   const compile = end < 0 ? words : words.slice(0, end);
@@ -22,7 +23,7 @@ export function preprocessCommand(command: string, out: string): { file: string;
       continue;
     }
     if (w === '-o') {
-      args.push('-E', '-o', out);
+      args.push('-E', '-fno-working-directory', '-o', out);
       i++;
       continue;
     }
@@ -32,14 +33,10 @@ export function preprocessCommand(command: string, out: string): { file: string;
   return { file, args };
 }
 
-/** Preprocess one object's source in the tree: the unit's bytes, or gcc's first error lines. */
-export async function preprocessObject(tree: string, command: string, out: string): Promise<{ bytes: Buffer } | { error: string }> {
-  const { file, args } = preprocessCommand(command, out);
-  try {
-    const result = await execa(file, args, { cwd: tree, reject: false, all: true });
-    if (result.failed) return { error: String(result.all ?? result.shortMessage).split('\n').slice(0, 6).join('\n') };
-    return { bytes: await readFile(out) };
-  } finally {
-    await rm(out, { force: true });
-  }
+/** Preprocess one object's source in `tree`: the unit's bytes, or gcc's first error lines. */
+export async function preprocessObject(pool: ShellPool, tree: string, command: string): Promise<{ bytes: Buffer } | { error: string }> {
+  const { file, args } = preprocessCommand(command);
+  const result = await pool.run(tree, file, args);
+  if (result.code !== 0) return { error: result.stderr.split('\n').slice(0, 6).join('\n') || `${file} exited with ${result.code}` };
+  return { bytes: result.stdout };
 }

@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KERNEL_CC } from '@hotsplice/kernel';
 import { headerVerdict } from '../src/header-verdict';
 import { preprocessObject } from '../src/preprocess';
+import { ShellPool } from '../src/shell-pool';
 
 // The header rule on fixtures of the kinds of change issue 13 names, with gcc as the judge: every unit is
 // preprocessed before and after the header changes (as the narrowing does, through a kbuild-style command line) and
@@ -40,6 +41,12 @@ function compiled(tree: string, unit: string): Buffer {
 }
 
 describe('the header rule, judged by gcc', () => {
+  let pool: ShellPool;
+  beforeAll(async () => {
+    pool = await ShellPool.start(2);
+  });
+  afterAll(() => pool.stop());
+
   for (const name of readdirSync(FIXTURES).sort()) {
     const dir = join(FIXTURES, name);
     const fixture = JSON.parse(readFileSync(join(dir, 'expect.json'), 'utf8')) as Case;
@@ -49,7 +56,7 @@ describe('the header rule, judged by gcc', () => {
       for (const [unit, expected] of Object.entries(fixture.expect)) {
         const units = await Promise.all(
           [pre, post].map(async (tree) => {
-            const r = await preprocessObject(tree, commandFor(unit), join(tree, `${unit}.i`));
+            const r = await preprocessObject(pool, tree, commandFor(unit));
             if ('error' in r) throw new Error(r.error);
             return r.bytes;
           }),
