@@ -1,0 +1,116 @@
+// Benchmark: header changes at real scale (issue 13 item 5, issue 17 item 5), measured side by side in one run.
+//   proc_fs.h-class cold: a new static inline nobody calls, added to include/linux/proc_fs.h (~1,000 candidates)
+//   kthread.h-class cold and warm: the same kind of line in include/linux/kthread.h (~7,500 candidates); warm is
+//     the same change again in a fresh workspace (the narrowing's decisions kept, Nx's cache empty)
+//   overhead beyond the compiles, for a header patch that compiles >= 200 objects: `create` against the compiles
+//     alone (each object compiled before and after the patch with kbuild's command, two at a time), the narrowing
+//     already made
+// Every change is cut from the prepared tree's own headers at run time (nothing of the kernel is committed). "Cold"
+// gives the new inline a name no run used before, so no decision of an earlier run applies; kbuild's plan of the
+// tree and the tree's hard-linked copies are made once per tree and are not part of it (their time is printed).
+// Run: npm run bench:headers   (HOTSPLICE_BENCH_SKIP_COLD=1: the kthread.h change with a fixed name, so only its
+// first run is cold; the cold kthread.h run takes about an hour on 2 cores)
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prepareKernel } from '@hotsplice/kernel';
+import { buildPrePost, ensureKbuildPlan } from '@hotsplice/tree';
+import { makePlan } from '../packages/nx-plugin/src/affected';
+import { scratchWorkspace } from '../packages/nx-plugin/test/kernel/workspace';
+
+const GOALS = { procfsCold: 180, kthreadCold: 900, kthreadWarm: 60, overhead: 10 };
+
+interface Run {
+  seconds: number;
+  code: number | null;
+  /** The plan step's account: candidates, preprocessed now, decided earlier, compiled. */
+  narrowing: string;
+}
+
+async function main() {
+  const kernel = await prepareKernel({ quiet: true });
+  const tree = kernel.sourceTree;
+  let start = performance.now();
+  await ensureKbuildPlan(tree, kernel.abi);
+  const planSeconds = (performance.now() - start) / 1000;
+
+  /** A -p1 patch of `header` with `find` replaced, cut from the tree. */
+  const patchOf = (header: string, find: string | RegExp, replace: string): string => {
+    const before = readFileSync(join(tree, header), 'utf8');
+    const after = before.replace(find, replace);
+    if (after === before) throw new Error(`${header}: nothing to change`);
+    const dir = mkdtempSync(join(tmpdir(), 'hs-bench-headers-'));
+    writeFileSync(join(dir, 'a'), before);
+    writeFileSync(join(dir, 'b'), after);
+    return spawnSync('diff', ['-u', '--label', `a/${header}`, '--label', `b/${header}`, 'a', 'b'], { cwd: dir, encoding: 'utf8' }).stdout;
+  };
+  const unusedInline = (header: string, name: string) => patchOf(header, /(#endif[^\n]*\s*)$/, `static inline int ${name}(void) { return 1; }\n$1`);
+
+  /** `hotsplice create` of `patch` in workspace `ws`, timed. */
+  const create = (ws: string, id: string, patch: string): Run => {
+    const file = join(ws, `${id}.patch`);
+    writeFileSync(file, patch);
+    const begin = performance.now();
+    const r = spawnSync(process.execPath, [join(ws, 'packages/cli/bin/hotsplice.js'), 'create', '--patch', file, '--id', id], {
+      cwd: ws,
+      encoding: 'utf8',
+      env: { ...process.env, NX_DAEMON: 'false' },
+      maxBuffer: 256 << 20,
+    });
+    const seconds = (performance.now() - begin) / 1000;
+    const output = `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+    const narrowing = /hotsplice: \S+: (\d+ candidate object\(s\), \d+ preprocessed[^\n]*)/.exec(output)?.[1] ?? 'no narrowing line';
+    // 0: a package; 3: no functional change (what an unused inline is). Anything else is a failure to report.
+    if (r.status !== 0 && r.status !== 3) throw new Error(`create ${id} exited ${r.status}:\n${output.split('\n').slice(-30).join('\n')}`);
+    return { seconds, code: r.status, narrowing };
+  };
+
+  const rows: string[] = [];
+  const row = (label: string, seconds: number, goal: number, extra: string) =>
+    rows.push(`${label}: ${seconds.toFixed(1)} s (goal ${goal} s: ${(seconds / goal).toFixed(2)}x) — ${extra}`);
+  const stamp = Date.now().toString(36);
+
+  const procfs = create(scratchWorkspace(), 'bench_procfs', unusedInline('include/linux/proc_fs.h', `proc_fs_bench_${stamp}_unused`));
+  row('proc_fs.h-class change, cold', procfs.seconds, GOALS.procfsCold, procfs.narrowing);
+
+  const kthreadName = process.env.HOTSPLICE_BENCH_SKIP_COLD ? 'kthread_bench_unused' : `kthread_bench_${stamp}_unused`;
+  const kthread = unusedInline('include/linux/kthread.h', kthreadName);
+  const cold = create(scratchWorkspace(), 'bench_kthread', kthread);
+  row(`kthread.h-class change, cold${process.env.HOTSPLICE_BENCH_SKIP_COLD ? ' (or warm: fixed name)' : ''}`, cold.seconds, GOALS.kthreadCold, cold.narrowing);
+  const warmWs = scratchWorkspace();
+  const warm = create(warmWs, 'bench_kthread', kthread);
+  row('kthread.h-class change, warm (fresh workspace)', warm.seconds, GOALS.kthreadWarm, warm.narrowing);
+  const again = create(warmWs, 'bench_kthread', kthread);
+  rows.push(`kthread.h-class change, run again (nothing changed): ${again.seconds.toFixed(1)} s`);
+
+  // Two macros many objects expand, rewritten to an equivalent form: their users' preprocessed lines differ, so
+  // each compiles (before and after), and none changes code.
+  const wide = [
+    patchOf('include/linux/kthread.h', 'kthread_create_on_node(threadfn, data, NUMA_NO_NODE, namefmt, ##arg)', '(kthread_create_on_node(threadfn, data, NUMA_NO_NODE, namefmt, ##arg))'),
+    patchOf('include/linux/wait.h', /(#define wait_event_interruptible\(wq_head, condition\)\s*\\\n\(\{\s*\\\n\tint __ret = 0;)/, '$1 (void)0;'),
+  ].join('');
+  start = performance.now();
+  const [...files] = await makePlan(kernel, [{ name: 'wide.patch', text: wide }], () => undefined);
+  const narrowSeconds = (performance.now() - start) / 1000;
+  const objects = [...new Set(files.flatMap((f) => f.compile.map((c) => c.object)))].sort();
+  const wideRun = create(scratchWorkspace(), 'bench_wide', wide);
+  start = performance.now();
+  await buildPrePost(kernel, [{ name: 'wide.patch', text: wide }], objects, mkdtempSync(join(tmpdir(), 'hs-bench-floor-')));
+  const floor = (performance.now() - start) / 1000;
+  const overhead = wideRun.seconds - floor;
+  row(
+    `header patch compiling ${objects.length} objects, overhead beyond the compiles`,
+    overhead,
+    GOALS.overhead,
+    `create ${wideRun.seconds.toFixed(1)} s (exit ${wideRun.code}), the compiles alone ${floor.toFixed(1)} s; its narrowing (made before) took ${narrowSeconds.toFixed(1)} s`,
+  );
+
+  console.log(`header changes, ${availableParallelism()} cores, load ${loadavg()[0]!.toFixed(1)} at the end; kbuild's plan of the tree ${planSeconds.toFixed(1)} s (once per tree)`);
+  console.log(rows.map((r) => `  ${r}`).join('\n'));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
