@@ -6,7 +6,9 @@ import type { ShellPool } from './shell-pool';
  * make prints it): the same gcc, flags, defines and source in the same order, with `-c -o X.o` turned into `-E`
  * (to standard output) and kbuild's dependency file (`-Wp,-MMD,…`, which fixdep would consume) left out. No
  * working-directory linemarker (`-fno-working-directory`; `-g` turns it on): the same unit preprocessed in two
- * copies of the tree then starts with the same bytes.
+ * copies of the tree then starts with the same bytes. No macro-expansion tracking (`-ftrack-macro-expansion=0`:
+ * it only serves diagnostics; the output is byte-identical and gcc needs a third less time, measured on
+ * kernel/audit.c).
  */
 export function preprocessCommand(command: string, out = '-'): { file: string; args: string[] } {
   const words = shellWords(command);
@@ -23,7 +25,7 @@ export function preprocessCommand(command: string, out = '-'): { file: string; a
       continue;
     }
     if (w === '-o') {
-      args.push('-E', '-fno-working-directory', '-o', out);
+      args.push('-E', '-fno-working-directory', '-ftrack-macro-expansion=0', '-o', out);
       i++;
       continue;
     }

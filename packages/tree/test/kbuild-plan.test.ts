@@ -35,6 +35,6 @@ describe('preprocessing with the recorded command', () => {
   it('keeps every flag in order, turns -c -o OBJ into -E -o OUT, and drops the dependency file and objtool', () => {
     const { file, args } = preprocessCommand(compile('kernel/kthread.o', " -include ./include/linux/kconfig.h -D'HS=\"a b\"'"), '/tmp/x.i');
     expect(file).toBe('gcc-12');
-    expect(args).toEqual(['-nostdinc', '-I./include', '-O2', '-include', './include/linux/kconfig.h', '-DHS="a b"', '-DKBUILD_MODNAME="x"', '-E', '-fno-working-directory', '-o', '/tmp/x.i', 'kernel/kthread.c']);
+    expect(args).toEqual(['-nostdinc', '-I./include', '-O2', '-include', './include/linux/kconfig.h', '-DHS="a b"', '-DKBUILD_MODNAME="x"', '-E', '-fno-working-directory', '-ftrack-macro-expansion=0', '-o', '/tmp/x.i', 'kernel/kthread.c']);
   });
 });
