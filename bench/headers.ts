@@ -18,6 +18,7 @@ import { prepareKernel } from '@hotsplice/kernel';
 import { buildPrePost, ensureKbuildPlan } from '@hotsplice/tree';
 import { makePlan } from '../packages/nx-plugin/src/affected';
 import { scratchWorkspace } from '../packages/nx-plugin/test/kernel/workspace';
+import { unifiedDiff } from '../packages/objdiff/test/helpers/debian-source';
 
 const GOALS = { procfsCold: 180, kthreadCold: 900, kthreadWarm: 60, overhead: 10 };
 
@@ -40,10 +41,7 @@ async function main() {
     const before = readFileSync(join(tree, header), 'utf8');
     const after = before.replace(find, replace);
     if (after === before) throw new Error(`${header}: nothing to change`);
-    const dir = mkdtempSync(join(tmpdir(), 'hs-bench-headers-'));
-    writeFileSync(join(dir, 'a'), before);
-    writeFileSync(join(dir, 'b'), after);
-    return spawnSync('diff', ['-u', '--label', `a/${header}`, '--label', `b/${header}`, 'a', 'b'], { cwd: dir, encoding: 'utf8' }).stdout;
+    return unifiedDiff(header, before, after);
   };
   const unusedInline = (header: string, name: string) => patchOf(header, /(#endif[^\n]*\s*)$/, `static inline int ${name}(void) { return 1; }\n$1`);
 

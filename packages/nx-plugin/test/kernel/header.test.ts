@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildPrePost, cmdFileOf, compileObjects, ensureKbuildPlan, objectsIncludingEach, parseCmdFile, withTreeLock } from '@hotsplice/tree';
 import { builtSources, makePlan } from '../../src/affected';
 import { createNodes } from '../../src/index';
+import { unifiedDiff } from '../../../objdiff/test/helpers/debian-source';
 
 // A header patch: its candidates are exactly the objects kbuild records as reading the header (each object's
 // .<obj>.cmd, scripts/basic/fixdep.c); the graph then holds only those whose code can change, and gcc agrees:
@@ -17,11 +18,7 @@ function invertLseekCheck(): string {
   const before = readFileSync(join(kernel.sourceTree, HEADER), 'utf8');
   const after = before.replace(/(pde_has_proc_lseek\(const struct proc_dir_entry \*pde\)\n\{\n\treturn )(.*);/, '$1!($2);');
   expect(after).not.toBe(before);
-  const dir = mkdtempSync(join(tmpdir(), 'hs-internal-'));
-  writeFileSync(join(dir, 'before'), before);
-  writeFileSync(join(dir, 'after'), after);
-  const r = spawnSync('diff', ['-u', '--label', `a/${HEADER}`, '--label', `b/${HEADER}`, 'before', 'after'], { cwd: dir, encoding: 'utf8' });
-  return r.stdout;
+  return unifiedDiff(HEADER, before, after);
 }
 
 /** The object projects createNodes makes for a workspace whose hotpatch.json carries PATCH, or the kernel targets. */

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildPrePost, ensureKbuildPlan, narrowHeaderChange } from '@hotsplice/tree';
+import { unifiedDiff } from '../../../objdiff/test/helpers/debian-source';
 
 // The header rule on Debian's tree, for the four kinds of change issue 13 names, made from include/linux/kthread.h
 // itself (each patch is cut from the tree's own header at test time: nothing of the kernel is committed here) and
@@ -54,15 +55,7 @@ function patchOf(c: Case): string {
   const before = readFileSync(join(kernel.sourceTree, HEADER), 'utf8');
   const after = before.replace(c.find, c.replace);
   expect(after, `${c.name}: the header has the text to change`).not.toBe(before);
-  const dir = mkdtempSync(join(tmpdir(), 'hs-kthread-'));
-  writeFileSync(join(dir, 'before'), before);
-  writeFileSync(join(dir, 'after'), after);
-  try {
-    execFileSync('diff', ['-u', '--label', `a/${HEADER}`, '--label', `b/${HEADER}`, 'before', 'after'], { cwd: dir });
-  } catch (err) {
-    return String((err as { stdout: Buffer }).stdout);
-  }
-  throw new Error('no difference');
+  return unifiedDiff(HEADER, before, after);
 }
 
 /** Whether the object's code differs between its pre and post build (`objcopy --strip-debug`, then bytes). */
