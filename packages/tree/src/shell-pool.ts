@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeStale } from '@hotsplice/kernel';
 
 /**
  * Long-lived /bin/sh workers that run commands for this process, each writing its output to a file in memory
@@ -24,7 +25,9 @@ export class ShellPool {
 
   static async start(size: number): Promise<ShellPool> {
     const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-    const dir = await mkdtemp(join(base, 'hotsplice-shell-'));
+    // A killed run leaves its folder (units of a few MB in memory): the next one removes it.
+    await removeStale(base, 'hotsplice-shell-');
+    const dir = await mkdtemp(join(base, `hotsplice-shell-${process.pid}-`));
     return new ShellPool(dir, Array.from({ length: size }, () => new Worker()));
   }
 
