@@ -164,8 +164,10 @@ export async function writeNarrowing(tree: string, key: string, answer: Narrowin
 /** One object: its unit from the pristine tree and from the patched one, and the rule's verdict on the two. */
 async function decide(pool: ShellPool, object: string, command: string, shadows: Shadows, changedFiles: Set<string>): Promise<ObjectDecision> {
   const [pre, post] = await Promise.all([preprocessObject(pool, shadows.pristine, command), preprocessObject(pool, shadows.patched, command)]);
-  if ('error' in pre) return { object, compile: true, reason: `does not preprocess before the patch: ${pre.error.split('\n')[0]}` };
-  if ('error' in post) return { object, compile: true, reason: `does not preprocess after the patch: ${post.error.split('\n')[0]}` };
+  // Before: kbuild generates a header while building it (security/selinux's flask.h); make will. After: the patch
+  // breaks it, and the compile says so.
+  if ('error' in pre) return { object, compile: true, reason: `does not preprocess before the patch: ${pre.error}` };
+  if ('error' in post) return { object, compile: true, reason: `does not preprocess after the patch: ${post.error}` };
   return { object, ...headerVerdict(pre.bytes, post.bytes, changedFiles), size: pre.bytes.length };
 }
 

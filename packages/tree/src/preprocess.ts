@@ -1,3 +1,4 @@
+import { DIAGNOSTIC } from './compile-error';
 import { shellWords } from './kbuild-cmd';
 import type { ShellPool } from './shell-pool';
 
@@ -35,10 +36,12 @@ export function preprocessCommand(command: string, out = '-'): { file: string; a
   return { file, args };
 }
 
-/** Preprocess one object's source in `tree`: the unit's bytes, or gcc's first error lines. */
+/** Preprocess one object's source in `tree`: the unit's bytes, or gcc's first error line. */
 export async function preprocessObject(pool: ShellPool, tree: string, command: string): Promise<{ bytes: Buffer } | { error: string }> {
   const { file, args } = preprocessCommand(command);
   const result = await pool.run(tree, file, args);
-  if (result.code !== 0) return { error: result.stderr.split('\n').slice(0, 6).join('\n') || `${file} exited with ${result.code}` };
+  // gcc's first `file:line:col: error:` line says why ("In file included from …" lines come first).
+  const lines = result.stderr.split('\n');
+  if (result.code !== 0) return { error: lines.find((l) => DIAGNOSTIC.test(l)) ?? (lines.find(Boolean) || `${file} exited with ${result.code}`) };
   return { bytes: result.stdout };
 }
