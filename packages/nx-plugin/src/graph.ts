@@ -52,7 +52,12 @@ export function unpreparedProject(root: string, config: HotpatchConfig, error?: 
         // the summary that `hotpatch` would have shown.
         options: { target: `${kernelProjectName(root, config.id)}:package`, summary: `${layout.packageDir(config.id)}/summary.txt` },
       };
-  const plan: TargetConfiguration = { executor: `${PLUGIN}:plan`, cache: false, dependsOn: ['prepare'], options: { abi: config.kernel.abi, root } };
+  const plan: TargetConfiguration = {
+    executor: `${PLUGIN}:plan`,
+    cache: false,
+    dependsOn: ['prepare'],
+    options: { abi: config.kernel.abi, root, notBuilt: config.debianUpdate ? 'report' : 'refuse' },
+  };
   const targets: Record<string, TargetConfiguration> = { prepare: prepareTarget(config), plan, hotpatch };
   if (!error) targets.try = tryTarget(root, config, 'hotpatch');
   return { [root]: { name: kernelProjectName(root, config.id), targets } };

@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { makePlan } from '../affected';
+import { makePlan, planObjects } from '../affected';
 import { kernelFor, patchesOf, runTask } from './common';
 
 /**
@@ -8,7 +8,7 @@ import { kernelFor, patchesOf, runTask } from './common';
  * after the patch; kept per object and change, so a second run reads it). Uncached in Nx: the answers live beside
  * the kernel tree, keyed by the tree and the change, and the graph reads them there (docs/decisions.md).
  */
-export default async function plan(options: { abi: string; root: string }, context: ExecutorContext): Promise<{ success: boolean }> {
+export default async function plan(options: { abi: string; root: string; notBuilt?: 'refuse' | 'report' }, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
     const kernel = await kernelFor(options.abi);
     const patches = patchesOf(context, options.root)(kernel);
@@ -20,5 +20,8 @@ export default async function plan(options: { abi: string; root: string }, conte
       );
     }
     if (files.length) console.log(`hotsplice: header narrowing took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // What the graph will make of it, here: a refusal (a file this config does not build) is this step's one line,
+    // not a graph without the update's targets.
+    await planObjects(kernel, patches, { notBuilt: options.notBuilt ?? 'refuse' });
   });
 }
