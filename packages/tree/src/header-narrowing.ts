@@ -1,26 +1,21 @@
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { KERNEL_CC, inParallel, isDone, once } from '@hotsplice/kernel';
+import { KERNEL_CC, inParallel } from '@hotsplice/kernel';
 import { journalFor } from './build';
-import { headerVerdict } from './header-verdict';
+import { type HeaderVerdict, headerVerdict } from './header-verdict';
 import { applyPatches, type PatchInput, restoreTree } from './journal';
-import { plannedCommands, treeCacheDir, treeIdentity } from './kbuild-plan';
+import { plannedCommands, treeIdentity } from './kbuild-plan';
 import { withTreeLock } from './lock';
-import { splitPatch } from './patch';
+import { RULE_VERSION, narrowingDir, readJson, sha256, writeJson } from './narrowing-answers';
+import { changesByFile } from './patch';
 import { preprocessObject } from './preprocess';
+import { type Shadows, shadowTrees } from './shadow-trees';
 import { ShellPool } from './shell-pool';
 
-/** Bumped when the rule or what a decision records changes: older decisions are not reused. */
-export const RULE_VERSION = 2;
-
 /** One candidate object's answer. */
-export interface ObjectDecision {
+export interface ObjectDecision extends HeaderVerdict {
   object: string;
-  compile: boolean;
-  reason: string;
   /** Its unit's size before the patch (bytes), when it was preprocessed: the smallest one is the witness. */
   size?: number;
   /** Taken from an earlier run's decision for the same object, command and changes. */
@@ -51,74 +46,48 @@ export interface NarrowingInput {
 
 /**
  * Narrow a header patch's candidates to the objects whose code can change (headerVerdict): each candidate is
- * preprocessed with its own kbuild command before and after the patch, in two hard-linked copies of the tree (one
- * pristine, one patched through its own journal), so the kernel tree's lock stays free for builds. Decisions are
- * kept per object, command and the changes to the files it includes, so a second run of the same change (or of
- * another change to other headers) preprocesses nothing again. Where the changed declarations reach some unit but no object needs
- * compiling, the smallest such unit is compiled anyway (the witness): the patched header must have been compiled
- * before anyone says it changes nothing.
+ * preprocessed with its own kbuild command before and after the patch, in the tree's two hard-linked copies
+ * (shadowTrees), so the kernel tree's lock stays free for builds. Decisions are kept per object, command and the
+ * changes to the files it includes, so a second run of the same change (or of another change to other headers)
+ * preprocesses nothing again. Where the change reaches some unit but no object needs compiling, the smallest such
+ * unit is compiled anyway (the witness): the patched header must have been compiled before the update says it
+ * changes nothing.
  */
 export async function narrowHeaderChange(input: NarrowingInput): Promise<FileNarrowing[]> {
   const { tree, patches } = input;
-  const cacheDir = join(treeCacheDir(tree.sourceTree, 'header-narrowing'), 'decisions');
-  await mkdir(cacheDir, { recursive: true });
-  const changes = new Map<string, string>();
-  for (const p of patches) for (const [path, diff] of splitPatch(p.text)) changes.set(path, `${changes.get(path) ?? ''}${diff}`);
+  const changes = changesByFile(patches);
   const readsChanged = new Map<string, string[]>();
   for (const [file, objects] of input.candidates) for (const o of objects) readsChanged.set(o, [...(readsChanged.get(o) ?? []), file]);
   const commands = await plannedCommands(tree.sourceTree, tree.abi);
   const base = { rule: RULE_VERSION, tree: await treeIdentity(tree.sourceTree), compiler: await compilerVersion() };
-  const keyOf = (object: string) =>
-    sha256(JSON.stringify({ ...base, object, command: commands[object], changes: [...new Set(readsChanged.get(object))].sort().map((f) => [f, changes.get(f) ?? '']) }));
+  const decisionFile = (object: string) => {
+    const reads = [...new Set(readsChanged.get(object))].sort().map((f) => [f, changes.get(f) ?? '']);
+    return join(narrowingDir(tree.sourceTree, 'decisions'), `${sha256(JSON.stringify({ ...base, object, command: commands[object], reads }))}.json`);
+  };
 
   const decisions = new Map<string, ObjectDecision>();
   const todo: string[] = [];
   for (const object of [...readsChanged.keys()].sort()) {
-    if (!commands[object]) {
-      decisions.set(object, { object, compile: true, reason: 'no kbuild command to preprocess with' });
-      continue;
-    }
-    const cached = await readFile(join(cacheDir, `${keyOf(object)}.json`), 'utf8').then((t) => JSON.parse(t) as ObjectDecision, () => undefined);
-    if (cached?.object === object) decisions.set(object, { ...cached, cached: true });
+    const cached = commands[object] ? await readJson<ObjectDecision>(decisionFile(object)) : undefined;
+    if (!commands[object]) decisions.set(object, { object, compile: true, reason: 'no kbuild command to preprocess with' });
+    else if (cached?.object === object) decisions.set(object, { ...cached, cached: true });
     else todo.push(object);
   }
-  const changedFiles = new Set(changes.keys());
   if (todo.length) {
-    const shadows = await shadowTrees(tree.sourceTree);
-    const journal = journalFor(shadows.patched);
-    let done = 0;
-    const started = Date.now();
-    const pool = await ShellPool.start(2 * availableParallelism());
-    // Another narrowing waits for this one; a cold one of a widely included header takes long.
-    await withTreeLock(
-      shadows.patched,
-      async () => {
-        await restoreTree(shadows.patched, journal);
-        await applyPatches(shadows.patched, journal, patches);
-        try {
-          await inParallel(todo, availableParallelism(), async (object) => {
-            const command = commands[object]!;
-            const decision: ObjectDecision = command.includes(`${tree.sourceTree}/`)
-              ? { object, compile: true, reason: 'its command names the kernel tree by its absolute path' }
-              : await decide(pool, object, command, shadows, changedFiles);
-            decisions.set(object, decision);
-            await writeAtomically(join(cacheDir, `${keyOf(object)}.json`), JSON.stringify(decision));
-            if (++done % 100 === 0 || done === todo.length) input.log?.(progress(done, todo.length, started));
-          });
-        } finally {
-          await restoreTree(shadows.patched, journal);
-          await pool.stop();
-        }
-      },
-      6 * 60 * 60_000,
-    );
+    await preprocessBoth(tree.sourceTree, patches, new Set(changes.keys()), todo, input.log, async (object, judge) => {
+      const command = commands[object]!;
+      const decision: ObjectDecision = command.includes(`${tree.sourceTree}/`)
+        ? { object, compile: true, reason: 'its command names the kernel tree by its absolute path' }
+        : { object, ...(await judge(command)) };
+      decisions.set(object, decision);
+      await writeJson(decisionFile(object), decision);
+    });
   }
   return [...input.candidates].map(([path, objects]) => {
     const mine = objects.map((o) => decisions.get(o)!);
     const compile = mine.filter((d) => d.compile).map((d) => ({ object: d.object, reason: d.reason }));
-    // Changed declarations that nothing uses: one unit still compiles them (the smallest).
-    const unused = mine.filter((d) => !d.compile && d.reason.startsWith(UNUSED) && d.size !== undefined).sort((a, b) => a.size! - b.size!);
-    if (!compile.length && unused.length) compile.push({ object: unused[0]!.object, reason: `witness: compiles the changed declarations (${unused[0]!.reason})` });
+    const witness = mine.filter((d) => d.unused && d.size !== undefined).sort((a, b) => a.size! - b.size!)[0];
+    if (!compile.length && witness) compile.push({ object: witness.object, reason: `witness: compiles the changed declarations (${witness.reason})` });
     return {
       path,
       candidates: objects.length,
@@ -129,76 +98,57 @@ export async function narrowHeaderChange(input: NarrowingInput): Promise<FileNar
   });
 }
 
-const UNUSED = 'changed declarations';
-
-/** A change's narrowing, as graph time reads it: per changed file, its candidates and what to compile. */
-export interface NarrowingAnswer {
-  format: 1;
-  files: FileNarrowing[];
-}
-
-const answersDir = (tree: string) => join(treeCacheDir(tree, 'header-narrowing'), 'answers');
+type Judge = (command: string) => Promise<Omit<ObjectDecision, 'object'>>;
 
 /**
- * The key of a change's narrowing: the tree, the rule, and each changed file's part of the patches (normalized by
- * splitPatch, so the same change in any patch file has one key). The objects compiled for their own source are
- * not candidates, so they are part of the key too.
+ * Run `each` for every object, two objects per core at a time, with the patched copy patched (under its lock, for
+ * the whole run: another narrowing waits, for hours if it must) and a `judge` that preprocesses one command in
+ * both copies and gives the rule's verdict on the two units.
  */
-export async function narrowingKey(tree: string, patches: PatchInput[], files: string[], direct: string[]): Promise<string> {
-  const changes = new Map<string, string>();
-  for (const p of patches) for (const [path, diff] of splitPatch(p.text)) changes.set(path, `${changes.get(path) ?? ''}${diff}`);
-  const parts = [...files].sort().map((f) => [f, changes.get(f) ?? '']);
-  return sha256(JSON.stringify({ rule: RULE_VERSION, tree: await treeIdentity(tree), files: parts, direct: [...direct].sort() }));
-}
-
-export async function readNarrowing(tree: string, key: string): Promise<NarrowingAnswer | undefined> {
-  const answer = await readFile(join(answersDir(tree), `${key}.json`), 'utf8').then((t) => JSON.parse(t) as NarrowingAnswer, () => undefined);
-  return answer?.format === 1 ? answer : undefined;
-}
-
-export async function writeNarrowing(tree: string, key: string, answer: NarrowingAnswer): Promise<void> {
-  await mkdir(answersDir(tree), { recursive: true });
-  await writeAtomically(join(answersDir(tree), `${key}.json`), JSON.stringify(answer));
-}
-
-/** One object: its unit from the pristine tree and from the patched one, and the rule's verdict on the two. */
-async function decide(pool: ShellPool, object: string, command: string, shadows: Shadows, changedFiles: Set<string>): Promise<ObjectDecision> {
-  const [pre, post] = await Promise.all([preprocessObject(pool, shadows.pristine, command), preprocessObject(pool, shadows.patched, command)]);
-  // Before: kbuild generates a header while building it (security/selinux's flask.h); make will. After: the patch
-  // breaks it, and the compile says so.
-  if ('error' in pre) return { object, compile: true, reason: `does not preprocess before the patch: ${pre.error}` };
-  if ('error' in post) return { object, compile: true, reason: `does not preprocess after the patch: ${post.error}` };
-  return { object, ...headerVerdict(pre.bytes, post.bytes, changedFiles), size: pre.bytes.length };
-}
-
-interface Shadows {
-  /** Never patched. */
-  pristine: string;
-  /** Patched (under its own lock and journal) for one narrowing at a time. */
-  patched: string;
-}
-
-/**
- * Two copies of the kernel tree made of hard links (`cp -al`: seconds, no data copied), one kept pristine and one
- * the narrowing patches, so preprocessing never takes the kernel tree's lock from the builds that share it. A
- * patch never writes into a file (the journal replaces files by renaming a new copy over them, here and in the
- * real tree), so the copies stay what the tree was when they were made: under the tree's lock, after restoring it.
- */
-async function shadowTrees(sourceTree: string): Promise<Shadows> {
-  const root = treeCacheDir(sourceTree, 'header-narrowing');
-  const key = JSON.stringify({ shadow: 1, tree: await treeIdentity(sourceTree) });
-  const name = basename(sourceTree);
-  const out = { pristine: join(root, 'pristine', name), patched: join(root, 'patched', name) };
-  for (const dir of [dirname(out.pristine), dirname(out.patched)]) {
-    if (await isDone(dir, key)) continue;
-    await withTreeLock(sourceTree, async () => {
-      await restoreTree(sourceTree, journalFor(sourceTree));
-      await once(dir, key, async (into) => {
-        await execa('cp', ['-al', `${sourceTree}/.`, join(into, name)]);
-      });
-    });
+async function preprocessBoth(
+  sourceTree: string,
+  patches: PatchInput[],
+  changedFiles: Set<string>,
+  objects: string[],
+  log: ((line: string) => void) | undefined,
+  each: (object: string, judge: Judge) => Promise<void>,
+): Promise<void> {
+  const shadows = await shadowTrees(sourceTree);
+  const journal = journalFor(shadows.patched);
+  const pool = await ShellPool.start(2 * availableParallelism());
+  const started = Date.now();
+  let done = 0;
+  const judge: Judge = (command) => judged(pool, shadows, command, changedFiles);
+  try {
+    await withTreeLock(
+      shadows.patched,
+      async () => {
+        await restoreTree(shadows.patched, journal);
+        await applyPatches(shadows.patched, journal, patches);
+        try {
+          await inParallel(objects, availableParallelism(), async (object) => {
+            await each(object, judge);
+            if (++done % 100 === 0 || done === objects.length) log?.(progress(done, objects.length, started));
+          });
+        } finally {
+          await restoreTree(shadows.patched, journal);
+        }
+      },
+      6 * 60 * 60_000,
+    );
+  } finally {
+    await pool.stop();
   }
-  return out;
+}
+
+/** One command preprocessed in the pristine copy and in the patched one, and the rule's verdict on the two units. */
+async function judged(pool: ShellPool, shadows: Shadows, command: string, changedFiles: Set<string>): Promise<Omit<ObjectDecision, 'object'>> {
+  const [pre, post] = await Promise.all([preprocessObject(pool, shadows.pristine, command), preprocessObject(pool, shadows.patched, command)]);
+  // Before: kbuild generates a header while building the object (security/selinux's flask.h); make will then.
+  // After: the patch breaks the unit, and the compile says how.
+  if ('error' in pre) return { compile: true, reason: `does not preprocess before the patch: ${pre.error}` };
+  if ('error' in post) return { compile: true, reason: `does not preprocess after the patch: ${post.error}` };
+  return { ...headerVerdict(pre.bytes, post.bytes, changedFiles), size: pre.bytes.length };
 }
 
 function progress(done: number, total: number, started: number): string {
@@ -211,13 +161,4 @@ let compiler: Promise<string> | undefined;
 function compilerVersion(): Promise<string> {
   compiler ??= execa(KERNEL_CC, ['--version']).then((r) => r.stdout.split('\n')[0]!);
   return compiler;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-async function writeAtomically(path: string, data: string): Promise<void> {
-  await writeFile(`${path}.${process.pid}.tmp`, data);
-  await rename(`${path}.${process.pid}.tmp`, path);
 }

@@ -9,6 +9,8 @@ export interface HeaderVerdict {
   compile: boolean;
   /** One line: what differs, or why nothing the object compiles to can. */
   reason: string;
+  /** The change reaches the unit, as declarations nothing emitted uses (not compiled, but it could be: a witness). */
+  unused?: true;
 }
 
 /** More differing lines than this and the units are not compared further (the object is compiled). */
@@ -54,7 +56,7 @@ export function headerVerdict(pre: Buffer, post: Buffer, changedFiles: ReadonlyS
   }
   const use = liveUse(post, names, changedSpans[1]!);
   if (use) return { compile: true, reason: `uses ${use}` };
-  return { compile: false, reason: names.size ? `changed declarations unused: ${[...names].sort().join(', ')}` : 'changed declarations declare nothing' };
+  return { compile: false, unused: true, reason: names.size ? `changed declarations unused: ${[...names].sort().join(', ')}` : 'changed declarations declare nothing' };
 }
 
 /** Each line as a number standing for (file, text): equal numbers, equal lines. */
