@@ -1,5 +1,6 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
 import { execa } from 'execa';
 import { KERNEL_CC, inParallel } from '@hotsplice/kernel';
 import { journalFor } from './build';
@@ -9,6 +10,7 @@ import { plannedCommands, treeIdentity } from './kbuild-plan';
 import { withTreeLock } from './lock';
 import { RULE_VERSION, narrowingDir, readJson, sha256, writeJson } from './narrowing-answers';
 import { changesByFile } from './patch';
+import { mergedFile, splitUnit } from './merged-change';
 import { preprocessObject } from './preprocess';
 import { type Shadows, shadowTrees } from './shadow-trees';
 import { ShellPool } from './shell-pool';
@@ -76,11 +78,11 @@ export async function narrowHeaderChange(input: NarrowingInput): Promise<FileNar
   if (todo.length) {
     await preprocessBoth(tree.sourceTree, patches, new Set(changes.keys()), todo, input.log, async (object, judge) => {
       const command = commands[object]!;
-      const decision: ObjectDecision = command.includes(`${tree.sourceTree}/`)
-        ? { object, compile: true, reason: 'its command names the kernel tree by its absolute path' }
-        : { object, ...(await judge(command)) };
-      decisions.set(object, decision);
-      await writeJson(decisionFile(object), decision);
+      const verdict = command.includes(`${tree.sourceTree}/`) ? { compile: true, reason: 'its command names the kernel tree by its absolute path' } : await judge(command);
+      if (!verdict) return false;
+      decisions.set(object, { object, ...verdict });
+      await writeJson(decisionFile(object), { object, ...verdict });
+      return true;
     });
   }
   return [...input.candidates].map(([path, objects]) => {
@@ -98,12 +100,15 @@ export async function narrowHeaderChange(input: NarrowingInput): Promise<FileNar
   });
 }
 
-type Judge = (command: string) => Promise<Omit<ObjectDecision, 'object'>>;
+/** The verdict on one command's units, or undefined when this way of preprocessing cannot tell (then the other). */
+type Judge = (command: string) => Promise<Omit<ObjectDecision, 'object'> | undefined>;
 
 /**
- * Run `each` for every object, two objects per core at a time, with the patched copy patched (under its lock, for
- * the whole run: another narrowing waits, for hours if it must) and a `judge` that preprocesses one command in
- * both copies and gives the rule's verdict on the two units.
+ * Run `each` for every object, two objects per core at a time, with a `judge` that gives the rule's verdict on the
+ * object's unit before and after the change. The patched copy stays patched under its lock for the whole run
+ * (another narrowing waits, for hours if it must). When every changed file can be merged (mergedFile), the copy
+ * holds the merged files and one preprocessor run gives both units; a unit the merge cannot serve (splitUnit), and
+ * every unit when a file cannot be merged, is preprocessed in both copies.
  */
 async function preprocessBoth(
   sourceTree: string,
@@ -111,25 +116,47 @@ async function preprocessBoth(
   changedFiles: Set<string>,
   objects: string[],
   log: ((line: string) => void) | undefined,
-  each: (object: string, judge: Judge) => Promise<void>,
+  each: (object: string, judge: Judge) => Promise<boolean>,
 ): Promise<void> {
   const shadows = await shadowTrees(sourceTree);
   const journal = journalFor(shadows.patched);
   const pool = await ShellPool.start(2 * availableParallelism());
   const started = Date.now();
   let done = 0;
-  const judge: Judge = (command) => judged(pool, shadows, command, changedFiles);
+  const undecided: string[] = [];
+  const run = (list: string[], judge: Judge) =>
+    inParallel(list, availableParallelism(), async (object) => {
+      if (!(await each(object, judge))) return void undecided.push(object);
+      if (++done % 100 === 0 || done === objects.length) log?.(progress(done, objects.length, started));
+    });
+  const twoRuns: Judge = (command) => judged(pool, shadows, command, changedFiles);
   try {
     await withTreeLock(
       shadows.patched,
       async () => {
         await restoreTree(shadows.patched, journal);
+        const merged = await mergedPatches(shadows, journal, patches, changedFiles);
+        if (merged.patches) {
+          await applyPatches(shadows.patched, journal, merged.patches);
+          try {
+            // A unit that does not preprocess, or that the merge cannot serve, is preprocessed twice below.
+            const oneRun: Judge = async (command) => {
+              const unit = await preprocessObject(pool, shadows.patched, command);
+              const views = 'bytes' in unit ? splitUnit(unit.bytes) : undefined;
+              return views && 'pre' in views ? { ...headerVerdict(views.pre, views.post, changedFiles), size: views.pre.length } : undefined;
+            };
+            await run(objects, oneRun);
+          } finally {
+            await restoreTree(shadows.patched, journal);
+          }
+        } else {
+          log?.(`hotsplice: header change: each unit preprocessed before and after the patch (${merged.refused})`);
+        }
+        const again = merged.patches ? undecided.splice(0) : objects;
+        if (!again.length) return;
         await applyPatches(shadows.patched, journal, patches);
         try {
-          await inParallel(objects, availableParallelism(), async (object) => {
-            await each(object, judge);
-            if (++done % 100 === 0 || done === objects.length) log?.(progress(done, objects.length, started));
-          });
+          await run(again, twoRuns);
         } finally {
           await restoreTree(shadows.patched, journal);
         }
@@ -138,6 +165,46 @@ async function preprocessBoth(
     );
   } finally {
     await pool.stop();
+  }
+}
+
+/**
+ * Patches that turn the changed files of the pristine copy into merged files (both versions in one), read from the
+ * pristine copy and the patched one; or why a file cannot be merged.
+ */
+async function mergedPatches(shadows: Shadows, journal: string, patches: PatchInput[], files: Set<string>): Promise<{ patches?: PatchInput[]; refused?: string }> {
+  // As the patches themselves are read: UTF-8 text (GNU patch gets them on its standard input as such).
+  const read = (tree: string, file: string) => readFile(join(tree, file), 'utf8').catch(() => undefined);
+  const after = new Map<string, string | undefined>();
+  await applyPatches(shadows.patched, journal, patches);
+  try {
+    for (const file of files) after.set(file, await read(shadows.patched, file));
+  } finally {
+    await restoreTree(shadows.patched, journal);
+  }
+  const out: PatchInput[] = [];
+  for (const file of files) {
+    const before = await read(shadows.pristine, file);
+    const now = after.get(file);
+    if (before === undefined || now === undefined) return { refused: `${file} is created` };
+    const merged = mergedFile(before, now);
+    if ('refused' in merged) return { refused: `${file}: ${merged.refused}` };
+    out.push({ name: `merged ${file}`, text: await replacement(file, before, merged.text) });
+  }
+  return { patches: out };
+}
+
+/** A unified diff turning `before` into `after` for `path` (diff -u). */
+async function replacement(path: string, before: string, after: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'hotsplice-merged-'));
+  try {
+    await writeFile(join(dir, 'a'), before);
+    await writeFile(join(dir, 'b'), after);
+    const r = await execa('diff', ['-u', '--label', `a/${path}`, '--label', `b/${path}`, 'a', 'b'], { cwd: dir, reject: false, stripFinalNewline: false });
+    if (r.exitCode !== 1) throw new Error(`diff of the merged ${path} failed: ${r.stderr}`);
+    return r.stdout;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

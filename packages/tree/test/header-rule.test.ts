@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KERNEL_CC } from '@hotsplice/kernel';
 import { headerVerdict } from '../src/header-verdict';
+import { mergedFile, splitUnit } from '../src/merged-change';
 import { preprocessObject } from '../src/preprocess';
 import { ShellPool } from '../src/shell-pool';
 
@@ -18,13 +19,16 @@ const HEADER = 'include/hs/dev.h';
 interface Case {
   description: string;
   expect: Record<string, 'compile' | 'skip'>;
+  /** Why the two versions of the header cannot be merged into one run (mergedFile); absent: they can. */
+  mergeRefused?: string;
 }
 
-function miniTree(dir: string, side: 'pre' | 'post'): string {
+function miniTree(dir: string, side: 'pre' | 'post' | 'merged'): string {
   const tree = mkdtempSync(join(tmpdir(), `hs-rule-${side}-`));
   mkdirSync(join(tree, 'include/hs'), { recursive: true });
   if (existsSync(join(dir, 'include'))) cpSync(join(dir, 'include'), join(tree, 'include'), { recursive: true });
-  writeFileSync(join(tree, HEADER), readFileSync(join(dir, `${side}.h`)));
+  const merged = () => mergedFile(readFileSync(join(dir, 'pre.h'), 'latin1'), readFileSync(join(dir, 'post.h'), 'latin1'));
+  writeFileSync(join(tree, HEADER), side === 'merged' ? (merged() as { text: string }).text : readFileSync(join(dir, `${side}.h`)));
   mkdirSync(join(tree, 'dir'));
   for (const unit of readdirSync(dir).filter((f) => f.endsWith('.c'))) cpSync(join(dir, unit), join(tree, 'dir', unit));
   return tree;
@@ -69,5 +73,31 @@ describe('the header rule, judged by gcc', () => {
         if (expected === 'skip') expect(objectsDiffer, `${unit}: expected the same object`).toBe(false);
       }
     });
+
+    it(`${name}: one run of the merged header gives the same verdicts${fixture.mergeRefused ? ' (or is refused)' : ''}`, async () => {
+      const merged = mergedFile(readFileSync(join(dir, 'pre.h'), 'latin1'), readFileSync(join(dir, 'post.h'), 'latin1'));
+      if (fixture.mergeRefused) return void expect('refused' in merged && merged.refused).toMatch(fixture.mergeRefused);
+      expect(merged).toHaveProperty('text');
+      const [pre, post, both] = (['pre', 'post', 'merged'] as const).map((side) => miniTree(dir, side));
+      for (const unit of Object.keys(fixture.expect)) {
+        const run = async (tree: string) => {
+          const r = await preprocessObject(pool, tree, commandFor(unit));
+          if ('error' in r) throw new Error(r.error);
+          return r.bytes;
+        };
+        const views = splitUnit(await run(both!));
+        if (!('pre' in views)) throw new Error(`${unit}: ${views.refused}`);
+        expect(headerVerdict(views.pre, views.post, new Set([HEADER])), unit).toEqual(headerVerdict(await run(pre!), await run(post!), new Set([HEADER])));
+      }
+    });
   }
+
+  it('a merged header refuses a unit where a probe lands inside a macro invocation or a hunk uses __COUNTER__', () => {
+    expect(splitUnit(Buffer.from('int a;\nFOO(__hotsplice_probe_0_0 7 x)\n'))).toEqual({ refused: 'a changed line sits inside a macro invocation' });
+    expect(splitUnit(Buffer.from('__hotsplice_probe_0_0 7\nint a;\n__hotsplice_probe_0_1 9\nint b;\n__hotsplice_probe_0_2 10\n'))).toEqual({
+      refused: 'a changed line uses __COUNTER__',
+    });
+    const ok = splitUnit(Buffer.from('int x;\n__hotsplice_probe_0_0 7\nint a;\n__hotsplice_probe_0_1 8\nint b;\n__hotsplice_probe_0_2 9\nint y;\n')) as { pre: Buffer; post: Buffer };
+    expect([ok.pre.toString(), ok.post.toString()]).toEqual(['int x;\nint a;\nint y;\n', 'int x;\nint b;\nint y;\n']);
+  });
 });

@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildPrePost, ensureKbuildPlan, narrowHeaderChange } from '@hotsplice/tree';
+import { mergedFile } from '../../src/merged-change';
 import { unifiedDiff } from '../../../objdiff/test/helpers/debian-source';
 
 // The header rule on Debian's tree, for the four kinds of change issue 13 names, made from include/linux/kthread.h
 // itself (each patch is cut from the tree's own header at test time: nothing of the kernel is committed here) and
 // real objects that use, or only include, what changes. gcc is the judge: each object is also compiled with kbuild's
 // command before and after the patch (debug info stripped: line numbers of unchanged code move), and the narrowing
-// must compile every object whose code changed, and here exactly the ones expected.
+// must compile every object whose code changed, and here exactly the ones expected. Two of the changes go through one
+// preprocessor run of a merged header (both versions in one), two through two runs.
 const kernel = inject('kernel');
 const HEADER = 'include/linux/kthread.h';
 
@@ -21,6 +23,8 @@ interface Case {
   replace: string;
   /** Objects and whether the narrowing must compile them. */
   expect: Record<string, boolean>;
+  /** One run of the merged header serves the two versions (mergedFile); else each unit is preprocessed twice. */
+  merges: boolean;
 }
 
 const CASES: Case[] = [
@@ -29,24 +33,28 @@ const CASES: Case[] = [
     find: 'p = kthread_create_on_cpu(threadfn, data, cpu, namefmt);',
     replace: 'p = kthread_create_on_cpu(threadfn, data, cpu ^ 1, namefmt);',
     expect: { 'kernel/trace/trace_hwlat.o': true, 'kernel/audit.o': false },
+    merges: true,
   },
   {
     name: 'changed macro used through another macro (kthread_create under kthread_run)',
     find: 'kthread_create_on_node(threadfn, data, NUMA_NO_NODE, namefmt, ##arg)',
     replace: 'kthread_create_on_node(threadfn, data, 0, namefmt, ##arg)',
     expect: { 'kernel/audit.o': true, 'fs/proc/version.o': false },
+    merges: false, // a #define changes
   },
   {
     name: 'changed struct layout (struct kthread_work gains a field)',
     find: /(struct kthread_work \{\n\tstruct list_head\s+node;)/,
     replace: '$1\n\tunsigned long\t\tqueued_at;',
     expect: { 'drivers/spi/spi.o': true, 'fs/proc/version.o': false },
+    merges: false, // a line more, and code after it
   },
   {
     name: 'new unused inline',
     find: /(#endif \/\* _LINUX_KTHREAD_H \*\/\s*)$/,
     replace: 'static inline int kthread_hotsplice_unused(void) { return 1; }\n$1',
     expect: { 'kernel/audit.o': false, 'kernel/kthread.o': false },
+    merges: true,
   },
 ];
 
@@ -76,6 +84,8 @@ describe('header narrowing on the Debian tree (kthread.h), judged by gcc', () =>
   for (const c of CASES) {
     it(c.name, async () => {
       const patches = [{ name: `${c.name}.patch`, text: patchOf(c) }];
+      const header = readFileSync(join(kernel.sourceTree, HEADER), 'latin1');
+      expect('text' in mergedFile(header, header.replace(c.find, c.replace)), 'one run of the merged header').toBe(c.merges);
       const objects = Object.keys(c.expect);
       const [file] = await narrowHeaderChange({ tree: kernel, patches, candidates: new Map([[HEADER, objects]]) });
       const compiled = new Map(file!.compile.map((x) => [x.object, x.reason]));
