@@ -61,29 +61,34 @@ export function mergedFile(before: string, after: string): { text: string; hunks
  * one's). A hunk the unit does not reach (an inactive `#if`, a comment) leaves no probe and nothing to split.
  */
 export function splitUnit(unit: Buffer): { pre: Buffer; post: Buffer } | { refused: string } {
-  const text = unit.toString('latin1');
-  const lines = text.split('\n');
-  const pre: string[] = [];
-  const post: string[] = [];
+  const pre: Buffer[] = [];
+  const post: Buffer[] = [];
   let side: 'both' | 'pre' | 'post' = 'both';
   let expect: { k: string; i: number; value: number } | undefined;
-  for (const line of lines) {
-    const probe = /^__hotsplice_probe_(\d+)_([012]) (\d+)$/.exec(line);
-    if (probe) {
-      const [k, i, value] = [probe[1]!, Number(probe[2]), Number(probe[3])];
-      if (i === 0 ? expect !== undefined : expect?.k !== k || expect.i !== i) return { refused: 'the probes of a changed file are out of order' };
-      if (i > 0 && value !== expect!.value + 1) return { refused: 'a changed line uses __COUNTER__' };
-      side = i === 0 ? 'pre' : i === 1 ? 'post' : 'both';
-      expect = i === 2 ? undefined : { k, i: i + 1, value };
-      continue;
-    }
-    if (line.includes('__hotsplice_probe_')) return { refused: 'a changed line sits inside a macro invocation' };
-    if (side !== 'post') pre.push(line);
-    if (side !== 'pre') post.push(line);
+  let from = 0;
+  for (let at = unit.indexOf(PROBE); at >= 0; at = unit.indexOf(PROBE, at + PROBE.length)) {
+    let eol = unit.indexOf(10, at);
+    if (eol < 0) eol = unit.length;
+    const probe = /^__hotsplice_probe_(\d+)_([012]) (\d+)$/.exec(unit.toString('latin1', at, eol));
+    if (!probe || (at > 0 && unit[at - 1] !== 10)) return { refused: 'a changed line sits inside a macro invocation' };
+    const [k, i, value] = [probe[1]!, Number(probe[2]), Number(probe[3])];
+    if (i === 0 ? expect !== undefined : expect?.k !== k || expect.i !== i) return { refused: 'the probes of a changed file are out of order' };
+    if (i > 0 && value !== expect!.value + 1) return { refused: 'a changed line uses __COUNTER__' };
+    // The lines since the last probe belong to the side it opened; the probe line itself to neither.
+    const part = unit.subarray(from, at);
+    if (side !== 'post') pre.push(part);
+    if (side !== 'pre') post.push(part);
+    from = Math.min(eol + 1, unit.length);
+    side = i === 0 ? 'pre' : i === 1 ? 'post' : 'both';
+    expect = i === 2 ? undefined : { k, i: i + 1, value };
   }
   if (expect) return { refused: 'the probes of a changed file are incomplete' };
-  return { pre: Buffer.from(pre.join('\n'), 'latin1'), post: Buffer.from(post.join('\n'), 'latin1') };
+  pre.push(unit.subarray(from));
+  post.push(unit.subarray(from));
+  return { pre: Buffer.concat(pre), post: Buffer.concat(post) };
 }
+
+const PROBE = '__hotsplice_probe_';
 
 interface Hunk {
   preStart: number;
