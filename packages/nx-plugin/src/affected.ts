@@ -18,13 +18,13 @@ import {
 type Kernel = Pick<KernelPaths, 'sourceTree' | 'vmlinux' | 'abi'>;
 
 /** The files a set of patches changes: C sources and headers (anything else cannot be hot-patched). */
-export interface Affected {
+interface Affected {
   sources: string[];
   headers: string[];
   files: PatchedFile[];
 }
 
-export function affectedFiles(patches: PatchInput[]): Affected {
+function affectedFiles(patches: PatchInput[]): Affected {
   const files = patches.flatMap((p) => parsePatch(p.text, p.name));
   const sources = new Set<string>();
   const headers = new Set<string>();
@@ -93,15 +93,14 @@ export async function planObjects(
  */
 export async function makePlan(kernel: Kernel, patches: PatchInput[], log: (line: string) => void): Promise<FileNarrowing[]> {
   await ensureKbuildPlan(kernel.sourceTree, kernel.abi);
-  const { direct, included, headers } = await classify(kernel, patches);
+  const { built, direct, included, headers } = await classify(kernel, patches);
   const changed = [...included, ...headers];
   if (!changed.length) return [];
   const directObjects = direct.flatMap((d) => d.objects);
   const key = await narrowingKey(kernel.sourceTree, patches, changed, directObjects);
   const known = await readNarrowing(kernel.sourceTree, key);
   if (known) return known.files;
-  const built = await builtSources(kernel);
-  const includers = await objectsIncludingEach(kernel.sourceTree, changed, built!);
+  const includers = await objectsIncludingEach(kernel.sourceTree, changed, built);
   // Objects compiled for their own changed source are built anyway: they are no candidates.
   const candidates = new Map([...includers].map(([file, objects]) => [file, objects.filter((o) => !directObjects.includes(o))]));
   const files = await narrowHeaderChange({ tree: kernel, patches, candidates, log });
@@ -121,7 +120,7 @@ async function classify(kernel: Kernel, patches: PatchInput[]) {
     if (objects.length) direct.push({ path: source, objects });
     else included.push(source);
   }
-  return { direct, included, headers: affected.headers };
+  return { built, direct, included, headers: affected.headers };
 }
 
 /**
