@@ -25,6 +25,8 @@ const GOALS = { procfsCold: 180, kthreadCold: 900, kthreadWarm: 60, overhead: 10
 
 interface Run {
   seconds: number;
+  /** CPU time of the create and everything it ran (user + system, bash's `time`): what other load does not change. */
+  cpu: number;
   code: number | null;
   /** The plan step's account: candidates, preprocessed now, decided earlier, compiled. */
   narrowing: string;
@@ -50,28 +52,28 @@ async function main() {
   };
   const unusedInline = (header: string, name: string) => patchOf(header, [[/(#endif[^\n]*\s*)$/, `static inline int ${name}(void) { return 1; }\n$1`]]);
 
-  /** `hotsplice create` of `patch` in workspace `ws`, timed. */
+  /** `hotsplice create` of `patch` in workspace `ws`, timed (wall and CPU). */
   const create = (ws: string, id: string, patch: string): Run => {
     const file = join(ws, `${id}.patch`);
     writeFileSync(file, patch);
-    const begin = performance.now();
-    const r = spawnSync(process.execPath, [join(ws, 'packages/cli/bin/hotsplice.js'), 'create', '--patch', file, '--id', id], {
+    const cli = join(ws, 'packages/cli/bin/hotsplice.js');
+    const r = spawnSync('bash', ['-c', 'TIMEFORMAT="hotsplice-bench-time %R %U %S"; time "$@"', 'bash', process.execPath, cli, 'create', '--patch', file, '--id', id], {
       cwd: ws,
       encoding: 'utf8',
       env: { ...process.env, NX_DAEMON: 'false' },
       maxBuffer: 256 << 20,
     });
-    const seconds = (performance.now() - begin) / 1000;
     const output = `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+    const [seconds, user, system] = (/hotsplice-bench-time ([\d.]+) ([\d.]+) ([\d.]+)/.exec(output) ?? []).slice(1).map(Number);
     const narrowing = /hotsplice: \S+: (\d+ candidate object\(s\), \d+ preprocessed[^\n]*)/.exec(output)?.[1] ?? 'no narrowing line';
-    // 0: a package; 3: no functional change (what an unused inline is). Anything else is a failure to report.
+    // The exit code is bash's: the create's. 0: a package; 3: no functional change (what an unused inline is).
     if (r.status !== 0 && r.status !== 3) throw new Error(`create ${id} exited ${r.status}:\n${output.split('\n').slice(-30).join('\n')}`);
-    return { seconds, code: r.status, narrowing };
+    return { seconds: seconds!, cpu: user! + system!, code: r.status, narrowing };
   };
 
   const rows: string[] = [];
   const row = (label: string, seconds: number, goal: number, extra: string) => {
-    rows.push(`${label}: ${seconds.toFixed(1)} s (goal ${goal} s: ${(seconds / goal).toFixed(2)}x) — ${extra}`);
+    rows.push(`${label}: ${seconds.toFixed(1)} s (goal ${goal} s: ${(seconds / goal).toFixed(2)}x); ${extra}`);
     console.log(`  (${rows[rows.length - 1]})`);
   };
   const stamp = Date.now().toString(36);
@@ -79,17 +81,17 @@ async function main() {
 
   if (!only || only === 'procfs') {
     const procfs = create(scratchWorkspace(), 'bench_procfs', unusedInline('include/linux/proc_fs.h', `proc_fs_bench_${stamp}_unused`));
-    row('proc_fs.h-class change, cold', procfs.seconds, GOALS.procfsCold, procfs.narrowing);
+    row('proc_fs.h-class change, cold', procfs.seconds, GOALS.procfsCold, `CPU ${procfs.cpu.toFixed(0)} s; ${procfs.narrowing}`);
   }
 
   if (!only || only === 'kthread') {
     const kthreadName = process.env.HOTSPLICE_BENCH_SKIP_COLD ? 'kthread_bench_unused' : `kthread_bench_${stamp}_unused`;
     const kthread = unusedInline('include/linux/kthread.h', kthreadName);
     const cold = create(scratchWorkspace(), 'bench_kthread', kthread);
-    row(`kthread.h-class change, cold${process.env.HOTSPLICE_BENCH_SKIP_COLD ? ' (or warm: fixed name)' : ''}`, cold.seconds, GOALS.kthreadCold, cold.narrowing);
+    row(`kthread.h-class change, cold${process.env.HOTSPLICE_BENCH_SKIP_COLD ? ' (or warm: fixed name)' : ''}`, cold.seconds, GOALS.kthreadCold, `CPU ${cold.cpu.toFixed(0)} s; ${cold.narrowing}`);
     const warmWs = scratchWorkspace();
     const warm = create(warmWs, 'bench_kthread', kthread);
-    row('kthread.h-class change, warm (fresh workspace)', warm.seconds, GOALS.kthreadWarm, warm.narrowing);
+    row('kthread.h-class change, warm (fresh workspace)', warm.seconds, GOALS.kthreadWarm, `CPU ${warm.cpu.toFixed(0)} s; ${warm.narrowing}`);
     const again = create(warmWs, 'bench_kthread', kthread);
     rows.push(`kthread.h-class change, run again (nothing changed): ${again.seconds.toFixed(1)} s`);
   }
@@ -111,7 +113,7 @@ async function main() {
       `header patch compiling ${objects.length} objects, overhead beyond the compiles`,
       wideRun.seconds - floor,
       GOALS.overhead,
-      `create ${wideRun.seconds.toFixed(1)} s (exit ${wideRun.code}), the compiles alone ${floor.toFixed(1)} s; its narrowing (made before, ${files[0]?.candidates} candidates) took ${narrowSeconds.toFixed(1)} s`,
+      `create ${wideRun.seconds.toFixed(1)} s (CPU ${wideRun.cpu.toFixed(0)} s, exit ${wideRun.code}), the compiles alone ${floor.toFixed(1)} s; its narrowing (made before, ${files[0]?.candidates} candidates) took ${narrowSeconds.toFixed(1)} s`,
     );
   }
 
