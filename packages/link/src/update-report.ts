@@ -12,8 +12,8 @@ export interface InputFile {
   objects?: string[];
   /**
    * A header (or a .c file others include): how many built objects include it (candidates), how many were
-   * preprocessed before and after the patch to tell whether their code can change, how many of those answers came
-   * from an earlier run; `objects` holds the ones compiled.
+   * preprocessed before and after the patch by the narrowing that decided, how many were decided by an earlier
+   * narrowing's preprocessing; `objects` holds the ones compiled.
    */
   narrowing?: { candidates: number; preprocessed: number; cached: number };
 }
@@ -114,7 +114,7 @@ export function inputSections(inputs: UpdateInputs | undefined, outcomes: FileOu
     lines.push('', 'header changes (candidates: built objects that include the file):');
     for (const f of narrowed) {
       const n = f.narrowing!;
-      lines.push(`  ${f.path}: ${n.candidates} candidate(s), ${n.preprocessed} preprocessed now, ${n.cached} from an earlier run, ${f.objects?.length ?? 0} compiled`);
+      lines.push(`  ${f.path}: ${n.candidates} candidate(s), ${n.preprocessed + n.cached} preprocessed before and after the patch (${n.cached} by an earlier narrowing), ${f.objects?.length ?? 0} compiled`);
     }
   }
   const fuzzed = inputs.hunks.filter((h) => h.fuzz).map((h) => `  ${h.patch}: ${describeHunk(h)}`);
