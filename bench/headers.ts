@@ -65,7 +65,7 @@ async function main() {
     });
     const output = `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
     const [seconds, user, system] = (/hotsplice-bench-time ([\d.]+) ([\d.]+) ([\d.]+)/.exec(output) ?? []).slice(1).map(Number);
-    const narrowing = /hotsplice: \S+: (\d+ candidate object\(s\), \d+ preprocessed[^\n]*)/.exec(output)?.[1] ?? 'no narrowing line';
+    const narrowing = /hotsplice: \S+: (\d+ candidate object\(s\), [^\n]*to compile)/.exec(output)?.[1] ?? 'no narrowing line';
     // The exit code is bash's: the create's. 0: a package; 3: no functional change (what an unused inline is).
     if (r.status !== 0 && r.status !== 3) throw new Error(`create ${id} exited ${r.status}:\n${output.split('\n').slice(-30).join('\n')}`);
     return { seconds: seconds!, cpu: user! + system!, code: r.status, narrowing };
@@ -102,7 +102,7 @@ async function main() {
     const calls = ['dev_get_drvdata(&intf->dev)', 'dev_set_drvdata(&intf->dev, data)', 'to_usb_device(intf->dev.parent)'];
     const wide = patchOf('include/linux/usb.h', calls.map((call) => [call, `(${call})`]));
     start = performance.now();
-    const files = await makePlan(kernel, [{ name: 'wide.patch', text: wide }], () => undefined);
+    const { files } = await makePlan(kernel, [{ name: 'wide.patch', text: wide }], () => undefined);
     const narrowSeconds = (performance.now() - start) / 1000;
     const objects = [...new Set(files.flatMap((f) => f.compile.map((c) => c.object)))].sort();
     const wideRun = create(scratchWorkspace(), 'bench_wide', wide);

@@ -91,21 +91,21 @@ export async function planObjects(
  * The `plan` step: kbuild's plan of the tree (once per tree) and, for a change to headers or included .c files,
  * the narrowing of their candidates (preprocessed before and after the patch), kept for graph time.
  */
-export async function makePlan(kernel: Kernel, patches: PatchInput[], log: (line: string) => void): Promise<FileNarrowing[]> {
+export async function makePlan(kernel: Kernel, patches: PatchInput[], log: (line: string) => void): Promise<{ files: FileNarrowing[]; reused?: true }> {
   await ensureKbuildPlan(kernel.sourceTree, kernel.abi);
   const { built, direct, included, headers } = await classify(kernel, patches);
   const changed = [...included, ...headers];
-  if (!changed.length) return [];
+  if (!changed.length) return { files: [] };
   const directObjects = direct.flatMap((d) => d.objects);
   const key = await narrowingKey(kernel.sourceTree, patches, changed, directObjects);
   const known = await readNarrowing(kernel.sourceTree, key);
-  if (known) return known.files;
+  if (known) return { files: known.files, reused: true };
   const includers = await objectsIncludingEach(kernel.sourceTree, changed, built);
   // Objects compiled for their own changed source are built anyway: they are no candidates.
   const candidates = new Map([...includers].map(([file, objects]) => [file, objects.filter((o) => !directObjects.includes(o))]));
   const files = await narrowHeaderChange({ tree: kernel, patches, candidates, log });
   await writeNarrowing(kernel.sourceTree, key, { format: 1, files });
-  return files;
+  return { files };
 }
 
 /** The changed .c files kbuild compiles (with their objects), those it does not (included ones), and headers. */

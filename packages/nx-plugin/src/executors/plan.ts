@@ -13,11 +13,10 @@ export default async function plan(options: { abi: string; root: string; notBuil
     const kernel = await kernelFor(options.abi);
     const patches = patchesOf(context, options.root)(kernel);
     const started = Date.now();
-    const files = await makePlan(kernel, patches, (line) => console.log(line));
+    const { files, reused } = await makePlan(kernel, patches, (line) => console.log(line));
     for (const f of files) {
-      console.log(
-        `hotsplice: ${f.path}: ${f.candidates} candidate object(s), ${f.preprocessed} preprocessed before and after the patch, ${f.cached} decided by an earlier run, ${f.compile.length} to compile`,
-      );
+      const how = reused ? 'as an earlier run narrowed this change' : `${f.preprocessed} preprocessed before and after the patch, ${f.cached} decided by an earlier run`;
+      console.log(`hotsplice: ${f.path}: ${f.candidates} candidate object(s), ${how}, ${f.compile.length} to compile`);
     }
     if (files.length) console.log(`hotsplice: header narrowing took ${((Date.now() - started) / 1000).toFixed(1)} s`);
     // What the graph will make of it, here: a refusal (a file this config does not build) is this step's one line,

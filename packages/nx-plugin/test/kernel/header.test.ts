@@ -61,7 +61,9 @@ describe('header patches', () => {
     const before = await graphFor(ws);
     // Seen for the first time (or after the rule changed): prepare, plan, then Nx again.
     if (!before.objects.length) expect(before.kernelTargets).toEqual(['hotpatch', 'plan', 'prepare', 'try']);
-    const [narrowed] = await makePlan(kernel, [{ name: 'header.patch', text: PATCH }], () => undefined);
+    const {
+      files: [narrowed],
+    } = await makePlan(kernel, [{ name: 'header.patch', text: PATCH }], () => undefined);
     expect(narrowed).toMatchObject({ path: HEADER, candidates: truth.length });
     expect(narrowed!.compile).toEqual([{ object: 'fs/proc/inode.o', reason: 'uses pde_has_proc_lseek' }]);
     expect((await graphFor(ws)).objects).toEqual(['fs/proc/inode.o']);
