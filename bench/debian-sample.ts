@@ -40,7 +40,7 @@ function reasonOf(output: string): string {
 async function main() {
   const kernel = await prepareKernel({ abi: ABI, quiet: true });
   const delta = await fetchDebianUpdate(cacheRoot(), kernel, UPDATE, true);
-  await ensureKbuildPlan(kernel.sourceTree, kernel.abi);
+  await ensureKbuildPlan(kernel);
   const compiled = (await builtSources(kernel))!;
   const built = delta.files.filter((f) => f.kind === 'source' && f.path.endsWith('.c') && !f.created && compiled.objectsOf(f.path).length);
   // An even spread over the update's built .c files, the same every run.

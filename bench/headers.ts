@@ -36,7 +36,7 @@ async function main() {
   const kernel = await prepareKernel({ quiet: true });
   const tree = kernel.sourceTree;
   let start = performance.now();
-  await ensureKbuildPlan(tree, kernel.abi);
+  await ensureKbuildPlan(kernel);
   const planSeconds = (performance.now() - start) / 1000;
 
   /** A -p1 patch of `header` with each `find` replaced, cut from the tree. */

@@ -44,15 +44,24 @@
 #define HOTSPLICE_FUNCS(table, ...) \
 	static struct klp_func table[] = { __VA_ARGS__, {} }
 
+/*
+ * The klp_func table of an object the patch only has callbacks for: livepatch needs a table (klp_init_patch_early
+ * refuses obj->funcs == NULL), and an empty one patches nothing while the object's callbacks still run.
+ */
+#define HOTSPLICE_NO_FUNCS(table) \
+	static struct klp_func table[] = { {} }
+
 /* A callback the patch added (<linux/hotsplice.h>), by the global alias its new code carries. */
 #define HOTSPLICE_CALLBACK(type, sym) extern type sym(void)
+/* The same for a callback that takes the klp object it runs for. */
+#define HOTSPLICE_CALLBACK_OBJ(type, sym) extern type sym(struct klp_object *obj)
 
 /* The patch's callbacks of one klp object; the generated file runs several of one kind in source order. */
 struct hotsplice_hooks {
-	int (*pre_patch)(void);
-	void (*post_patch)(void);
-	void (*pre_unpatch)(void);
-	void (*post_unpatch)(void);
+	int (*pre_patch)(struct klp_object *obj);
+	void (*post_patch)(struct klp_object *obj);
+	void (*pre_unpatch)(struct klp_object *obj);
+	void (*post_unpatch)(struct klp_object *obj);
 };
 
 /* One entry per klp object, in the order of hotsplice_objects. */

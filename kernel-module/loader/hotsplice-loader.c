@@ -42,7 +42,7 @@ int hotsplice_pre_patch(struct klp_object *obj)
 	const struct hotsplice_hooks *hooks = hooks_of(obj);
 
 	pr_debug("pre-patch %s\n", object_name(obj));
-	return hooks->pre_patch ? hooks->pre_patch() : 0;
+	return hooks->pre_patch ? hooks->pre_patch(obj) : 0;
 }
 
 void hotsplice_post_patch(struct klp_object *obj)
@@ -51,7 +51,7 @@ void hotsplice_post_patch(struct klp_object *obj)
 
 	pr_debug("post-patch %s\n", object_name(obj));
 	if (hooks->post_patch)
-		hooks->post_patch();
+		hooks->post_patch(obj);
 }
 
 void hotsplice_pre_unpatch(struct klp_object *obj)
@@ -60,7 +60,7 @@ void hotsplice_pre_unpatch(struct klp_object *obj)
 
 	pr_debug("pre-unpatch %s\n", object_name(obj));
 	if (hooks->pre_unpatch)
-		hooks->pre_unpatch();
+		hooks->pre_unpatch(obj);
 }
 
 void hotsplice_post_unpatch(struct klp_object *obj)
@@ -69,7 +69,7 @@ void hotsplice_post_unpatch(struct klp_object *obj)
 
 	pr_debug("post-unpatch %s\n", object_name(obj));
 	if (hooks->post_unpatch)
-		hooks->post_unpatch();
+		hooks->post_unpatch(obj);
 }
 
 static int __init hotsplice_init(void)

@@ -5,16 +5,21 @@ import { ensureKbuildPlan } from '@hotsplice/tree';
 declare module 'vitest' {
   export interface ProvidedContext {
     kernel: KernelPaths;
+    /** trixie's newest 6.12 (amd64), built in its gcc-14 build root. */
+    trixie: KernelPaths;
   }
 }
 
 /**
- * Prepare the Debian kernel once for all e2e files (cached: ~1 s when already prepared, ~80 s cold), and make
- * kbuild's plan of its tree (the pipeline's `plan` step would otherwise make it in the first test that builds:
- * ~1 min once per tree, and that test's run would go through a nested Nx run).
+ * Prepare the Debian kernels once for all kernel and e2e files (cached: ~1 s when already prepared): the machine's
+ * release's newest (~80 s cold) and trixie's newest 6.12 (cold ~5 min: ~1.3 GB of packages, the build root, the
+ * tree). One after the other: two cold prepares of one kernel must not run at once. The first also gets kbuild's
+ * plan of its tree (the pipeline's `plan` step would otherwise make it in the first test that builds: ~1 min once
+ * per tree, and that test's run would go through a nested Nx run).
  */
 export default async function setup(project: TestProject): Promise<void> {
   const kernel = await prepareKernel({ abi: process.env.HOTSPLICE_ABI });
-  await ensureKbuildPlan(kernel.sourceTree, kernel.abi);
+  await ensureKbuildPlan(kernel);
   project.provide('kernel', kernel);
+  project.provide('trixie', await prepareKernel({ abi: process.env.HOTSPLICE_TRIXIE_ABI ?? 'newest-trixie' }));
 }

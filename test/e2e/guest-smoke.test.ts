@@ -44,7 +44,7 @@ describe('Debian kernel in the QEMU guest', () => {
     [smokeKo] = await buildExternalModule({
       sourceDir: join(REPO_ROOT, 'kernel-module', 'smoke'),
       buildDir: join(await mkdtemp(join(tmpdir(), 'hs-smoke-')), 'build'),
-      headersTree: kernel.headersTree,
+      kernel,
     });
     guest = await runGuest({
       kernel: kernel.vmlinuz,

@@ -2,7 +2,7 @@
 // refusals to their one-line error), then applied, checked and undone in one boot of Debian's kernel by the
 // self-contained target CLI: alone, stacked, and as one atomic-replace update; then an undo that stalls.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,6 +10,7 @@ import { type GuestFile, type GuestResult, runGuest } from '@hotsplice/guest';
 import { scratchWorkspace } from '../../packages/nx-plugin/test/kernel/workspace';
 import { type PatchCase, loadCases } from './suite/cases';
 import { type StepResult, caseDir, packagePath, parseSteps, replacePhase, singlePhase, stackedPhase, stallPhase } from './suite/driver';
+import { appendPatch } from './suite/force-unsafe';
 
 const kernel = inject('kernel');
 const cases = loadCases();
@@ -17,6 +18,8 @@ const positive = cases.filter((c) => c.kind === 'positive');
 const refusals = cases.filter((c) => c.kind === 'refuse');
 const REPLACE_ID = 'e2e_all';
 const SLEEPER = positive.find((c) => c.name.includes('nanosleep'))!;
+/** The sleeper's patch again, with do_nanosleep marked KPATCH_FORCE_UNSAFE. */
+const FORCE_ID = 'e2e_force';
 
 interface Created {
   code: number;
@@ -28,7 +31,8 @@ interface Created {
 /** `hotsplice create` in the scratch workspace, as a user runs it. */
 function create(ws: string, id: string, patches: string[], extra: string[] = []): Created {
   const start = performance.now();
-  const args = [join(ws, 'packages', 'cli', 'bin', 'hotsplice.js'), 'create', ...patches.flatMap((p) => ['--patch', p]), '--id', id, ...extra];
+  // For the kernel the guest boots (HOTSPLICE_ABI picks another one, e.g. trixie's 6.12.118+deb13-amd64).
+  const args = [join(ws, 'packages', 'cli', 'bin', 'hotsplice.js'), 'create', ...patches.flatMap((p) => ['--patch', p]), '--id', id, '--abi', kernel.abi, ...extra];
   const r = spawnSync(process.execPath, args, { cwd: ws, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false' }, maxBuffer: 64 << 20 });
   const stderr = r.stderr.replace(/\x1b\[[0-9;]*m/g, '');
   return { code: r.status ?? 1, stderr, seconds: (performance.now() - start) / 1000, package: join(ws, 'dist', 'hotpatch', id, `hotsplice-${id}.tar.gz`) };
@@ -48,8 +52,13 @@ describe('the e2e patch suite in the guest', () => {
     scratch = mkdtempSync(join(tmpdir(), 'hs-suite-'));
     for (const c of cases) created.set(c.id, create(ws, c.id, [join(c.dir, 'fix.patch')]));
     created.set(REPLACE_ID, create(ws, REPLACE_ID, positive.map((c) => join(c.dir, 'fix.patch')), ['--replace']));
+    const sleeperPatch = join(SLEEPER.dir, 'fix.patch');
+    const forcePatch = join(scratch, 'force-unsafe.patch');
+    const hrtimer = 'kernel/time/hrtimer.c';
+    writeFileSync(forcePatch, appendPatch(kernel.sourceTree, hrtimer, readFileSync(sleeperPatch, 'utf8'), ['#include "kpatch-macros.h"', 'KPATCH_FORCE_UNSAFE(do_nanosleep);']));
+    created.set(FORCE_ID, create(ws, FORCE_ID, [sleeperPatch, forcePatch]));
 
-    const failed = [...positive.map((c) => c.id), REPLACE_ID].filter((id) => created.get(id)!.code !== 0);
+    const failed = [...positive.map((c) => c.id), REPLACE_ID, FORCE_ID].filter((id) => created.get(id)!.code !== 0);
     if (failed.length) {
       throw new Error(`create failed for ${failed.map((id) => `${id}:\n${created.get(id)!.stderr.trim().split('\n').slice(-8).join('\n')}`).join('\n')}`);
     }
@@ -66,6 +75,7 @@ describe('the e2e patch suite in the guest', () => {
       if (c.module) files.push({ source: join(kernel.modulesDir, 'kernel', c.module.path), dest: `${caseDir(c)}/${c.module.path.split('/').pop()}` });
     }
     files.push({ source: created.get(REPLACE_ID)!.package, dest: packagePath(REPLACE_ID) });
+    files.push({ source: created.get(FORCE_ID)!.package, dest: packagePath(FORCE_ID) });
     guest = await runGuest({
       kernel: kernel.vmlinuz,
       cli: true,
@@ -74,7 +84,7 @@ describe('the e2e patch suite in the guest', () => {
         { name: 'single', content: singlePhase(positive) },
         { name: 'stacked', content: stackedPhase(positive) },
         { name: 'replace', content: replacePhase(positive, REPLACE_ID) },
-        { name: 'stall', content: stallPhase(SLEEPER) },
+        { name: 'stall', content: stallPhase(SLEEPER, FORCE_ID) },
       ],
       timeoutMs: 1_200_000,
     });
@@ -131,7 +141,7 @@ describe('the e2e patch suite in the guest', () => {
   it('stacks every positive update, then undoes them newest first', () => {
     for (const c of positive) expect(step(c.name, 'stack-apply').rc, `${c.name}: ${step(c.name, 'stack-apply').out}`).toBe(0);
     const view = step('all', 'stack-view').out;
-    for (const c of positive) expect(view).toMatch(new RegExp(`${c.id} +\\d+ +\\S+ +applied`));
+    for (const c of positive) expect(view).toMatch(new RegExp(`${c.id} +- +\\d+ +\\S+ +applied`));
     for (const c of positive) expect(step(c.name, 'stacked').rc, `${c.name}: ${step(c.name, 'stacked').out}`).toBe(0);
     for (const c of positive) expect(step(c.name, 'stack-undo').rc, `${c.name}: ${step(c.name, 'stack-undo').out}`).toBe(0);
     for (const c of positive) expect(step(c.name, 'unstacked').rc, `${c.name}: ${step(c.name, 'unstacked').out}`).not.toBe(0);
@@ -168,6 +178,15 @@ describe('the e2e patch suite in the guest', () => {
     expect(JSON.parse(step('stall', 'view').out)).toEqual([]);
     // Livepatch never lets a forced patch's module go (kernel/livepatch/core.c klp_free_patch_finish).
     expect(step('stall', 'modules').rc).toBe(0);
+  });
+
+  it('forces an apply only tasks inside a KPATCH_FORCE_UNSAFE function hold, and says the module stays', () => {
+    expect(created.get(FORCE_ID)!.code, created.get(FORCE_ID)!.stderr).toBe(0);
+    const out = step('stall', 'force-unsafe-apply').out;
+    expect(step('stall', 'force-unsafe-apply').rc, out).toBe(0);
+    expect(out).toMatch(new RegExp(`warning: forced the transition of ${FORCE_ID}: only tasks in force-unsafe functions held it \\(sleep\\[\\d+\\] in do_nanosleep\\)`));
+    expect(out).toMatch(new RegExp(`applied ${FORCE_ID} in \\d+ ms: 1 function\\(s\\) patched`));
+    expect(step('stall', 'force-unsafe-check').rc, step('stall', 'force-unsafe-check').out).toBe(0);
   });
 
   it('leaves no oops, BUG or WARNING on the console', () => {

@@ -1,31 +1,16 @@
-import { type CommandTable, runCli, usage as usageOf } from './cli';
-import { cacheServerCommand } from './commands/cache-server';
-import { createCommand } from './commands/create';
-import { diffCommand } from './commands/diff';
-import { guestCommand } from './commands/guest';
-import { kernelCommand } from './commands/kernel';
+import { type CommandTable, runCli } from './cli';
 import { TARGET_COMMANDS } from './target';
-
-export type { Command } from './cli';
+import * as verbs from './verbs';
 
 const COMMANDS: CommandTable = {
-  kernel: { run: kernelCommand, summary: 'kernel prepare [--abi A] [--json]   fetch and prepare a Debian kernel' },
-  create: {
-    run: createCommand,
-    summary: 'create (--patch F… | --git RANGE | --diffext DIR --ext EXT) [--id ID] [--abi A] [--fuzz N] [--replace] [--json]   build an update (Nx)',
-  },
-  diff: {
-    run: diffCommand,
-    summary: 'diff PRE.o POST.o --parent ELF [--symvers F] [--objname N] --out NEW.o [--old-out OLD.o] [--json]',
-  },
-  guest: { run: guestCommand, summary: 'guest --run SCRIPT [--file F]… [--json]   run a script in a QEMU guest' },
-  'cache-server': { run: cacheServerCommand, summary: 'cache-server --dir D --port P [--read-token T] [--write-token T]   Nx remote cache (nginx)' },
+  kernel: { verb: verbs.kernel, brief: 'fetch and prepare a Debian kernel', load: () => import('./commands/kernel').then((m) => m.kernelCommand) },
+  create: { verb: verbs.create, brief: 'build a live update from a source patch (Nx)', load: () => import('./commands/create').then((m) => m.createCommand) },
+  diff: { verb: verbs.diff, brief: "one object pair's new and old code (objmanip)", load: () => import('./commands/diff').then((m) => m.diffCommand) },
+  guest: { verb: verbs.guest, brief: 'run scripts in a QEMU guest booting the prepared kernel', load: () => import('./commands/guest').then((m) => m.guestCommand) },
+  repo: { verb: verbs.repo, brief: "an apt repository of the updates' .debs for a fleet", load: () => import('./commands/repo').then((m) => m.repoCommand) },
+  'cache-server': { verb: verbs.cacheServer, brief: "Nx's remote cache on nginx", load: () => import('./commands/cache-server').then((m) => m.cacheServerCommand) },
   ...TARGET_COMMANDS,
 };
-
-export function usage(): string {
-  return usageOf(COMMANDS);
-}
 
 /** The workspace CLI: every verb. */
 export function main(argv: string[]): Promise<number> {

@@ -1,18 +1,15 @@
 // The verbs a target machine runs (ksplice-apply / -undo / -view): they need only Node and the update package, and
 // ship as one self-contained file (target-bin.ts, bundled by tools/guest bundleCli).
-import { applyCommand } from './commands/apply';
-import { undoCommand } from './commands/undo';
-import { verifyCommand } from './commands/verify';
-import { statusCommand, viewCommand } from './commands/view';
 import type { CommandTable } from './cli';
+import * as verbs from './verbs';
 
 export const TARGET_COMMANDS: CommandTable = {
-  apply: {
-    run: applyCommand,
-    summary: 'apply PACKAGE [--timeout S] [--skip-run-pre] [--json]   load an update into the running kernel',
-  },
-  undo: { run: undoCommand, summary: 'undo ID [--timeout S] [--force] [--json]   take an update out again' },
-  view: { run: viewCommand, summary: 'view [--json]   the updates loaded now' },
-  status: { run: statusCommand, summary: 'status ID [--json]   one update in detail (exit 1: not applied)' },
-  verify: { run: verifyCommand, summary: 'verify PACKAGE [--json]   run-pre check alone: does the running kernel hold the code the update replaces? (exit 1: no)' },
+  apply: { verb: verbs.apply, brief: 'load an update into the running kernel', load: () => import('./commands/apply').then((m) => m.applyCommand) },
+  undo: { verb: verbs.undo, brief: 'take an update out again', load: () => import('./commands/undo').then((m) => m.undoCommand) },
+  view: { verb: verbs.view, brief: 'the updates loaded now', load: () => import('./commands/view').then((m) => m.viewCommand) },
+  status: { verb: verbs.status, brief: 'one update in detail (exit 1: not applied)', load: () => import('./commands/view').then((m) => m.statusCommand) },
+  install: { verb: verbs.install, brief: 'keep an update across reboots (applied now on its kernel, else dormant)', load: () => import('./commands/installed').then((m) => m.installCommand) },
+  uninstall: { verb: verbs.uninstall, brief: 'undo an installed update and forget it', load: () => import('./commands/installed').then((m) => m.uninstallCommand) },
+  list: { verb: verbs.list, brief: 'installed updates per kernel, beside what is loaded', load: () => import('./commands/installed').then((m) => m.listCommand) },
+  verify: { verb: verbs.verify, brief: 'run-pre alone: does the running kernel hold the code the update replaces?', load: () => import('./commands/verify').then((m) => m.verifyCommand) },
 };

@@ -7,8 +7,8 @@ describe('hotsplice CLI manners', () => {
     const r = await hotsplice('--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^usage: hotsplice <command>/);
-    expect(r.stdout).toContain('hotsplice kernel prepare [--abi A] [--json]');
-    expect(r.stdout).toContain('hotsplice guest --run SCRIPT');
+    expect(r.stdout).toContain('\n  kernel prepare  fetch and prepare a Debian kernel\n');
+    expect(r.stdout).toContain('\n  guest           run scripts in a QEMU guest');
   });
 
   it('rejects an unknown verb with exit 2', async () => {
@@ -34,7 +34,9 @@ describe('hotsplice CLI manners', () => {
   it('refuses a guest run without a script', async () => {
     const r = await hotsplice('guest');
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('hotsplice: usage: hotsplice guest --run SCRIPT [--file F]… [--node] [--cli] [--json]\n');
+    expect(r.stderr).toBe(
+      'hotsplice: usage: hotsplice guest --run SCRIPT [--run SCRIPT]… [--file F]… [--node] [--cli] [--abi ABI] [--timeout S] [--json] (hotsplice guest --help for more)\n',
+    );
   });
 });
 

@@ -85,6 +85,7 @@ describe('the manifest is checked field by field', () => {
       [(m) => (m.members = { 'fix_1.ko': null }), 'members["fix_1.ko"] must be a string, not null'],
       [(m) => (m.objects = {}), 'objects must be an array, not an object'],
       [(m) => (m.objects = [{ objname: 'vmlinux', functions: [{ name: 'f', sympos: '1', object: 'a.o', newSymbol: 'n' }] }]), 'objects[0].functions[0].sympos must be a whole number ≥ 0, not a string'],
+      [(m) => (m.objects = [{ objname: 'vmlinux', functions: [{ name: 'f', sympos: 0, object: 'a.o', newSymbol: 'n', forceUnsafe: 1 }] }]), 'objects[0].functions[0].forceUnsafe must be true when present, not a number'],
       [(m) => (m.patches = [{ name: 7 }]), 'patches[0].name must be a string, not a number'],
       [(m) => (m.sizes = { 'fix_1.ko': 12 }), 'sizes["old-code.o"] is missing (a whole number ≥ 0)'],
       [(m) => (m.id = undefined), 'id is missing (a string)'],

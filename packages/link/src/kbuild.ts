@@ -16,7 +16,7 @@ export interface NewCodeObject {
 export interface LinkModuleOptions {
   /** The update id; the module (and /sys/kernel/livepatch/<name>) is moduleName(id). */
   id: string;
-  kernel: Pick<KernelPaths, 'headersTree'>;
+  kernel: Pick<KernelPaths, 'headersTree' | 'compiler' | 'buildRoot'>;
   newCodeObjects: NewCodeObject[];
   /** Scratch folder of this link (emptied): `src/` is the kbuild folder laid out here, `build/` where kbuild runs. */
   workDir: string;
@@ -81,7 +81,7 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
 
   const started = Date.now();
   const kcflags = reproducibleCflags(options.kernel.headersTree);
-  const modules = await withKcflags(kcflags, () => buildExternalModule({ sourceDir: src, buildDir: build, headersTree: options.kernel.headersTree }));
+  const modules = await withKcflags(kcflags, () => buildExternalModule({ sourceDir: src, buildDir: build, kernel: options.kernel }));
   const seconds = (Date.now() - started) / 1000;
   const ko = join(build, `${name}.ko`);
   if (!modules.includes(ko)) throw new UserError(`kbuild built ${modules.map((m) => basename(m)).join(', ')}, not ${name}.ko`);
@@ -91,7 +91,7 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
 
   const buildLog = [
     `module ${name}: ${options.newCodeObjects.map((o) => o.report.object || o.path).join(', ')}`,
-    `KCFLAGS='${kcflags}' make -C ${options.kernel.headersTree} M=${build} CC=gcc-12 -s modules (${seconds.toFixed(1)} s)`,
+    `KCFLAGS='${kcflags}' make -C ${options.kernel.headersTree} M=${build} CC=${options.kernel.compiler}${options.kernel.buildRoot ? ` (in ${options.kernel.buildRoot})` : ''} -s modules (${seconds.toFixed(1)} s)`,
     '--- Kbuild',
     kbuild.trimEnd(),
     `--- finalized ${name}.ko (klp relocations and symbols restored)`,

@@ -30,8 +30,8 @@ export interface MetaOptions {
 /** One klp object of the patch: the functions it replaces and the patch's callbacks for it. */
 export interface MetaObject {
   objname: string;
-  funcs: Array<{ oldName: string; newSymbol: string; sympos: number; object: string }>;
-  callbacks: Array<{ kind: CallbackKind; newSymbol: string; object: string }>;
+  funcs: Array<{ oldName: string; newSymbol: string; sympos: number; object: string; forceUnsafe: boolean }>;
+  callbacks: Array<{ kind: CallbackKind; newSymbol: string; object: string; takesObject: boolean }>;
 }
 
 const CALLBACK_KINDS: CallbackKind[] = ['pre_patch', 'post_patch', 'pre_unpatch', 'post_unpatch'];
@@ -46,7 +46,9 @@ export function metaObjects(reports: DiffReport[]): MetaObject[] {
   };
   const seen = new Map<string, string>();
   for (const report of [...reports].sort((a, b) => compare(a.object, b.object))) {
-    for (const c of report.callbacks ?? []) objectFor(report.objname).callbacks.push({ kind: c.kind, newSymbol: c.newSymbol, object: report.object });
+    for (const c of report.callbacks ?? []) {
+      objectFor(report.objname).callbacks.push({ kind: c.kind, newSymbol: c.newSymbol, object: report.object, takesObject: c.takesObject ?? false });
+    }
     for (const p of report.patched) {
       const key = `${report.objname}\0${p.oldName}\0${p.sympos}`;
       const other = seen.get(key) ?? (seen.has(p.newSymbol) ? seen.get(p.newSymbol) : undefined);
@@ -54,14 +56,12 @@ export function metaObjects(reports: DiffReport[]): MetaObject[] {
         throw new UserError(`${report.objname}: ${p.oldName} (sympos ${p.sympos}) is replaced by both ${other} and ${report.object}`);
       }
       seen.set(key, report.object).set(p.newSymbol, report.object);
-      objectFor(report.objname).funcs.push({ oldName: p.oldName, newSymbol: p.newSymbol, sympos: p.sympos, object: report.object });
+      const forceUnsafe = report.forced?.includes(p.name) ?? false;
+      objectFor(report.objname).funcs.push({ oldName: p.oldName, newSymbol: p.newSymbol, sympos: p.sympos, object: report.object, forceUnsafe });
     }
   }
   const objects = [...byObject.values()].sort((a, b) => rank(a.objname) - rank(b.objname) || compare(a.objname, b.objname));
   for (const o of objects) {
-    if (!o.funcs.length) {
-      throw new UserError(`klp object ${o.objname}: the patch registers callbacks (${o.callbacks[0].object}) but changes no function of it`);
-    }
     if (o.objname !== 'vmlinux' && !/^[A-Za-z0-9_-]{1,55}$/.test(o.objname)) throw new UserError(`klp object "${o.objname}" is not a module name`);
     o.funcs.sort((a, b) => compare(a.oldName, b.oldName) || a.sympos - b.sympos);
   }
@@ -85,11 +85,17 @@ export function generateMeta(reports: DiffReport[], options: MetaOptions): strin
   ];
   for (const o of objects) for (const f of o.funcs) lines.push(`HOTSPLICE_NEW_FUNC(${cIdent(f.newSymbol)});`);
   for (const o of objects) {
-    for (const c of o.callbacks) lines.push(`HOTSPLICE_CALLBACK(${c.kind === 'pre_patch' ? 'int' : 'void'}, ${cIdent(c.newSymbol)});`);
+    for (const c of o.callbacks) {
+      lines.push(`HOTSPLICE_CALLBACK${c.takesObject ? '_OBJ' : ''}(${c.kind === 'pre_patch' ? 'int' : 'void'}, ${cIdent(c.newSymbol)});`);
+    }
   }
   lines.push('');
   objects.forEach((o, i) => lines.push(...hookFunctions(o, i)));
   objects.forEach((o, i) => {
+    if (!o.funcs.length) {
+      lines.push(`/* klp object ${o.objname}: callbacks only */`, `HOTSPLICE_NO_FUNCS(hotsplice_funcs_${i});`, '');
+      return;
+    }
     lines.push(`/* klp object ${o.objname} */`, `HOTSPLICE_FUNCS(hotsplice_funcs_${i},`);
     o.funcs.forEach((f, k) => {
       const comma = k === o.funcs.length - 1 ? ');' : ',';
@@ -122,13 +128,14 @@ function hookFunctions(o: MetaObject, index: number): string[] {
   for (const kind of CALLBACK_KINDS) {
     const calls = o.callbacks.filter((c) => c.kind === kind);
     if (!calls.length) continue;
+    const call = (c: MetaObject['callbacks'][number]) => `${c.newSymbol}(${c.takesObject ? 'obj' : ''}); /* ${comment(c.object)} */`;
     if (kind === 'pre_patch') {
-      lines.push(`static int hotsplice_${kind}_${index}(void)`, '{', '\tint ret = 0;', '');
-      for (const c of calls) lines.push('\tif (!ret)', `\t\tret = ${c.newSymbol}(); /* ${comment(c.object)} */`);
+      lines.push(`static int hotsplice_${kind}_${index}(struct klp_object *obj)`, '{', '\tint ret = 0;', '');
+      for (const c of calls) lines.push('\tif (!ret)', `\t\tret = ${call(c)}`);
       lines.push('\treturn ret;', '}', '');
     } else {
-      lines.push(`static void hotsplice_${kind}_${index}(void)`, '{');
-      for (const c of calls) lines.push(`\t${c.newSymbol}(); /* ${comment(c.object)} */`);
+      lines.push(`static void hotsplice_${kind}_${index}(struct klp_object *obj)`, '{');
+      for (const c of calls) lines.push(`\t${call(c)}`);
       lines.push('}', '');
     }
   }

@@ -2,12 +2,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ObjectBuilder, SHN_ABS, STB_LOCAL, STT_FILE, parseElf } from '@hotsplice/elf';
-import { UserError, run } from '@hotsplice/kernel';
+import { type KernelPaths, UserError, run, runLinkObjtool } from '@hotsplice/kernel';
 
 export interface OldCodeObject {
   path: string;
   /** The kernel object it came from ("fs/proc/version.o"): names the STT_FILE symbol. Default: the path. */
   object?: string;
+  /** The code is a module's (objtool --module), not vmlinux's. */
+  module?: boolean;
 }
 
 /**
@@ -15,22 +17,58 @@ export interface OldCodeObject {
  * for run-pre matching. Each input first gets an STT_FILE symbol naming its source file ("version.c", as in
  * vmlinux's symbol table) unless it has one, so same-named locals of different objects stay told apart after the
  * link. The result depends only on the inputs and their order.
+ *
+ * When the kernel's objtool runs at link time (6.12 with IBT), the objects carry none of the tables that list the
+ * sites the kernel rewrites at boot (return thunks, call depth accounting, sealed endbr): each input then gets the
+ * pass the kernel's link gave the same code, with the kernel's objtool and arguments (tools/kernel objtool.ts).
  */
-export async function linkOldCode(objects: Array<string | OldCodeObject>, out: string): Promise<void> {
+export async function linkOldCode(
+  objects: Array<string | OldCodeObject>,
+  out: string,
+  kernel?: LinkingKernel,
+): Promise<void> {
   if (!objects.length) throw new UserError('linkOldCode: no old-code objects');
   const scratch = await mkdtemp(join(tmpdir(), 'hotsplice-old-code-'));
   try {
     const inputs: string[] = [];
     for (const [i, entry] of objects.entries()) {
-      const { path, object } = typeof entry === 'string' ? { path: entry, object: undefined } : entry;
+      const { path, object, module } = typeof entry === 'string' ? { path: entry, object: undefined, module: false } : entry;
       const bytes = await readFile(path).catch(() => {
         throw new UserError(`cannot read old code ${path}`);
       });
       const input = join(scratch, `${i}.o`);
       await writeFile(input, withFileSymbol(bytes, sourceName(object ?? path)));
+      if (kernel) await objtoolAsLinked(kernel, input, module ?? false);
       inputs.push(input);
     }
     await run('ld', ['-r', '-o', out, ...inputs]);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+type LinkingKernel = Pick<KernelPaths, 'headersTree' | 'config' | 'buildRoot'>;
+
+/**
+ * The pass the kernel's link gave this code (runLinkObjtool), on the object file in place, when the kernel runs
+ * objtool at link time. A single-object module's code had objtool's pass when it was compiled: it has its ORC
+ * already and is left as it is.
+ */
+async function objtoolAsLinked(kernel: LinkingKernel, file: string, module: boolean): Promise<void> {
+  if (!parseElf(await readFile(file)).sectionByName('.orc_unwind_ip')) await runLinkObjtool(kernel, file, module);
+}
+
+/**
+ * Old code as the kernel's link left the same code (see linkOldCode): what build-time run-pre compares with the
+ * -dbg vmlinux. On 6.12 objtool's `--hacks=jump_label` turns a jump label's `jmp` into the nop vmlinux holds.
+ */
+export async function oldCodeAsLinked(kernel: LinkingKernel, bytes: Buffer, module: boolean): Promise<Buffer> {
+  const scratch = await mkdtemp(join(tmpdir(), 'hotsplice-old-code-'));
+  try {
+    const file = join(scratch, 'old.o');
+    await writeFile(file, bytes);
+    await objtoolAsLinked(kernel, file, module);
+    return await readFile(file);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

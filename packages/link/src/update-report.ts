@@ -6,7 +6,7 @@ import { type HunkNote, describeHunk } from '@hotsplice/tree';
 export interface InputFile {
   path: string;
   /** A patched source (`source`), a file this config builds nothing from, or one no live patch can carry. */
-  kind: ChangeKind | 'not-built';
+  kind: ChangeKind | 'not-built' | 'not-selected';
   reason?: string;
   /** The objects rebuilt for a source: its own, or its includers'. */
   objects?: string[];
@@ -24,9 +24,13 @@ export interface UpdateInputs {
   files: InputFile[];
   /** `create --debian-update`: the versions and the changelog items between them. */
   debian?: { from: string; to: string; changelog: ChangelogItem[] };
+  /** hotpatch.json "level": the update's place in its ABI's sequence of cumulative atomic-replace updates. */
+  level?: number;
+  /** CVE ids the update's author says it fixes: hotpatch.json "cves" and the patches' headers. */
+  cves?: string[];
 }
 
-export type Outcome = 'built' | 'no functional change' | 'refused' | 'not built in this config' | 'not live-patchable' | 'outside the kernel';
+export type Outcome = 'built' | 'no functional change' | 'refused' | 'not built in this config' | 'not live-patchable' | 'not selected' | 'outside the kernel';
 
 export interface FileOutcome {
   path: string;
@@ -36,20 +40,22 @@ export interface FileOutcome {
 }
 
 /** Changes that affect the running kernel but are not in the update: they make a create "partial". */
-export const NOT_CARRIED: Outcome[] = ['refused', 'not live-patchable'];
+export const NOT_CARRIED: Outcome[] = ['refused', 'not live-patchable', 'not selected'];
 
 /** Each input file's fate: its objects' verdicts for a source, its classification for the rest. */
 export function fileOutcomes(files: InputFile[], reports: DiffReport[]): FileOutcome[] {
   const byObject = new Map(reports.map((r) => [r.object, r]));
   return files.map((file) => {
     if (file.kind === 'not-built') return { path: file.path, outcome: 'not built in this config', detail: '' };
+    if (file.kind === 'not-selected') return { path: file.path, outcome: 'not selected', detail: '' };
     if (file.kind === 'outside-the-kernel') return { path: file.path, outcome: 'outside the kernel', detail: file.reason ?? '' };
     if (file.kind === 'not-live-patchable') return { path: file.path, outcome: 'not live-patchable', detail: file.reason ?? '' };
     const mine = (file.objects ?? []).flatMap((o) => byObject.get(o) ?? []);
     const refused = mine.flatMap((r) => r.refused.map((x) => `${r.object}: ${x.symbol}: ${x.reason}`));
     if (refused.length) return { path: file.path, outcome: 'refused', detail: refused.join('; ') };
-    const changed = mine.flatMap((r) => r.changed);
-    return changed.length ? { path: file.path, outcome: 'built', detail: changed.join(', ') } : { path: file.path, outcome: 'no functional change', detail: '' };
+    // A file may change no function and still ship: it registers callbacks (an object with callbacks only).
+    const carried = mine.flatMap((r) => [...r.changed, ...(r.callbacks ?? []).map((c) => `${c.function} (${c.kind} callback)`)]);
+    return carried.length ? { path: file.path, outcome: 'built', detail: carried.join(', ') } : { path: file.path, outcome: 'no functional change', detail: '' };
   });
 }
 

@@ -60,14 +60,14 @@ describe('generateMeta', () => {
   });
 
   it('runs the patch callbacks of each klp object in order from hooks the loader finds by object index', () => {
-    const withCallbacks = (r: DiffReport, callbacks: Array<[DiffReport['callbacks'][number]['kind'], string]>): DiffReport => ({
+    const withCallbacks = (r: DiffReport, callbacks: Array<[DiffReport['callbacks'][number]['kind'], string, boolean?]>): DiffReport => ({
       ...r,
-      callbacks: callbacks.map(([kind, fn]) => ({ kind, function: fn, newSymbol: `__hotsplice_${r.objname}__${kind}__${fn}` })),
+      callbacks: callbacks.map(([kind, fn, takesObject]) => ({ kind, function: fn, newSymbol: `__hotsplice_${r.objname}__${kind}__${fn}`, takesObject })),
     });
     const c = generateMeta(
       [
         withCallbacks(report('fs/b.o', 'vmlinux', [['g', 0]]), [['post_patch', 'announce']]),
-        withCallbacks(report('fs/a.o', 'vmlinux', [['f', 0]]), [['pre_patch', 'check'], ['pre_patch', 'check2'], ['post_unpatch', 'bye']]),
+        withCallbacks(report('fs/a.o', 'vmlinux', [['f', 0]]), [['pre_patch', 'check'], ['pre_patch', 'check2', true], ['post_unpatch', 'bye']]),
         report('fs/ext4/inode.o', 'ext4', [['ext4_get_block', 0]]),
       ],
       { id: 'cb' },
@@ -75,22 +75,22 @@ describe('generateMeta', () => {
     expect(c).toContain(
       [
         'HOTSPLICE_CALLBACK(int, __hotsplice_vmlinux__pre_patch__check);',
-        'HOTSPLICE_CALLBACK(int, __hotsplice_vmlinux__pre_patch__check2);',
+        'HOTSPLICE_CALLBACK_OBJ(int, __hotsplice_vmlinux__pre_patch__check2);',
         'HOTSPLICE_CALLBACK(void, __hotsplice_vmlinux__post_unpatch__bye);',
         'HOTSPLICE_CALLBACK(void, __hotsplice_vmlinux__post_patch__announce);',
         '',
-        'static int hotsplice_pre_patch_0(void)',
+        'static int hotsplice_pre_patch_0(struct klp_object *obj)',
         '{',
         '\tint ret = 0;',
         '',
         '\tif (!ret)',
         '\t\tret = __hotsplice_vmlinux__pre_patch__check(); /* fs/a.o */',
         '\tif (!ret)',
-        '\t\tret = __hotsplice_vmlinux__pre_patch__check2(); /* fs/a.o */',
+        '\t\tret = __hotsplice_vmlinux__pre_patch__check2(obj); /* fs/a.o */',
         '\treturn ret;',
         '}',
         '',
-        'static void hotsplice_post_patch_0(void)',
+        'static void hotsplice_post_patch_0(struct klp_object *obj)',
         '{',
         '\t__hotsplice_vmlinux__post_patch__announce(); /* fs/b.o */',
         '}',
@@ -99,7 +99,11 @@ describe('generateMeta', () => {
     expect(c).toContain(
       'HOTSPLICE_HOOKS(\n\t{ .pre_patch = hotsplice_pre_patch_0, .post_patch = hotsplice_post_patch_0, .post_unpatch = hotsplice_post_unpatch_0 }, /* vmlinux */\n\t{}); /* ext4 */',
     );
-    expect(() => metaObjects([withCallbacks(report('m.o', 'ext4', []), [['post_patch', 'x']])])).toThrow(/registers callbacks \(m\.o\) but changes no function/);
+    // An object with callbacks and no changed function gets an empty klp_func table: its callbacks still run.
+    const only = generateMeta([report('fs/a.o', 'vmlinux', [['f', 0]]), withCallbacks(report('fs/ext4/super.o', 'ext4', []), [['post_patch', 'x', true]])], { id: 'cb' });
+    expect(only).toContain('/* klp object ext4: callbacks only */\nHOTSPLICE_NO_FUNCS(hotsplice_funcs_1);\n');
+    expect(only).toContain('\tHOTSPLICE_OBJECT("ext4", hotsplice_funcs_1));');
+    expect(only).toContain('static void hotsplice_post_patch_1(struct klp_object *obj)\n{\n\t__hotsplice_ext4__post_patch__x(obj); /* fs/ext4/super.o */\n}');
   });
 
   it('refuses an update with nothing to patch, or one function replaced twice', () => {

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DiffReport } from '@hotsplice/objdiff';
-import { buildIdNote, gzip, readBuildId, tar, tarGz, writePackage } from '../src';
+import { type Manifest, buildIdNote, gzip, readBuildId, summary, tar, tarGz, writePackage } from '../src';
 import { Scratch, run } from './helpers/toolchain';
 
 const scratch = new Scratch();
@@ -133,6 +133,15 @@ describe('writePackage', () => {
     expect(readFileSync(join(extract, 'report.json'), 'utf8')).toBe(readFileSync(a.report, 'utf8'));
   });
 
+  it('names the notrace functions callers carry', () => {
+    const sys = report('kernel/sys.o', [['__x64_sys_prctl', 0], ['__ia32_sys_prctl', 0]], {
+      promoted: [{ function: '__do_sys_prctl', calledBy: ['__ia32_sys_prctl', '__x64_sys_prctl'], siblingCalled: true }],
+    });
+    const manifest = { module: 'fix_thing', objects: [{ objname: 'vmlinux', functions: [{}, {}] }] } as unknown as Manifest;
+    const text = summary({ id: 'fix_thing', kernel: { abi: '6.1.0-99-amd64', version: '6.1.999-1', vmlinux: '' }, reports: [sys] }, manifest, 19);
+    expect(text.split('\n').slice(-4)).toEqual(['', 'notrace functions carried by their callers:', '  kernel/sys.o: __do_sys_prctl, carried by __ia32_sys_prctl, __x64_sys_prctl', '']);
+  });
+
   it('summarizes every object in a table, refusals with their reason', async () => {
     const { summary } = await build(join(scratch.dir, 'pkg-s'));
     expect(readFileSync(summary, 'utf8')).toBe(
@@ -140,6 +149,7 @@ describe('writePackage', () => {
         'hotsplice update fix_thing for Linux 6.1.0-99-amd64 (Debian 6.1.999-1)',
         'module fix_thing.ko (19 bytes): 2 function(s) in vmlinux',
         'package hotsplice-fix_thing.tar.gz',
+        'fixes no CVE named; effective Debian version 6.1.999-1',
         '',
         'object      klp object  changed      new  refused',
         'fs/a.o      vmlinux     -            -    table',

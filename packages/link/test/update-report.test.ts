@@ -1,7 +1,7 @@
 // Each changed file's fate in report.json and which changelog items an update carries.
 import { describe, expect, it } from 'vitest';
 import type { DiffReport } from '@hotsplice/objdiff';
-import { changelogCoverage, fileOutcomes, type InputFile } from '../src/update-report';
+import { NOT_CARRIED, changelogCoverage, fileOutcomes, type InputFile } from '../src/update-report';
 
 const verdict = (object: string, changed: string[], refused: DiffReport['refused'] = []): DiffReport => ({
   object,
@@ -38,6 +38,26 @@ describe('the fate of each changed file', () => {
       { path: 'fs/ntfs3/super.c', outcome: 'not built in this config', detail: '' },
       { path: 'net/sched/Kconfig', outcome: 'not live-patchable', detail: 'configuration changes need a new kernel' },
       { path: 'Documentation/x.rst', outcome: 'outside the kernel', detail: 'documentation' },
+    ]);
+  });
+
+  it('names a change the selection left out as not selected, which is not carried', () => {
+    expect(fileOutcomes([{ path: 'fs/nfsd/nfs4state.c', kind: 'not-selected' }], REPORTS)).toEqual([{ path: 'fs/nfsd/nfs4state.c', outcome: 'not selected', detail: '' }]);
+    expect(NOT_CARRIED).toContain('not selected');
+  });
+
+  it('counts a file whose object only registers callbacks as built', () => {
+    const callbacksOnly: DiffReport = {
+      ...REPORTS[0],
+      object: 'fs/proc/uptime.o',
+      objname: 'vmlinux',
+      changed: [],
+      patched: [],
+      ignored: ['uptime_proc_show'],
+      callbacks: [{ kind: 'post_patch', function: 'uptime_kpatch_post_patch', newSymbol: 'x', takesObject: true }],
+    };
+    expect(fileOutcomes([{ path: 'fs/proc/uptime.c', kind: 'source', objects: ['fs/proc/uptime.o'] }], [callbacksOnly])).toEqual([
+      { path: 'fs/proc/uptime.c', outcome: 'built', detail: 'uptime_kpatch_post_patch (post_patch callback)' },
     ]);
   });
 

@@ -15,7 +15,7 @@ import {
   writeNarrowing,
 } from '@hotsplice/tree';
 
-type Kernel = Pick<KernelPaths, 'sourceTree' | 'vmlinux' | 'abi'>;
+type Kernel = Pick<KernelPaths, 'sourceTree' | 'vmlinux' | 'abi' | 'compiler' | 'buildRoot'>;
 
 /** The files a set of patches changes: C sources and headers (anything else cannot be hot-patched). */
 interface Affected {
@@ -92,7 +92,7 @@ export async function planObjects(
  * the narrowing of their candidates (preprocessed before and after the patch), kept for graph time.
  */
 export async function makePlan(kernel: Kernel, patches: PatchInput[], log: (line: string) => void): Promise<{ files: FileNarrowing[]; reused?: true }> {
-  await ensureKbuildPlan(kernel.sourceTree, kernel.abi);
+  await ensureKbuildPlan(kernel);
   const { built, direct, included, headers } = await classify(kernel, patches);
   const changed = [...included, ...headers];
   if (!changed.length) return { files: [] };
@@ -128,8 +128,8 @@ async function classify(kernel: Kernel, patches: PatchInput[]) {
  * C files vmlinux's DWARF names that no Makefile list holds (init/version-timestamp.c, which link-vmlinux.sh
  * compiles itself). Undefined until the plan is made.
  */
-export async function builtSources(kernel: Pick<KernelPaths, 'sourceTree' | 'vmlinux' | 'abi'>): Promise<BuiltSources | undefined> {
-  const plan = await plannedSources(kernel.sourceTree, kernel.abi);
+export async function builtSources(kernel: Kernel): Promise<BuiltSources | undefined> {
+  const plan = await plannedSources(kernel);
   if (!plan) return undefined;
   let units: Set<string> | undefined;
   return {

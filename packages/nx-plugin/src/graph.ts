@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import type { HotpatchConfig } from './config';
-import { kernelProjectName, layout, objectProject, updateTag, workDir } from './layout';
+import { fleetPlace, kernelProjectName, layout, objectProject, updateTag, workDir } from './layout';
 
 type Projects = Record<string, Omit<ProjectConfiguration, 'root'> & { root?: string }>;
 
@@ -13,11 +13,20 @@ const CODE = {
   diff: ['{workspaceRoot}/packages/objdiff/src/**/*', '{workspaceRoot}/packages/elf/src/**/*'],
   /** The link stage and the loader, and the plugin's own executors (link.ts, package.ts). */
   link: ['{workspaceRoot}/packages/link/src/**/*', '{workspaceRoot}/kernel-module/**/*', '{workspaceRoot}/packages/nx-plugin/src/**/*'],
-  /** The run-pre matcher verify-pre runs (and the plugin's own executor). */
-  runpre: ['{workspaceRoot}/packages/runpre/src/**/*', '{workspaceRoot}/packages/elf/src/**/*', '{workspaceRoot}/packages/nx-plugin/src/**/*'],
+  /** The run-pre matcher verify-pre runs, the link-time objtool pass it gives old code, the plugin's executor. */
+  runpre: [
+    '{workspaceRoot}/packages/runpre/src/**/*',
+    '{workspaceRoot}/packages/elf/src/**/*',
+    '{workspaceRoot}/packages/link/src/**/*',
+    '{workspaceRoot}/tools/kernel/src/**/*',
+    '{workspaceRoot}/packages/nx-plugin/src/**/*',
+  ],
   /** The target CLI bundled beside the package, and run-pre's link map written into it. */
   target: [
     '{workspaceRoot}/packages/cli/src/**/*',
+    // hotsplice-tools' unit and version (the .deb beside the package).
+    '{workspaceRoot}/packages/cli/systemd/*',
+    '{workspaceRoot}/packages/cli/package.json',
     '{workspaceRoot}/packages/runpre/src/**/*',
     '{workspaceRoot}/packages/elf/src/**/*',
     '{workspaceRoot}/tools/guest/src/**/*',
@@ -25,7 +34,34 @@ const CODE = {
   ],
 };
 
-function prepareTarget(config: HotpatchConfig): TargetConfiguration {
+/**
+ * One kernel's pipeline of an update: the kernel requested (an ABI, newest, newest-<release>), the place its files
+ * go (layout.ts) and its Nx project. A plain update has one, at the update's own place and project; a fleet update
+ * one per kernel, at `<id>/<abi>` in project `<update project>-<abi>`.
+ */
+export interface KernelScope {
+  abi: string;
+  place: string;
+  project: string;
+  /** The project's root: hotpatch.json's folder, or a virtual one for each kernel of a fleet (roots are unique). */
+  root: string;
+}
+
+export function singleScope(root: string, config: HotpatchConfig): KernelScope {
+  return { abi: config.kernel.abi, place: config.id, project: kernelProjectName(root, config.id), root };
+}
+
+/** The scope of one kernel of a fleet; `abi` is what the request resolved to. */
+export function fleetScope(root: string, config: HotpatchConfig, request: string, abi: string): KernelScope {
+  const project = fleetProjectName(root, config.id, abi);
+  return { abi: request, place: fleetPlace(config.id, abi), project, root: `.hotsplice-${project}` };
+}
+
+export function fleetProjectName(root: string, id: string, abi: string): string {
+  return `${kernelProjectName(root, id)}-${abi.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+}
+
+function prepareTarget(config: HotpatchConfig, abi = config.kernel.abi): TargetConfiguration {
   return {
     executor: `${PLUGIN}:prepare`,
     // The kernel lives in a cache outside the workspace, which Nx cannot hash; this stamp of it (the resolved ABI,
@@ -33,7 +69,7 @@ function prepareTarget(config: HotpatchConfig): TargetConfiguration {
     cache: true,
     inputs: [{ runtime: 'bash tools/setup/prepared-stamp.sh' }, '{workspaceRoot}/tools/setup/*', ...CODE.tree],
     outputs: [],
-    options: { abi: config.kernel.abi, ...(config.debianUpdate ? { debianUpdate: config.debianUpdate } : {}) },
+    options: { abi, ...(config.debianUpdate ? { debianUpdate: config.debianUpdate } : {}) },
   };
 }
 
@@ -59,28 +95,48 @@ export function unpreparedProject(root: string, config: HotpatchConfig, error?: 
     options: { abi: config.kernel.abi, root, notBuilt: config.debianUpdate ? 'report' : 'refuse' },
   };
   const targets: Record<string, TargetConfiguration> = { prepare: prepareTarget(config), plan, hotpatch };
-  if (!error) targets.try = tryTarget(root, config, 'hotpatch');
+  if (!error) targets.try = tryTarget(root, config, ['hotpatch']);
   return { [root]: { name: kernelProjectName(root, config.id), targets } };
 }
 
-/** `try`: boot the guest and apply / undo the package that `after` leaves in dist/hotpatch/<id>. */
-function tryTarget(root: string, config: HotpatchConfig, after: string): TargetConfiguration {
+/** `try`: boot the guest and apply / undo the package that `after` leaves in dist/hotpatch/<place>. */
+function tryTarget(root: string, config: HotpatchConfig, after: string[], scope = singleScope(root, config), extra: Record<string, unknown> = {}): TargetConfiguration {
   return {
     executor: `${PLUGIN}:try`,
     cache: false,
-    dependsOn: [after],
+    dependsOn: after,
     // `root`: try reads "check" from hotpatch.json itself (see updateTag).
-    options: { id: config.id, abi: config.kernel.abi, root },
+    options: { id: config.id, abi: scope.abi, root, ...placeOption(config, scope), ...extra },
   };
 }
 
-export function pipelineProjects(root: string, config: HotpatchConfig, objects: string[]): Projects {
+/** Executors put their files at the update's own place unless told another (a fleet's kernel). */
+function placeOption(config: HotpatchConfig, scope: KernelScope): { place?: string } {
+  return scope.place === config.id ? {} : { place: scope.place };
+}
+
+/**
+ * A fleet update's own project: `hotpatch` prepares every kernel, builds each one's package in a nested Nx run
+ * (one failing kernel does not stop the others) and writes the fleet summary; `try` boots one of them (`--abi`).
+ */
+export function fleetProject(root: string, config: HotpatchConfig): Projects {
+  const kernels = config.kernels ?? [config.kernel.abi];
+  const targets: Record<string, TargetConfiguration> = {
+    hotpatch: { executor: `${PLUGIN}:fleet`, cache: false, options: { id: config.id, root, kernels } },
+    try: tryTarget(root, config, [], singleScope(root, config), { fleet: true }),
+  };
+  return { [root]: { name: kernelProjectName(root, config.id), targets } };
+}
+
+export function pipelineProjects(root: string, config: HotpatchConfig, objects: string[], scope = singleScope(root, config)): Projects {
   const { id } = config;
-  const abi = config.kernel.abi;
+  const { abi, place } = scope;
+  const fleet = scope.place !== id;
   // Outputs live under the workspace's dist/ whatever folder hotpatch.json is in (the id keeps updates apart).
   const at = (path: string) => `{workspaceRoot}/${path}`;
   const projects: Projects = {};
-  const kernelProject = kernelProjectName(root, id);
+  const kernelProject = scope.project;
+  const where = placeOption(config, scope);
   const manifestDep = { projects: [kernelProject], target: 'manifest' };
   for (const object of objects) {
     const p = objectProject(object, kernelProject);
@@ -89,8 +145,8 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       cache: true,
       dependsOn: [manifestDep],
       inputs: [{ dependentTasksOutputFiles: `**/hash/${object}.pre` }, ...CODE.tree],
-      outputs: [at(layout.pre(id, object))],
-      options: { id, object, abi },
+      outputs: [at(layout.pre(place, object))],
+      options: { id, ...where, object, abi },
     };
     const diff: TargetConfiguration = {
       executor: `${PLUGIN}:diff`,
@@ -102,23 +158,24 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
         ...CODE.tree,
         ...CODE.diff,
         '{workspaceRoot}/kernel-module/include/linux/*',
+        '{workspaceRoot}/kernel-module/include/kpatch-*.h',
       ],
-      outputs: [at(layout.post(id, object)), at(layout.newCode(id, object)), at(layout.oldCode(id, object)), at(layout.marker(id, object))],
-      options: { id, object, abi, root },
+      outputs: [at(layout.post(place, object)), at(layout.newCode(place, object)), at(layout.oldCode(place, object)), at(layout.marker(place, object))],
+      options: { id, ...where, object, abi, root },
     };
     projects[p.root] ??= { name: p.name, tags: ['hotsplice:object', updateTag(kernelProject)], targets: {} };
     Object.assign(projects[p.root].targets!, { [p.target('snap')]: snap, [p.target('diff')]: diff });
   }
 
   const kernelTargets: Record<string, TargetConfiguration> = {
-    prepare: prepareTarget(config),
+    prepare: prepareTarget(config, abi),
     // Uncached on purpose: it hashes the kernel tree (outside the workspace) into files Nx can see.
     manifest: {
       executor: `${PLUGIN}:manifest`,
       cache: false,
       dependsOn: ['prepare'],
-      outputs: [at(layout.hashDir(id)), at(layout.affected(id)), at(layout.inputs(id))],
-      options: { id, abi, root },
+      outputs: [at(layout.hashDir(place)), at(layout.affected(place)), at(layout.inputs(place))],
+      options: { id, ...where, abi, root },
     },
     collect: {
       executor: `${PLUGIN}:collect`,
@@ -126,9 +183,9 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       dependsOn: [{ projects: [`tag:${updateTag(kernelProject)}`], target: 'diff' }],
       // The update's inputs reach the report through collect.json: the manifest is two steps up.
       inputs: [{ dependentTasksOutputFiles: '**/marker/**/*.KSPLICE' }, { dependentTasksOutputFiles: '**/inputs.json', transitive: true }, ...CODE.tree],
-      outputs: [at(layout.collect(id))],
+      outputs: [at(layout.collect(place))],
       // A Debian update ships what it can carry and reports the rest; a patch of one's own is all or nothing.
-      options: { id, partial: Boolean(config.debianUpdate) },
+      options: { id, ...where, partial: Boolean(config.debianUpdate) },
     },
     link: {
       executor: `${PLUGIN}:link`,
@@ -140,8 +197,8 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
         { dependentTasksOutputFiles: '**/old/**/*.o', transitive: true },
         ...CODE.link,
       ],
-      outputs: [at(layout.link(id))],
-      options: { id, abi, replace: config.replace ?? false },
+      outputs: [at(layout.link(place))],
+      options: { id, ...where, abi, replace: config.replace ?? false },
     },
     // Build-time run-pre: the old code of every changed vmlinux object against the -dbg vmlinux (same compiler,
     // config and flags as the shipped kernel) and the differ's sympos against the copy that matched. The vmlinux
@@ -156,8 +213,8 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
         { dependentTasksOutputFiles: '**/old/**/*.o', transitive: true },
         ...CODE.runpre,
       ],
-      outputs: [at(join(workDir(id), 'verify-pre.json'))], // executors/verify-pre.ts verifyReportPath
-      options: { id, abi },
+      outputs: [at(join(workDir(place), 'verify-pre.json'))], // executors/verify-pre.ts verifyReportPath
+      options: { id, ...where, abi },
     },
     package: {
       executor: `${PLUGIN}:package`,
@@ -170,9 +227,10 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
         ...CODE.link,
         ...CODE.target,
       ],
-      outputs: [at(layout.packageDir(id))],
-      options: { id, abi, root, replace: config.replace ?? false },
+      outputs: [at(layout.packageDir(place))],
+      options: { id, ...where, abi, root, replace: config.replace ?? false },
     },
+    // A fleet's kernels have no `hotpatch` of their own: the fleet project's shows every kernel's outcome.
     hotpatch: {
       executor: 'nx:run-commands',
       // It only shows the package's summary: a cache hit replays it without starting a process.
@@ -180,10 +238,16 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       inputs: [{ dependentTasksOutputFiles: '**/summary.txt' }],
       outputs: [],
       dependsOn: ['package'],
-      options: { cwd: '{workspaceRoot}', command: `cat ${layout.packageDir(id)}/summary.txt` },
+      options: { cwd: '{workspaceRoot}', command: `cat ${layout.packageDir(place)}/summary.txt` },
     },
-    try: tryTarget(root, config, 'package'),
+    try: tryTarget(root, config, ['package'], scope),
   };
-  projects[root] = { name: kernelProject, targets: kernelTargets };
+  if (fleet) {
+    delete kernelTargets.hotpatch;
+    // A fleet kernel's project has a virtual root: Nx's task hasher fails ("project … not found") on a target
+    // that would hash the root's files, so the uncached ones declare that they read none.
+    for (const target of [kernelTargets.manifest!, kernelTargets.try!]) target.inputs = [];
+  }
+  projects[scope.root] = { name: kernelProject, targets: kernelTargets };
   return projects;
 }

@@ -1,9 +1,9 @@
 import { dirname, join } from 'node:path';
 import type { CreateNodes, CreateNodesResult } from '@nx/devkit';
-import { cacheRoot, cachedDebianUpdate, preparedKernel } from '@hotsplice/kernel';
+import { type KernelPaths, cacheRoot, cachedDebianUpdate, preparedKernel } from '@hotsplice/kernel';
 import { NeedsPlanning, planObjects } from './affected';
-import { readHotpatchConfig } from './config';
-import { pipelineProjects, unpreparedProject } from './graph';
+import { type HotpatchConfig, readHotpatchConfig } from './config';
+import { type KernelScope, fleetProject, fleetScope, pipelineProjects, unpreparedProject } from './graph';
 import { readPatches } from './patches';
 
 /**
@@ -23,14 +23,13 @@ export const createNodes: CreateNodes = [
         // The id names the package folder, the module and /sys/kernel/livepatch/<id>: one update each.
         const twin = files.find((_other, j) => j !== i && configs[j]!.id === config.id);
         if (twin) return [file, { projects: unpreparedProject(root, config, `${file}: id "${config.id}" is also the id of ${twin}`) }];
+        if (config.kernels) return [file, { projects: await fleetProjects(root, config, context.workspaceRoot) }];
         const kernel = await preparedKernel(config.kernel.abi);
         // A Debian update's delta is fetched by the prepare step, like the kernel itself.
         const fetched = !config.debianUpdate || (kernel && cachedDebianUpdate(cacheRoot(), kernel.version, config.debianUpdate));
         if (!kernel || !fetched) return [file, { projects: unpreparedProject(root, config) }];
         try {
-          const patches = readPatches(config, join(context.workspaceRoot, root), kernel);
-          const { objects } = await planObjects(kernel, patches, { notBuilt: config.debianUpdate ? 'report' : 'refuse' });
-          return [file, { projects: pipelineProjects(root, config, objects) }];
+          return [file, { projects: await kernelPipeline(root, config, kernel, context.workspaceRoot) }];
         } catch (err) {
           // The plan step has not run for this tree or change yet: it runs first, then Nx again.
           if (err instanceof NeedsPlanning) return [file, { projects: unpreparedProject(root, config) }];
@@ -41,3 +40,36 @@ export const createNodes: CreateNodes = [
     );
   },
 ];
+
+/** One kernel's pipeline: the objects the patch affects in that kernel's tree. */
+async function kernelPipeline(root: string, config: HotpatchConfig, kernel: KernelPaths, workspaceRoot: string, scope?: KernelScope) {
+  const patches = readPatches(config, join(workspaceRoot, root), kernel);
+  const { objects } = await planObjects(kernel, patches, { notBuilt: config.debianUpdate ? 'report' : 'refuse' });
+  return pipelineProjects(root, config, objects, scope);
+}
+
+/**
+ * A fleet update: its own project (fleet.ts builds every kernel and writes the summary) plus, for each kernel
+ * already prepared, that kernel's pipeline in projects of its own (so `nx affected` and the remote cache see every
+ * kernel's tasks). A kernel not prepared (or planned) yet has none until the fleet's `hotpatch` has done it; one whose
+ * pipeline cannot be planned (the patch names a file its config does not build) gets a `package` that fails with
+ * the reason, which the fleet summary shows.
+ */
+async function fleetProjects(root: string, config: HotpatchConfig, workspaceRoot: string) {
+  const projects = fleetProject(root, config);
+  for (const request of config.kernels ?? []) {
+    const kernel = await preparedKernel(request);
+    const fetched = !config.debianUpdate || (kernel && cachedDebianUpdate(cacheRoot(), kernel.version, config.debianUpdate));
+    if (!kernel || !fetched) continue;
+    const scope = fleetScope(root, config, request, kernel.abi);
+    try {
+      Object.assign(projects, await kernelPipeline(root, config, kernel, workspaceRoot, scope));
+    } catch (err) {
+      // Not planned yet: the fleet's `hotpatch` plans it before its nested run, like a kernel it prepares.
+      if (err instanceof NeedsPlanning) continue;
+      const message = err instanceof Error ? err.message : String(err);
+      projects[scope.root] = { name: scope.project, targets: { package: { executor: '@hotsplice/nx-plugin:fail', cache: false, options: { message } } } };
+    }
+  }
+  return projects;
+}

@@ -2,10 +2,21 @@ import { join } from 'node:path';
 
 /**
  * Where the pipeline keeps its files inside the workspace (Nx caches only workspace outputs). Everything of one
- * update lives under dist/.hotsplice/<id>/; the package goes to dist/hotpatch/<id>/.
+ * update for one kernel lives under dist/.hotsplice/<place>/, its package in dist/hotpatch/<place>/. The place is
+ * the update id, or `<id>/<abi>` for each kernel of a fleet (placeOf).
  */
-export function workDir(id: string): string {
-  return join('dist', '.hotsplice', id);
+export function workDir(place: string): string {
+  return join('dist', '.hotsplice', place);
+}
+
+/** The place of one kernel's pipeline of a fleet update. */
+export function fleetPlace(id: string, abi: string): string {
+  return `${id}/${abi}`;
+}
+
+/** The place an executor's options name: `place` for a fleet kernel, else the update id. */
+export function placeOf(options: { id: string; place?: string }): string {
+  return options.place ?? options.id;
 }
 
 export const layout = {
@@ -24,6 +35,8 @@ export const layout = {
   link: (id: string) => join(workDir(id), 'link'),
   kbuild: (id: string) => join(workDir(id), 'kbuild'),
   packageDir: (id: string) => join('dist', 'hotpatch', id),
+  /** A fleet update's summary: every kernel's package or the reason it has none. */
+  fleetSummary: (id: string) => join('dist', 'hotpatch', id, 'fleet.json'),
 };
 
 /**

@@ -1,15 +1,18 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ElfFile, SHT_NOBITS } from '@hotsplice/elf';
-import { type KernelPaths, UserError } from '@hotsplice/kernel';
+import { type KernelPaths, UserError, uncompressedModule } from '@hotsplice/kernel';
 
-/** The .ko of a loadable module in Debian's image package (file names may use '-' where the module name has '_'). */
+/**
+ * The .ko of a loadable module in Debian's image package (file names may use '-' where the module name has '_'),
+ * decompressed first when the image compresses its modules (trixie: `.ko.xz`).
+ */
 export async function findModule(modulesDir: string, name: string): Promise<string> {
   const wanted = `${name.replace(/-/g, '_')}.ko`;
   const entries = await readdir(join(modulesDir, 'kernel'), { recursive: true });
-  const hit = entries.find((e) => e.split('/').pop()!.replace(/-/g, '_') === wanted);
+  const hit = entries.find((e) => e.split('/').pop()!.replace(/-/g, '_').replace(/\.ko\.(xz|zst|gz)$/, '.ko') === wanted);
   if (!hit) throw new UserError(`module ${name}: no ${wanted} in ${modulesDir}`);
-  return join(modulesDir, 'kernel', hit);
+  return uncompressedModule(join(modulesDir, 'kernel', hit.replace(/\.(xz|zst|gz)$/, '')));
 }
 
 /** struct kernel_param (include/linux/moduleparam.h, x86-64): name, mod, ops, perm/level/flags, arg: 40 bytes. */

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { type KernelPaths, cacheRoot, cachedDebianUpdate, deltaPatch } from '@hotsplice/kernel';
 import type { PatchInput } from '@hotsplice/tree';
-import type { HotpatchConfig } from './config';
+import { type HotpatchConfig, selected } from './config';
 
 type Kernel = Pick<KernelPaths, 'sourceTree' | 'version'>;
 
@@ -40,7 +40,9 @@ function readTexts(config: HotpatchConfig, workspaceRoot: string, kernel?: Kerne
     if (!kernel) throw new Error('hotpatch.json "debianUpdate" needs the prepared kernel');
     const delta = cachedDebianUpdate(cacheRoot(), kernel.version, config.debianUpdate);
     if (!delta) throw new Error(`Debian update ${config.debianUpdate} for ${kernel.version} is not fetched; run the prepare step`);
-    for (const file of delta.files) if (file.kind === 'source') patches.push({ name: `debian ${delta.to}: ${file.path}`, text: deltaPatch(cacheRoot(), delta, file) });
+    for (const file of delta.files) {
+      if (file.kind === 'source' && selected(config, file.path)) patches.push({ name: `debian ${delta.to}: ${file.path}`, text: deltaPatch(cacheRoot(), delta, file) });
+    }
   }
   return patches;
 }

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readHotpatchConfig } from '../src/config';
+import { readHotpatchConfig, selected } from '../src/config';
 import { pipelineProjects } from '../src/graph';
 import { createNodes } from '../src/index';
 
@@ -26,6 +26,19 @@ describe('hotpatch.json', () => {
     for (const fuzz of ['4', '-1', '1.5', '"2"']) {
       const bad = await configFile(`{"id":"x","patches":["a.patch"],"fuzz":${fuzz}}`);
       expect(() => readHotpatchConfig(bad), fuzz).toThrow(`${bad}: "fuzz" must be a whole number of context lines from 0 to 3`);
+    }
+  });
+
+  it('selects files of a Debian update by path or directory, and only of one', async () => {
+    const config = readHotpatchConfig(await configFile('{"id":"x","debianUpdate":"6.1.192-3","debianFiles":["fs/ext4/","fs/nfsd/nfs4state.c"]}'));
+    expect(config.debianFiles).toEqual(['fs/ext4/', 'fs/nfsd/nfs4state.c']);
+    expect(['fs/ext4/mballoc.c', 'fs/ext4x/a.c', 'fs/nfsd/nfs4state.c', 'fs/nfsd/nfs4proc.c'].filter((p) => selected(config, p))).toEqual(['fs/ext4/mballoc.c', 'fs/nfsd/nfs4state.c']);
+    expect(selected({}, 'anything.c')).toBe(true);
+    const alone = await configFile('{"id":"x","patches":["a.patch"],"debianFiles":["fs/"]}');
+    expect(() => readHotpatchConfig(alone)).toThrow(`${alone}: "debianFiles" selects files of a "debianUpdate"`);
+    for (const files of ['[]', '["../etc/passwd"]', '["/abs.c"]', '"fs/"']) {
+      const bad = await configFile(`{"id":"x","debianUpdate":"6.1.192-3","debianFiles":${files}}`);
+      expect(() => readHotpatchConfig(bad), files).toThrow(`${bad}: "debianFiles" must be a list of tree paths (a directory ends in /)`);
     }
   });
 

@@ -1,4 +1,5 @@
 import { type ElfObject, SHF_EXECINSTR, STT_FILE } from '@hotsplice/elf';
+import { INIT_EXIT, hasFentry } from './branch';
 import { compareUnits } from './compare';
 import { correlate } from './pairing';
 import { type Inclusion, includeClosure } from './include';
@@ -6,16 +7,12 @@ import { parentSymbols, sympos } from './klp';
 import { ObjectModel, type Unit } from './model';
 import { coldParent } from './names';
 import { tableEntries } from './special';
-import { referrers, targetUnit } from './correlate';
+import { referrers } from './correlate';
+import { PATCH_API_SECTION, readPatchApi } from './patch-api';
+import { promoteNotrace } from './promote';
 import { isCopiedStatic } from './special-statics';
-import type { CallbackKind, DiffOptions, DiffReport, DiffResult, SymbolReport } from './types';
+import type { DiffOptions, DiffReport, DiffResult, SymbolReport } from './types';
 import { type PatchedFunction, newFunctionSymbol, writeIncluded } from './write';
-
-/** Where <linux/hotsplice.h>'s hotsplice_<kind>(fn) puts its pointer to fn. */
-const CALLBACK_SECTION = /^\.hotsplice\.(pre_patch|post_patch|pre_unpatch|post_unpatch)$/;
-
-/** Sections whose functions run once at boot or unload: their code is gone from the running kernel. */
-const INIT_EXIT = /^\.(init|exit)\.text\b|^\.(init|exit)\.text\./;
 
 /**
  * Diff the pre and post build of one kernel object (Ksplice's objmanip): what changed, the new-code object for
@@ -27,7 +24,8 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   const objname = options.objname ?? 'vmlinux';
   const pairing = correlate(pre, post);
   const nameOf = (u: Unit) => pairing.preNames.get(u) ?? pairing.postNames.get(u) ?? u.name;
-  const report: DiffReport = { object: options.object ?? '', objname, changed: [], new: [], newData: [], refused: [], patched: [], callbacks: [], symbols: [] };
+  const ignored: string[] = [];
+  const report: DiffReport = { object: options.object ?? '', objname, changed: [], new: [], newData: [], refused: [], patched: [], callbacks: [], promoted: [], ignored, forced: [], symbols: [] };
   const refuse = (symbol: string, reason: string) => report.refused.push({ symbol, reason });
 
   const preTwin = new Map<Unit, Unit>();
@@ -69,6 +67,18 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
     }
   }
 
+  // What the patch said through <linux/hotsplice.h>: callbacks, and changes that are side effects to ignore.
+  const api = readPatchApi(post, preTwin, objname);
+  for (const r of api.refused) refuse(r.symbol, r.reason);
+  for (const u of [...changedPost]) {
+    const why = api.ignoredFunctions.has(u) ? 'hotsplice_ignore_function' : api.ignoredSections.has(u.section.name) ? 'hotsplice_ignore_section' : undefined;
+    if (!why) continue;
+    changedPost.delete(u);
+    details.set(u, { ...details.get(u)!, status: 'unchanged', reason: `changed, ignored by the patch (${why})` });
+    ignored.push(u.name);
+  }
+
+  const notrace: Unit[] = [];
   for (const u of changedPost) {
     if (isCold(u)) continue;
     if (u.kind === 'data') {
@@ -77,15 +87,34 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
       refuse(u.name, `changed existing data: ${why}; livepatch cannot change data in place`);
     } else if (INIT_EXIT.test(u.section.name)) {
       refuse(u.name, `${u.section.name.slice(1, 5)} code changed; it already ran (or runs at unload) and cannot be patched`);
-    } else if (!u.relocs.some((r) => r.symbol.name === '__fentry__' && r.offset <= 16)) {
-      refuse(u.name, 'changed function has no fentry call (notrace); ftrace cannot redirect it');
+    } else if (!hasFentry(u)) {
+      notrace.push(u);
     } else {
       report.changed.push(u.name);
     }
   }
-  const callbacks = findCallbacks(post, preTwin, objname, refuse);
+  // Changed notrace functions are carried by the callers that call them, which are patched instead.
+  const entries = tableEntries(post);
+  const replaced = [...changedPost].filter((u) => report.changed.includes(u.name));
+  const promotion = promoteNotrace(post, pre, notrace, { preTwin, objname, entries, replaced, forced: api.forced });
+  for (const r of promotion.refused) refuse(r.symbol, r.reason);
+  for (const p of promotion.promotions) {
+    for (const name of p.calledBy) {
+      const caller = [...promotion.callers].find((c) => c.name === name);
+      if (!caller || report.changed.includes(name)) continue;
+      report.changed.push(name);
+      changedPost.add(caller);
+      details.set(caller, { ...details.get(caller)!, status: 'changed', reason: `calls the changed notrace function ${p.function}` });
+    }
+  }
+  for (const u of promotion.carried) {
+    const d = details.get(u)!;
+    details.set(u, { ...d, reason: `notrace: carried by ${promotion.promotions.find((p) => p.function === u.name)!.calledBy.join(', ')}` });
+  }
+  report.promoted = promotion.promotions;
+  const callbacks = api.callbacks;
   for (const u of pairing.onlyPost) {
-    if (isCold(u) || CALLBACK_SECTION.test(u.section.name)) continue;
+    if (isCold(u) || PATCH_API_SECTION.test(u.section.name)) continue;
     if (u.kind === 'function') report.new.push(u.name);
     else report.newData.push(u.name);
   }
@@ -96,13 +125,13 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   const changedFunctions = [...changedPost].filter((u) => u.kind === 'function' && !isCold(u) && report.changed.includes(u.name));
   // A new global is the update's own interface: another object of the update may call it (a fix adds a helper in
   // one file and uses it from another), which this object's diff cannot see. It always comes along.
-  const newGlobals = pairing.onlyPost.filter((u) => !u.local && !isCold(u) && !CALLBACK_SECTION.test(u.section.name));
-  const roots = [...changedFunctions, ...callbacks.map((c) => c.unit), ...newGlobals].flatMap((u) => [u, ...(coldOf.get(u) ?? [])]);
+  const newGlobals = pairing.onlyPost.filter((u) => !u.local && !isCold(u) && !PATCH_API_SECTION.test(u.section.name));
+  const roots = [...changedFunctions, ...promotion.carried, ...callbacks.map((c) => c.unit), ...newGlobals].flatMap((u) => [u, ...(coldOf.get(u) ?? [])]);
   const parent = options.parent ?? parentSymbols(preElf.symbols, 'table', pre);
   const sourceFile = sourceFileOf(preElf);
   let inc: Inclusion | undefined;
   if (!report.refused.length && roots.length) {
-    inc = includeClosure({ post, preTwin, objname, parent, exported: options.exported, sourceFile, pre }, roots, tableEntries(post));
+    inc = includeClosure({ post, preTwin, objname, parent, exported: options.exported, sourceFile, pre }, roots, entries);
     for (const r of inc.refused) refuse(r.symbol, r.reason);
     for (const e of inc.entries) {
       if (e.table === '__jump_table' || e.table === '.static_call_sites') {
@@ -127,11 +156,12 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
     return { unit: u, oldName: twin.name, sympos: at, newSymbol: newFunctionSymbol(objname, twin.name, at) };
   });
   report.patched = patched.map((p) => ({ name: p.unit.name, oldName: p.oldName, sympos: p.sympos, newSymbol: p.newSymbol }));
-  report.callbacks = callbacks.map((c) => ({ kind: c.kind, function: c.unit.name, newSymbol: c.newSymbol }));
+  report.callbacks = callbacks.map((c) => ({ kind: c.kind, function: c.unit.name, newSymbol: c.newSymbol, takesObject: c.takesObject }));
+  report.forced = changedFunctions.filter((u) => api.forced.has(u)).map((u) => u.name);
   const newCode = writeIncluded(post, inc, [...patched, ...callbacks]);
 
   // keep-old-code: the pre code of the changed functions, every reference plain, for run-pre matching.
-  const preRoots = changedFunctions.flatMap((u) => {
+  const preRoots = [...changedFunctions, ...promotion.carried].flatMap((u) => {
     const twin = preTwin.get(u)!;
     return [twin, ...pre.units.filter((p) => coldParent(p.name) === twin.name && p.section.flags & SHF_EXECINSTR)];
   });
@@ -139,32 +169,6 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
   const oldInc = includeClosure({ post: pre, preTwin: identity, objname, parent, plain: true, sourceFile }, preRoots, tableEntries(pre));
   const oldCode = writeIncluded(pre, oldInc, []);
   return { report, newCode, oldCode };
-}
-
-/**
- * The patch's callbacks: each pointer in a `.hotsplice.<kind>` section names a function the patch adds, which the
- * new code carries under a global alias for the loader's generated hooks.
- */
-function findCallbacks(
-  post: ObjectModel,
-  preTwin: Map<Unit, Unit>,
-  objname: string,
-  refuse: (symbol: string, reason: string) => void,
-): Array<{ kind: CallbackKind; unit: Unit; newSymbol: string }> {
-  const found: Array<{ kind: CallbackKind; unit: Unit; newSymbol: string; at: number }> = [];
-  for (const pointer of post.units) {
-    const kind = CALLBACK_SECTION.exec(pointer.section.name)?.[1] as CallbackKind | undefined;
-    if (!kind) continue;
-    const reloc = pointer.relocs.find((r) => r.offset === 0);
-    const unit = reloc && targetUnit(post, reloc);
-    if (!unit || unit.kind !== 'function' || preTwin.has(unit)) {
-      refuse(pointer.name, `hotsplice_${kind}() must name a function the patch adds`);
-      continue;
-    }
-    found.push({ kind, unit, newSymbol: `__hotsplice_${objname}__${kind}__${unit.name}`.replace(/[^A-Za-z0-9_]/g, '_'), at: pointer.start });
-  }
-  // Several callbacks of one kind run in source order: the order of their pointers in the section.
-  return found.sort((a, b) => a.at - b.at);
 }
 
 /** The source file named by the object's first STT_FILE symbol (gcc writes the .c file's basename). */

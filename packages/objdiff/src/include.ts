@@ -1,4 +1,5 @@
-import { type ElfSymbol, R_X86_64_PC32, R_X86_64_PLT32, SHF_EXECINSTR, SHF_MERGE, SHF_STRINGS, SHF_WRITE, SHN_UNDEF, STT_SECTION, definedInSection } from '@hotsplice/elf';
+import { type ElfSymbol, SHF_EXECINSTR, SHF_MERGE, SHF_STRINGS, SHF_WRITE, SHN_UNDEF, STT_SECTION, definedInSection } from '@hotsplice/elf';
+import { isBranch } from './branch';
 import { targetUnit } from './correlate';
 import { type External, sympos as symposOf } from './klp';
 import type { ObjectModel, Unit, UnitReloc } from './model';
@@ -51,17 +52,6 @@ function ownerOf(ctx: InclusionContext, name: string): string {
   if (ctx.parent.some((s) => s.name === name)) return ctx.objname;
   if (ctx.objname === 'vmlinux') return 'vmlinux';
   return (ctx.exported instanceof Exports ? ctx.exported.ownerOf(name) : undefined) ?? 'vmlinux';
-}
-
-/**
- * A call or jump to the function: those go to the new copy; any other use takes its address. call/jmp rel32
- * (e8/e9) and jcc rel32 (0f 80..8f), which is how a function and its `.cold` part jump into each other.
- */
-function isBranch(from: Uint8Array, reloc: UnitReloc): boolean {
-  if (reloc.type === R_X86_64_PLT32) return true;
-  if (reloc.type !== R_X86_64_PC32) return false;
-  const op = from[reloc.offset - 1];
-  return op === 0xe8 || op === 0xe9 || (reloc.offset >= 2 && from[reloc.offset - 2] === 0x0f && op >= 0x80 && op <= 0x8f);
 }
 
 /**

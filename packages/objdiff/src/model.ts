@@ -35,6 +35,12 @@ export interface Unit {
   /** Relocations that fall inside the unit, offsets relative to the unit's start. */
   relocs: UnitReloc[];
   local: boolean;
+  /**
+   * NOP bytes the compiler put right before a function (-fpatchable-function-entry=N,N: 6.12's CALL_PADDING, 16
+   * bytes, where call depth tracking writes its accounting thunk, arch/x86/kernel/callthunks.c patch_dest), told by
+   * the function's `__patchable_function_entries` entry; 0 elsewhere.
+   */
+  padding: number;
 }
 
 export interface UnitReloc {
@@ -110,6 +116,7 @@ export class ObjectModel {
         bytes: data.length ? data.subarray(start, start + size) : new Uint8Array(size),
         relocs: this.relocsIn(index, start, size),
         local: symbol.bind === STB_LOCAL,
+        padding: 0,
       });
     }
     for (const unit of this.units) {
@@ -119,6 +126,24 @@ export class ObjectModel {
     }
     for (const list of this.unitsBySection.values()) {
       if (list.filter((u) => u.kind === 'function').length > 1) for (const u of list) this.addImplicitBranches(u, list);
+    }
+    this.findPadding();
+  }
+
+  /**
+   * Each `__patchable_function_entries` entry (one per function, gcc -fpatchable-function-entry=N,N) points at the N
+   * NOPs before a function's entry: that many bytes are the function's padding.
+   */
+  private findPadding(): void {
+    for (const table of this.elf.sections.filter((s) => s.name === '__patchable_function_entries')) {
+      for (const { r, sym } of this.relocsBySection.get(table.index) ?? []) {
+        const section = definedInSection(sym);
+        if (section === undefined) continue;
+        const at = Number(sym.value + r.addend);
+        const data = this.elf.sectionData(section);
+        const fn = this.unitsInSection(section).find((u) => u.kind === 'function' && u.start > at && u.start - at <= 64);
+        if (fn && data.subarray(at, fn.start).every((b) => b === 0x90)) fn.padding = fn.start - at;
+      }
     }
   }
 

@@ -1,3 +1,4 @@
+import { altInstrEntrySize } from '@hotsplice/kernel';
 import type { ObjectModel, UnitReloc } from './model';
 
 /**
@@ -8,7 +9,7 @@ import type { ObjectModel, UnitReloc } from './model';
 export const TABLES: Record<string, number> = {
   __bug_table: 12,
   __jump_table: 16,
-  '.altinstructions': 12,
+  '.altinstructions': 12, // 14 in 6.12: altInstrEntrySize
   '.parainstructions': 16,
   __ex_table: 12,
   '.static_call_sites': 8,
@@ -19,7 +20,10 @@ export const TABLES: Record<string, number> = {
   '.call_sites': 4,
   '.ibt_endbr_seal': 4,
   __mcount_loc: 8,
-  __patchable_function_entries: 8,
+  // Not __patchable_function_entries (6.12's CALL_PADDING padding, -fpatchable-function-entry=16,16): x86 has
+  // HAVE_DYNAMIC_FTRACE_NO_PATCHABLE, so ftrace reads __mcount_loc (include/linux/ftrace.h FTRACE_CALLSITE_SECTION)
+  // and no x86 code reads it; each copy is SHF_LINK_ORDER to its function's own section, which one merged table
+  // cannot keep (binutils 2.44's ld -r crashed on the sh_link 0 a merged copy had).
 };
 
 export const ORC_DATA = '.orc_unwind';
@@ -43,9 +47,9 @@ export interface TableEntry {
 export function tableEntries(model: ObjectModel): TableEntry[] {
   const entries: TableEntry[] = [];
   for (const section of model.elf.sections) {
-    const size = TABLES[section.name];
-    if (!size) continue;
+    if (!TABLES[section.name]) continue;
     const relocs = model.sectionRelocs(section.index); // sorted by offset
+    const size = section.name === '.altinstructions' ? altInstrEntrySize(section.size, relocs.length) : TABLES[section.name]!;
     let next = 0;
     for (let offset = 0, index = 0; offset + size <= section.size; offset += size, index++) {
       while (next < relocs.length && relocs[next].offset < offset) next++;

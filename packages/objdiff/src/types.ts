@@ -1,5 +1,8 @@
 // The public contract of the differ: what `diffObjects` takes and reports. Other stages (the Nx executors, the CLI
 // `hotsplice diff`, run-pre) depend only on these types.
+import type { Promotion } from './promote';
+
+export type { Promotion };
 
 /** Why a symbol counts as it does. */
 export type SymbolStatus = 'changed' | 'new' | 'unchanged' | 'refused';
@@ -30,8 +33,17 @@ export interface DiffReport {
   refused: Array<{ symbol: string; reason: string }>;
   /** What the loader's klp_func table needs for each changed function (empty unless outputs were written). */
   patched: Array<{ name: string; oldName: string; sympos: number; newSymbol: string }>;
+  /**
+   * Changed functions without an fentry call, carried by the callers that call them (the callers are in `changed`
+   * and `patched`; the notrace copies ride along in the new code).
+   */
+  promoted?: Promotion[];
   /** Functions the patch registers with <linux/hotsplice.h>'s hotsplice_pre_patch(fn) & co., in source order. */
-  callbacks: Array<{ kind: CallbackKind; function: string; newSymbol: string }>;
+  callbacks: Array<{ kind: CallbackKind; function: string; newSymbol: string; takesObject?: boolean }>;
+  /** Changed functions the patch asked to leave alone (hotsplice_ignore_function/_section, KPATCH_IGNORE_*). */
+  ignored?: string[];
+  /** Replaced functions the patch marks hotsplice_force_unsafe (KPATCH_FORCE_UNSAFE). */
+  forced?: string[];
   symbols: SymbolReport[];
 }
 
@@ -48,6 +60,8 @@ export interface ParentSymbol {
   size: bigint;
   /** The STT_FILE symbol in effect (source file basename), which tells same-named locals of vmlinux apart. */
   file?: string;
+  /** That STT_FILE symbol's index: one per linked object, where several objects' sources share a basename. */
+  fileGroup?: number;
   /** A module parent's (.ko) unit for the symbol: same-named locals of a module are told apart by content. */
   content?: import('./parent-match').UnitOf;
 }

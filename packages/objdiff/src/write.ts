@@ -52,19 +52,29 @@ export function writeIncluded(post: ObjectModel, inc: Inclusion, aliased: Aliase
   const units = [...inc.units].sort((x, y) => x.section.index - y.section.index || x.start - y.start);
   const unitSections = new Map<Unit, BuildSection>();
   for (const unit of units) {
-    const whole = (unit.start === 0 && unit.size === unit.section.size) || keepsSectionName(unit);
+    // A function's padding comes along (module code gets call depth tracking's thunk there too).
+    const from = unit.start - unit.padding;
+    const whole = (from === 0 && unit.padding + unit.size === unit.section.size) || keepsSectionName(unit);
     const section = b.addSection({
       name: whole ? unit.section.name : `${unit.section.name}.${unit.name}`,
       type: unit.section.type,
       flags: unit.section.flags & ~SHF_GROUP,
       align: unit.section.addralign,
-      data: unit.section.type === SHT_NOBITS ? undefined : Uint8Array.from(unit.bytes),
-      size: unit.size,
+      data: unit.section.type === SHT_NOBITS ? undefined : Uint8Array.from(post.elf.sectionData(unit.section.index).subarray(from, unit.start + unit.size)),
+      size: unit.padding + unit.size,
     });
     unitSections.set(unit, section);
     unitSymbols.set(
       unit,
-      b.addSymbol({ name: unit.name, section, size: unit.size, bind: unit.symbol.bind, type: unit.symbol.type, visibility: unit.symbol.visibility }),
+      b.addSymbol({
+        name: unit.name,
+        section,
+        value: BigInt(unit.padding),
+        size: unit.size,
+        bind: unit.symbol.bind,
+        type: unit.symbol.type,
+        visibility: unit.symbol.visibility,
+      }),
     );
   }
   for (const index of [...inc.sections].sort((x, y) => x - y)) {
@@ -116,13 +126,13 @@ export function writeIncluded(post: ObjectModel, inc: Inclusion, aliased: Aliase
       rela.relocations.push({ offset: BigInt(r.offset + shift), type: r.type, symbol, addend: t.addend });
     }
   };
-  for (const unit of units) relocate(unitSections.get(unit)!, unit.relocs);
+  for (const unit of units) relocate(unitSections.get(unit)!, unit.relocs, unit.padding);
   for (const [index, section] of copied) relocate(section, post.sectionRelocs(index));
   writeTables(b, post, inc.entries, relocate);
   for (const p of aliased) {
     const copy = unitSymbols.get(p.unit)!;
     copy.bind = STB_LOCAL;
-    b.addSymbol({ name: p.newSymbol, section: unitSections.get(p.unit)!, size: p.unit.size, bind: STB_GLOBAL, type: STT_FUNC });
+    b.addSymbol({ name: p.newSymbol, section: unitSections.get(p.unit)!, value: BigInt(p.unit.padding), size: p.unit.size, bind: STB_GLOBAL, type: STT_FUNC });
   }
   return b.toBuffer();
 }

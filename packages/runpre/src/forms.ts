@@ -116,6 +116,9 @@ export function isLegalForm(site: PatchSite, live: Uint8Array, replacements: Pat
       return end === 2 ? live[0] === 0xeb || isPadding(live, 0, 2) : live[0] === 0xe9 || isPadding(live, 0, end);
     case 'endbr':
       return startsWith(live, 0, ENDBR64) || startsWith(live, 0, ENDBR_POISON);
+    case 'call':
+      // callthunks: the call now enters the callee's padding, where the accounting thunk was written.
+      return isRel32(live, 0, 0xe8);
     case 'alternative':
       // apply_alternatives(): a replacement (relocated) padded with nops, or the original with its nops optimized.
       return (

@@ -84,6 +84,9 @@ export class ObjectIndex {
       const section = definedInSection(s);
       if (s.type !== STT_FUNC || section === undefined || s.size === 0n) continue;
       if ((this.elf.section(section).flags & SHF_EXECINSTR) === 0n) continue;
+      // objtool --prefix (6.12's CALL_PADDING) names each function's padding __pfx_<name>: NOPs no code runs,
+      // which call depth tracking may rewrite into its accounting thunk (arch/x86/kernel/callthunks.c).
+      if (s.name.startsWith('__pfx_')) continue;
       out.push({ symbol: s, name: s.name, section, start: Number(s.value), size: Number(s.size) });
     }
     return out;

@@ -1,8 +1,9 @@
 import { definedInSection } from '@hotsplice/elf';
+import { altInstrEntrySize } from '@hotsplice/kernel';
 import type { ObjectIndex, ObjectReloc } from './object-model';
 
 /** The kinds of patch site the kernel rewrites at boot or at run time, each listed in a table of the object. */
-export type SiteKind = 'fentry' | 'return-thunk' | 'retpoline' | 'static-call' | 'alternative' | 'paravirt' | 'lock-prefix' | 'jump-label' | 'endbr';
+export type SiteKind = 'fentry' | 'return-thunk' | 'retpoline' | 'static-call' | 'alternative' | 'paravirt' | 'lock-prefix' | 'jump-label' | 'endbr' | 'call';
 
 export interface Replacement {
   section: number;
@@ -22,7 +23,7 @@ export interface PatchSite {
 
 /**
  * Entry size and the site kind of each table, per the 6.1 structs: struct alt_instr (arch/x86/include/asm/
- * alternative.h) 12 bytes, struct paravirt_patch_site (asm/paravirt_types.h) 16, struct jump_entry
+ * alternative.h) 12 bytes (14 in 6.12: altInstrEntrySize), struct paravirt_patch_site (asm/paravirt_types.h) 16, struct jump_entry
  * (asm/jump_label.h) 16, struct static_call_site (include/linux/static_call_types.h) 8, the s32 tables of
  * objtool 4, __mcount_loc 8 (scripts/recordmcount / gcc -mrecord-mcount).
  */
@@ -36,7 +37,11 @@ const TABLES: Record<string, { entry: number; kind: SiteKind }> = {
   '.smp_locks': { entry: 4, kind: 'lock-prefix' },
   __jump_table: { entry: 16, kind: 'jump-label' },
   '.ibt_endbr_seal': { entry: 4, kind: 'endbr' },
+  // Direct calls call depth tracking may redirect into the callee's padding (6.12 objtool --hacks=skylake,
+  // arch/x86/kernel/callthunks.c patch_call).
+  '.call_sites': { entry: 4, kind: 'call' },
 };
+
 
 /** Where a table field points: (section, offset) of S + A, the address a `.long 1b - .` or `.quad 1b` names. */
 function pointee(reloc: ObjectReloc | undefined): { section: number; offset: number } | undefined {
@@ -63,16 +68,17 @@ export function patchSites(index: ObjectIndex): Map<number, PatchSite[]> {
     if (!spec) continue;
     const data = index.elf.sectionData(table.index);
     const relocs = new Map(index.sectionRelocs(table.index).map((r) => [r.offset, r]));
-    for (let at = 0; at + spec.entry <= data.length; at += spec.entry) {
+    const entry = spec.kind === 'alternative' ? altInstrEntrySize(data.length, relocs.size) : spec.entry;
+    for (let at = 0; at + entry <= data.length; at += entry) {
       const site = pointee(relocs.get(at));
       if (!site) continue;
       const code = index.elf.sectionData(site.section);
       let length = 5;
       const replacements: Replacement[] = [];
       if (spec.kind === 'alternative') {
-        length = data[at + 10]; // u8 instrlen
+        length = data[at + entry - 2]; // u8 instrlen, u8 replacementlen: the entry's last two bytes
         const repl = pointee(relocs.get(at + 4));
-        if (repl) replacements.push({ ...repl, length: data[at + 11] }); // u8 replacementlen
+        if (repl) replacements.push({ ...repl, length: data[at + entry - 1] });
       } else if (spec.kind === 'paravirt') length = data[at + 9]; // u8 type, u8 len
       else if (spec.kind === 'lock-prefix') length = 1;
       else if (spec.kind === 'endbr') length = 4;

@@ -2,15 +2,20 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { inParallel, kbuildVariables } from '@hotsplice/kernel';
+import { inParallel, kbuildVariables, toolchainCommand } from '@hotsplice/kernel';
 import { compileFailure } from './compile-error';
 import { recordedCommand } from './fresh';
 import { type PatchInput, applyPatches, restoreTree } from './journal';
 import { withTreeLock } from './lock';
 
+/** The prepared tree and the toolchain that builds it (KernelPaths has all four). */
 export interface TreeInfo {
   sourceTree: string;
   abi: string;
+  /** kbuild's CC (the kernel's CONFIG_CC_VERSION_TEXT compiler). */
+  compiler: string;
+  /** The build root the compiles run in (tools/kernel build-root.ts); absent: this machine's compiler. */
+  buildRoot?: string;
 }
 
 /**
@@ -25,15 +30,15 @@ export interface TreeInfo {
  * compiler's own error lines.
  */
 export async function compileObjects(tree: TreeInfo, objects: string[]): Promise<void> {
-  const recorded = await Promise.all(objects.map((object) => (object.endsWith('.o') ? recordedCommand(tree.sourceTree, object) : undefined)));
+  const recorded = await Promise.all(objects.map((object) => (object.endsWith('.o') ? recordedCommand(tree.sourceTree, object, tree.compiler) : undefined)));
   await Promise.all(objects.filter((o) => o.endsWith('.o')).map((o) => rm(join(tree.sourceTree, o), { force: true })));
   const viaMake = objects.filter((_, i) => recorded[i] === undefined);
   if (viaMake.length) {
     const jobs = `-j${Math.max(1, availableParallelism())}`;
-    await compile(viaMake, 'make', ['-C', tree.sourceTree, '-s', jobs, ...kbuildVariables(tree.sourceTree, tree.abi), ...viaMake]);
+    await compile(tree, viaMake, 'make', ['-C', tree.sourceTree, '-s', jobs, ...kbuildVariables(tree), ...viaMake]);
   }
   const direct = objects.flatMap((object, i) => (recorded[i] === undefined ? [] : [{ object, command: recorded[i]! }]));
-  await inParallel(direct, availableParallelism(), ({ object, command }) => runRecorded(tree.sourceTree, object, command));
+  await inParallel(direct, availableParallelism(), ({ object, command }) => runRecorded(tree, object, command));
 }
 
 /**
@@ -41,9 +46,10 @@ export async function compileObjects(tree: TreeInfo, objects: string[]): Promise
  * scripts/Kbuild.include starts every recipe with it), so a failing gcc stops before objtool. The dependency file
  * gcc writes is dropped as kbuild's fixdep step does (the `.cmd` keeps the list of the last make build).
  */
-async function runRecorded(sourceTree: string, object: string, command: string): Promise<void> {
+async function runRecorded(tree: TreeInfo, object: string, command: string): Promise<void> {
+  const { sourceTree } = tree;
   try {
-    await compile([object], '/bin/sh', ['-e', '-c', command], sourceTree);
+    await compile(tree, [object], '/bin/sh', ['-e', '-c', command], sourceTree);
   } catch (err) {
     await rm(join(sourceTree, object), { force: true }); // objtool may have failed on a complete object
     throw err;
@@ -52,8 +58,10 @@ async function runRecorded(sourceTree: string, object: string, command: string):
   }
 }
 
-async function compile(objects: string[], file: string, args: string[], cwd?: string): Promise<void> {
-  const result = await execa(file, args, { cwd, reject: false, all: true });
+/** One build command of the tree, in its build root when it has one (tools/kernel toolchainCommand). */
+async function compile(tree: TreeInfo, objects: string[], file: string, args: string[], cwd?: string): Promise<void> {
+  const [command, argv] = await toolchainCommand(tree, file, args, cwd);
+  const result = await execa(command, argv, { cwd, reject: false, all: true });
   if (result.failed) throw compileFailure(objects, String(result.all ?? result.shortMessage));
 }
 

@@ -13,7 +13,10 @@ export interface KbuildRecord {
   module?: string;
 }
 
-/** Parse a `.X.o.cmd` file: `cmd_X.o := gcc …`, `source_X.o := X.c`, `deps_X.o := \ a.h \ $(wildcard …) …`. */
+/**
+ * Parse a `.X.o.cmd` file: `cmd_X.o := gcc …` (`savedcmd_X.o` since 6.2's scripts/Kbuild.include: 6.12 writes
+ * that), `source_X.o := X.c`, `deps_X.o := \ a.h \ $(wildcard …) …`.
+ */
 export function parseCmdFile(text: string): KbuildRecord {
   const deps: string[] = [];
   const source = /^source_\S+ := (\S+)$/m.exec(text)?.[1];
@@ -23,7 +26,7 @@ export function parseCmdFile(text: string): KbuildRecord {
     const entry = line.trim().replace(/\s*\\$/, '');
     if (entry && !entry.startsWith('$(wildcard')) deps.push(entry);
   }
-  const command = /^cmd_\S+ := (.*)$/m.exec(text)?.[1] ?? '';
+  const command = /^(?:saved)?cmd_\S+ := (.*)$/m.exec(text)?.[1] ?? '';
   const module = / -DMODULE\b/.test(command) ? /-DKBUILD_MODNAME='"([^"]+)"'/.exec(command)?.[1] : undefined;
   return { deps: [...new Set(deps)], module };
 }

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KERNEL_CC, objectCflags } from '@hotsplice/kernel';
+import { objectCflags } from '@hotsplice/kernel';
 import { cmdFileOf, parseCmdFile } from './deps';
 import { parseKbuildCmd } from './kbuild-cmd';
 
@@ -10,18 +10,18 @@ import { parseKbuildCmd } from './kbuild-cmd';
  * this object, with our compiler and flags, recorded after the last config change (a new config can change the
  * flags kbuild generates). Anything else is left to make.
  */
-export async function recordedCommand(tree: string, object: string): Promise<string | undefined> {
-  return (await readRecord(tree, object))?.command;
+export async function recordedCommand(tree: string, object: string, compiler: string): Promise<string | undefined> {
+  return (await readRecord(tree, object, compiler))?.command;
 }
 
 /** The `.cmd` file's text and its command, when recordedCommand's conditions hold. */
-async function readRecord(tree: string, object: string): Promise<{ text: string; command: string } | undefined> {
+async function readRecord(tree: string, object: string, compiler: string): Promise<{ text: string; command: string } | undefined> {
   const text = await readFile(join(tree, cmdFileOf(object)), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
-  const line = /^cmd_(\S+) := (.*)$/m.exec(text);
+  const line = /^(?:saved)?cmd_(\S+) := (.*)$/m.exec(text); // savedcmd_ since 6.2 (deps.ts)
   if (!line || line[1] !== object) return undefined;
   const command = line[2]!;
-  if (!command.startsWith(`${KERNEL_CC} `) || !objectCflags(tree).every((flag) => command.includes(flag))) return undefined;
+  if (!command.startsWith(`${compiler} `) || !objectCflags(tree).every((flag) => command.includes(flag))) return undefined;
   try {
     parseKbuildCmd(text); // throws on a line cut short
     const [recorded, config] = await Promise.all([stat(join(tree, cmdFileOf(object))), stat(join(tree, 'include/config/auto.conf'))]);
@@ -36,8 +36,8 @@ async function readRecord(tree: string, object: string): Promise<{ text: string;
  * object has a valid recorded command and is newer than every file its `.cmd` lists and than the config.
  * Anything else is left to make.
  */
-export async function isUpToDate(tree: string, object: string): Promise<boolean> {
-  const record = await readRecord(tree, object);
+export async function isUpToDate(tree: string, object: string, compiler: string): Promise<boolean> {
+  const record = await readRecord(tree, object, compiler);
   if (!record) return false;
   try {
     const built = (await stat(join(tree, object))).mtimeMs;

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { KERNEL_CC, inParallel } from '@hotsplice/kernel';
-import { journalFor } from './build';
+import { compilerVersionLine, inParallel } from '@hotsplice/kernel';
+import { type TreeInfo, journalFor } from './build';
 import { type HeaderVerdict, headerVerdict } from './header-verdict';
 import { applyPatches, type PatchInput, restoreTree } from './journal';
 import { plannedCommands, treeIdentity } from './kbuild-plan';
@@ -38,7 +38,7 @@ export interface FileNarrowing {
 }
 
 export interface NarrowingInput {
-  tree: { sourceTree: string; abi: string };
+  tree: TreeInfo;
   patches: PatchInput[];
   /** Per changed file, the built objects that include it. */
   candidates: Map<string, string[]>;
@@ -60,8 +60,8 @@ export async function narrowHeaderChange(input: NarrowingInput): Promise<FileNar
   const changes = changesByFile(patches);
   const readsChanged = new Map<string, string[]>();
   for (const [file, objects] of input.candidates) for (const o of objects) readsChanged.set(o, [...(readsChanged.get(o) ?? []), file]);
-  const commands = await plannedCommands(tree.sourceTree, tree.abi);
-  const base = { rule: RULE_VERSION, tree: await treeIdentity(tree.sourceTree), compiler: await compilerVersion() };
+  const commands = await plannedCommands(tree);
+  const base = { rule: RULE_VERSION, tree: await treeIdentity(tree.sourceTree), compiler: await compilerVersionLine(tree) };
   const decisionFile = (object: string) => {
     const reads = [...new Set(readsChanged.get(object))].sort().map((f) => [f, changes.get(f) ?? '']);
     return join(narrowingDir(tree.sourceTree, 'decisions'), `${sha256(JSON.stringify({ ...base, object, command: commands[object], reads }))}.json`);
@@ -76,7 +76,7 @@ export async function narrowHeaderChange(input: NarrowingInput): Promise<FileNar
     else todo.push(object);
   }
   if (todo.length) {
-    await preprocessBoth(tree.sourceTree, patches, new Set(changes.keys()), todo, input.log, async (object, judge) => {
+    await preprocessBoth(tree, patches, new Set(changes.keys()), todo, input.log, async (object, judge) => {
       const command = commands[object]!;
       const verdict = command.includes(`${tree.sourceTree}/`) ? { compile: true, reason: 'its command names the kernel tree by its absolute path' } : await judge(command);
       if (!verdict) return false;
@@ -111,16 +111,16 @@ type Judge = (command: string) => Promise<Omit<ObjectDecision, 'object'> | undef
  * every unit when a file cannot be merged, is preprocessed in both copies.
  */
 async function preprocessBoth(
-  sourceTree: string,
+  tree: TreeInfo,
   patches: PatchInput[],
   changedFiles: Set<string>,
   objects: string[],
   log: ((line: string) => void) | undefined,
   each: (object: string, judge: Judge) => Promise<boolean>,
 ): Promise<void> {
-  const shadows = await shadowTrees(sourceTree);
+  const shadows = await shadowTrees(tree.sourceTree);
   const journal = journalFor(shadows.patched);
-  const pool = await ShellPool.start(2 * availableParallelism());
+  const pool = await ShellPool.start(2 * availableParallelism(), tree);
   const started = Date.now();
   let done = 0;
   const undecided: string[] = [];
@@ -222,10 +222,4 @@ function progress(done: number, total: number, started: number): string {
   const seconds = (Date.now() - started) / 1000;
   const left = done < total ? `, about ${Math.ceil(((total - done) * seconds) / done / 60)} min left` : '';
   return `hotsplice: header change: ${done}/${total} object(s) preprocessed before and after the patch (${seconds.toFixed(0)} s${left})`;
-}
-
-let compiler: Promise<string> | undefined;
-function compilerVersion(): Promise<string> {
-  compiler ??= execa(KERNEL_CC, ['--version']).then((r) => r.stdout.split('\n')[0]!);
-  return compiler;
 }

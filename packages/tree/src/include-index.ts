@@ -1,6 +1,5 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import fg from 'fast-glob';
 
 /**
  * Which C files include a header, directly or through other headers, from a scan of every `#include` in the tree
@@ -17,6 +16,8 @@ const SYSTEM_DIRS = ['arch/x86/include', 'arch/x86/include/generated', 'include'
 const INCLUDE = /^[ \t]*#[ \t]*include[ \t]*([<"])([^>"\n]+)[>"]/gm;
 
 export async function buildIncludeIndex(tree: string): Promise<IncludeIndex> {
+  // Loaded here, not with the module: evaluating fast-glob cost the Nx plugin's every start ~30 ms (docs/decisions.md).
+  const { default: fg } = await import('fast-glob');
   const files = await fg(['**/*.c', '**/*.h'], {
     cwd: tree,
     ignore: ['arch/!(x86)/**', 'tools/**', 'scripts/**', 'Documentation/**', 'samples/**', 'usr/**'],

@@ -55,7 +55,7 @@ export function shellWords(line: string): string[] {
 /** Parse the first line of a kbuild `.X.o.cmd` file (`cmd_X.o := gcc … ; objtool … X.o`). */
 export function parseKbuildCmd(text: string): KbuildCommand {
   const first = text.split('\n', 1)[0] ?? '';
-  const m = /^cmd_(\S+)\s*:=\s*(.*)$/.exec(first);
+  const m = /^(?:saved)?cmd_(\S+)\s*:=\s*(.*)$/.exec(first); // savedcmd_ since 6.2 (deps.ts)
   if (!m) throw new Error(`not a kbuild .cmd file (first line: ${first.slice(0, 120)})`);
   const object = m[1]!;
   const words = shellWords(m[2]!);

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { execa } from 'execa';
-import { KERNEL_CC, isDone, kbuildVariables, once } from '@hotsplice/kernel';
-import { journalFor } from './build';
+import { isDone, kbuildVariables, once, toolchainCommand } from '@hotsplice/kernel';
+import { type TreeInfo, journalFor } from './build';
 import { restoreTree } from './journal';
 import { recordedCommand } from './fresh';
 import { shellWords } from './kbuild-cmd';
@@ -31,31 +31,33 @@ export interface KbuildPlan {
  * current one (if_changed's cmd-check), so that one is taken. (`-W` cannot list them all: make does not pass it to
  * sub-makes.) One job: with several, the sub-makes' long lines interleave in the output (measured: 254 of 13,431
  * commands cut at -j2, and one still with --output-sync=line). About a minute; callers hold the tree lock (a
- * concurrent build rewrites the `.cmd` files make reads).
+ * concurrent build rewrites the `.cmd` files make reads). In the tree's build root when it has one: the Makefiles'
+ * `$(shell $(CC) …)` probes must see the kernel's own compiler.
  */
-export async function dryRunPlan(tree: string, abi: string): Promise<KbuildPlan> {
-  const result = await execa('make', ['-C', tree, '-n', '-k', '-j1', ...kbuildVariables(tree, abi), 'all'], {
+export async function dryRunPlan(tree: TreeInfo): Promise<KbuildPlan> {
+  const [make, argv] = await toolchainCommand(tree, 'make', ['-C', tree.sourceTree, '-n', '-k', '-j1', ...kbuildVariables(tree), 'all']);
+  const result = await execa(make, argv, {
     reject: false,
     maxBuffer: 1 << 30,
     env: { MAKEFLAGS: '' },
   });
-  const { commands, upToDate } = parseDryRun(result.stdout);
+  const { commands, upToDate } = parseDryRun(result.stdout, tree.compiler);
   for (const object of upToDate) {
-    const recorded = commands[object] ? undefined : await recordedCommand(tree, object);
+    const recorded = commands[object] ? undefined : await recordedCommand(tree.sourceTree, object, tree.compiler);
     if (recorded) commands[object] = recorded;
   }
   if (Object.keys(commands).length < 100) {
     const why = result.stderr.split('\n').filter(Boolean).slice(-3).join('; ');
-    throw new Error(`make -n in ${tree} listed ${Object.keys(commands).length} compiles (${why})`);
+    throw new Error(`make -n in ${tree.sourceTree} listed ${Object.keys(commands).length} compiles (${why})`);
   }
   return { format: 1, commands };
 }
 
 /**
  * The compiles of a dry run's output: the command fixdep receives for each kernel object, and the objects of C
- * compile rules that are up to date (named by their rule's trap, with no compile).
+ * compile rules that are up to date (named by their rule's trap, with no compile). `compiler`: kbuild's CC.
  */
-export function parseDryRun(output: string): { commands: Record<string, string>; upToDate: string[] } {
+export function parseDryRun(output: string, compiler: string): { commands: Record<string, string>; upToDate: string[] } {
   const commands: Record<string, string> = {};
   const named = new Set<string>();
   const compiled = new Set<string>();
@@ -68,7 +70,7 @@ export function parseDryRun(output: string): { commands: Record<string, string>;
     if (!target?.endsWith('.o') || !command) continue;
     compiled.add(target);
     // Host programs (scripts/, tools/) are compiled with HOSTCC, kernel objects with CC.
-    if (!command.startsWith(`${KERNEL_CC} `)) continue;
+    if (!command.startsWith(`${compiler} `)) continue;
     if (!command.includes(` -c -o ${target} `)) throw new Error(`dry run: the command for ${target} does not compile it: ${command.slice(0, 160)}`);
     commands[target] ??= command;
   }
@@ -86,13 +88,14 @@ const planDir = (tree: string) => treeCacheDir(tree, 'kbuild-plan');
  * The tree's plan, made once (a dry run, about a minute, under the tree lock) and kept beside the tree:
  * `sources.json` (what graph time reads: each object's source) and `commands.json` (the narrowing's flags, ~40 MB).
  */
-export async function ensureKbuildPlan(tree: string, abi: string): Promise<void> {
-  const key = await planKey(tree, abi);
-  if (await isDone(planDir(tree), key)) return;
-  await withTreeLock(tree, () =>
-    once(planDir(tree), key, async (dir) => {
-      await restoreTree(tree, journalFor(tree));
-      const plan = await dryRunPlan(tree, abi);
+export async function ensureKbuildPlan(tree: TreeInfo): Promise<void> {
+  const key = await planKey(tree);
+  const dir = planDir(tree.sourceTree);
+  if (await isDone(dir, key)) return;
+  await withTreeLock(tree.sourceTree, () =>
+    once(dir, key, async (dir) => {
+      await restoreTree(tree.sourceTree, journalFor(tree.sourceTree));
+      const plan = await dryRunPlan(tree);
       const sources = Object.fromEntries(Object.entries(plan.commands).map(([object, command]) => [object, sourceOf(command)]));
       await writeFile(join(dir, 'commands.json'), JSON.stringify(plan.commands));
       await writeFile(join(dir, 'sources.json'), JSON.stringify(sources));
@@ -111,10 +114,11 @@ export interface BuiltSources {
 }
 
 /** The plan's sources, or undefined when the plan was not made yet. */
-export async function plannedSources(tree: string, abi: string): Promise<BuiltSources | undefined> {
-  if (!(await isDone(planDir(tree), await planKey(tree, abi)))) return undefined;
+export async function plannedSources(tree: TreeInfo): Promise<BuiltSources | undefined> {
+  const dir = planDir(tree.sourceTree);
+  if (!(await isDone(dir, await planKey(tree)))) return undefined;
   const bySource = new Map<string, string[]>();
-  for (const [object, source] of Object.entries(JSON.parse(await readFile(join(planDir(tree), 'sources.json'), 'utf8')) as Record<string, string>)) {
+  for (const [object, source] of Object.entries(JSON.parse(await readFile(join(dir, 'sources.json'), 'utf8')) as Record<string, string>)) {
     bySource.set(source, [...(bySource.get(source) ?? []), object]);
   }
   return { objectsOf: (source) => bySource.get(posix.normalize(source)) ?? [] };
@@ -128,14 +132,16 @@ function sourceOf(command: string): string {
 }
 
 /** Every planned object's compile command. */
-export async function plannedCommands(tree: string, abi: string): Promise<Record<string, string>> {
-  if (!(await isDone(planDir(tree), await planKey(tree, abi)))) throw new Error(`no kbuild plan for ${tree} yet`);
-  return JSON.parse(await readFile(join(planDir(tree), 'commands.json'), 'utf8')) as Record<string, string>;
+export async function plannedCommands(tree: TreeInfo): Promise<Record<string, string>> {
+  const dir = planDir(tree.sourceTree);
+  if (!(await isDone(dir, await planKey(tree)))) throw new Error(`no kbuild plan for ${tree.sourceTree} yet`);
+  return JSON.parse(await readFile(join(dir, 'commands.json'), 'utf8')) as Record<string, string>;
 }
 
-/** The plan holds for one tree as prepared (its markers: version and make variables) and one config. */
-async function planKey(tree: string, abi: string): Promise<string> {
-  return JSON.stringify({ format: 3, tree: await treeIdentity(tree), make: kbuildVariables('<tree>', abi) });
+/** The plan holds for one tree as prepared (its markers: version and make variables), one config and one toolchain. */
+async function planKey(tree: TreeInfo): Promise<string> {
+  const make = kbuildVariables({ ...tree, sourceTree: '<tree>' });
+  return JSON.stringify({ format: 3, tree: await treeIdentity(tree.sourceTree), make, ...(tree.buildRoot ? { buildRoot: tree.buildRoot } : {}) });
 }
 
 /**

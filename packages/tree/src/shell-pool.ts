@@ -3,13 +3,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeStale } from '@hotsplice/kernel';
+import { removeStale, toolchainCommand } from '@hotsplice/kernel';
 
 /**
  * Long-lived /bin/sh workers that run commands for this process, each writing its output to a file in memory
  * (/dev/shm). Thousands of short gcc runs cost far more through Node's own spawn (measured: ~40 ms per spawn from
  * a Node process holding a few hundred MB, and ~0.2 s per 5 MB output through execa's growing buffers) than a
- * fork of a small shell and one read of a tmpfs file.
+ * fork of a small shell and one read of a tmpfs file. With a build root, the shells run inside it (bubblewrap binds
+ * /dev, /dev/shm with it, and every other directory of the machine at its own path).
  */
 export class ShellPool {
   private readonly idle: Worker[] = [];
@@ -23,12 +24,13 @@ export class ShellPool {
     this.idle.push(...workers);
   }
 
-  static async start(size: number): Promise<ShellPool> {
+  static async start(size: number, toolchain: { buildRoot?: string } = {}): Promise<ShellPool> {
     const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
     // A killed run leaves its folder (units of a few MB in memory): the next one removes it.
     await removeStale(base, 'hotsplice-shell-');
     const dir = await mkdtemp(join(base, `hotsplice-shell-${process.pid}-`));
-    return new ShellPool(dir, Array.from({ length: size }, () => new Worker()));
+    const [file, args] = await toolchainCommand(toolchain, '/bin/sh', []);
+    return new ShellPool(dir, Array.from({ length: size }, () => new Worker(file, args)));
   }
 
   /** Run `file args…` in `cwd`: exit code, standard output and standard error. */
@@ -61,8 +63,8 @@ class Worker {
   private pending?: (code: number) => void;
   private buffered = '';
 
-  constructor() {
-    this.shell = spawn('/bin/sh', [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(file: string, args: string[]) {
+    this.shell = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.shell.stdout.setEncoding('utf8');
     this.shell.stdout.on('data', (chunk: string) => {
       this.buffered += chunk;

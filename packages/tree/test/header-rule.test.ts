@@ -3,7 +3,6 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KERNEL_CC } from '@hotsplice/kernel';
 import { headerVerdict } from '../src/header-verdict';
 import { mergedFile, splitUnit } from '../src/merged-change';
 import { preprocessObject } from '../src/preprocess';
@@ -34,9 +33,9 @@ function miniTree(dir: string, side: 'pre' | 'post' | 'merged'): string {
   return tree;
 }
 
-/** The unit's compile as kbuild records one: dependency file, flags, `-c -o OBJ SRC`. */
+/** The unit's compile as kbuild records one (with bookworm 6.1's compiler): dependency file, flags, `-c -o OBJ SRC`. */
 const commandFor = (unit: string) =>
-  `${KERNEL_CC} -Wp,-MMD,dir/.${unit}.o.d -nostdinc -I./include -O2 -g0 -fno-asynchronous-unwind-tables -DKBUILD_BASENAME='"x"' -c -o dir/${unit.replace(/\.c$/, '.o')} dir/${unit}`;
+  `gcc-12 -Wp,-MMD,dir/.${unit}.o.d -nostdinc -I./include -O2 -g0 -fno-asynchronous-unwind-tables -DKBUILD_BASENAME='"x"' -c -o dir/${unit.replace(/\.c$/, '.o')} dir/${unit}`;
 
 function compiled(tree: string, unit: string): Buffer {
   const object = join(tree, 'dir', unit.replace(/\.c$/, '.o'));

@@ -20,14 +20,14 @@ const OUTPUT = [
 
 describe('kbuild plan: a dry run of the whole build', () => {
   it('takes each compile as fixdep would record it, and names up-to-date objects by their rule', () => {
-    const { commands, upToDate } = parseDryRun(OUTPUT);
+    const { commands, upToDate } = parseDryRun(OUTPUT, 'gcc-12');
     expect(commands).toEqual({ 'kernel/kthread.o': compile('kernel/kthread.o') });
     expect(upToDate).toEqual(['fs/proc/version.o']);
   });
 
   it('refuses a command that does not compile its target (an interleaved line)', () => {
     const cut = `set -e; scripts/basic/fixdep kernel/.a.o.d kernel/a.o ${quoted(compile('kernel/b.o'))}`;
-    expect(() => parseDryRun(cut)).toThrow('the command for kernel/a.o does not compile it');
+    expect(() => parseDryRun(cut, 'gcc-12')).toThrow('the command for kernel/a.o does not compile it');
   });
 });
 

@@ -71,9 +71,10 @@ export function replacePhase(cases: PatchCase[], replaceId: string): string {
 /**
  * Phase 4: an apply, then an undo, that cannot finish. A task sleeping in do_nanosleep keeps the transition
  * open (livepatch only signals sleepers after 15 s, kernel/livepatch/transition.c SIGNALS_TIMEOUT): undo times out
- * (exit 124), the update shows as undoing, and --force ends it with a warning.
+ * (exit 124), the update shows as undoing, and --force ends it with a warning. Then the same function marked
+ * KPATCH_FORCE_UNSAFE: apply forces the transition itself once only the sleeper holds it.
  */
-export function stallPhase(sleeper: PatchCase): string {
+export function stallPhase(sleeper: PatchCase, forceId: string): string {
   return [
     PRELUDE,
     // First the same hold on the patch transition: a task asleep in the old do_nanosleep. apply times out and must
@@ -94,6 +95,13 @@ export function stallPhase(sleeper: PatchCase): string {
     'kill $sleeper',
     `report stall view hotsplice view --json`,
     `report stall modules grep ${q(`^${sleeper.id} `)} /proc/modules`,
+    // Last, since a forced patch's module stays for good: the same function marked KPATCH_FORCE_UNSAFE. Only the
+    // sleeper holds the transition, inside do_nanosleep, so apply forces it after its grace second.
+    'sleep 120 & holder=$!',
+    'sleep 1',
+    `report stall force-unsafe-apply hotsplice apply --timeout 20 ${packagePath(forceId)}`,
+    `report stall force-unsafe-check check ${caseDir(sleeper)}`,
+    'kill $holder',
   ].join('\n');
 }
 

@@ -7,6 +7,7 @@ import { type CpioEntry, writeCpio } from './cpio';
 import { type GuestFile, type GuestScript, initramfsEntries } from './initramfs';
 import { nodeRuntimeEntries } from './node-runtime';
 import { boot } from './qemu';
+import { ensureSystem } from '../../setup/src';
 
 export interface GuestOptions {
   /** The kernel to boot (the prepared kernel's vmlinuz). */
@@ -36,6 +37,7 @@ export interface GuestResult extends ConsoleReport {
 
 /** Build an initramfs holding the scripts and files, boot it under QEMU, and report what each script did. */
 export async function runGuest(options: GuestOptions): Promise<GuestResult> {
+  ensureSystem('guest'); // QEMU and busybox come when a guest first boots, not with the main job
   const work = await mkdtemp(join(tmpdir(), 'hotsplice-guest-'));
   try {
     const extra: CpioEntry[] = [];

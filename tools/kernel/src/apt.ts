@@ -1,22 +1,29 @@
 import { run } from './exec';
 import { UserError } from './errors';
-import { type HostTools, KBUILD_PACKAGE, chooseHostTools } from './host-tools';
+import { type AptConfig, aptConfigFor, aptOptions, ensureLists, hostSuite } from './apt-config';
+import { type HostTools, chooseHostTools } from './host-tools';
+import {
+  type DebianRelease,
+  type Flavour,
+  type ReleasePackages,
+  compareAbis,
+  parseAbi,
+  parseRequest,
+  releasePackages,
+  requireAbi,
+  RELEASES,
+  unbuildableFlavour,
+} from './release';
 
 /** The Debian packages one kernel ABI needs, all at the same source version. */
-export interface KernelPackages {
-  abi: string; // e.g. "6.1.0-56-amd64"
+export interface KernelPackages extends ReleasePackages {
+  abi: string; // e.g. "6.1.0-56-amd64", "6.12.118+deb13-amd64"
   version: string; // Debian package version, e.g. "6.1.192-2"
-  source: string;
-  headers: string;
-  headersCommon: string;
-  kbuild: string;
-  image: string;
-  dbg: string;
+  /** The Debian release (absent in resolutions cached before releases existed: those are all bookworm). */
+  suite?: string;
   /** Debian's kbuild package at exactly `version`, or (not offered any more) built from this ABI's source. */
   hostTools: HostTools;
 }
-
-const IMAGE_NAME = /^linux-image-(6\.1\.0-\d+-amd64)$/;
 
 /** Download size of each package in `apt-cache show PKG=VER…` output, by package name. */
 export function parseSizes(show: string): Record<string, number> {
@@ -29,22 +36,28 @@ export function parseSizes(show: string): Record<string, number> {
   return sizes;
 }
 
-/** Ask apt how many bytes each package of the kernel is, for download progress. */
-export async function packageSizes(p: KernelPackages, names = packageList(p)): Promise<Record<string, number>> {
-  return parseSizes(await run('apt-cache', ['show', ...names.map((pkg) => `${pkg}=${p.version}`)]));
+/** The apt configuration that reaches a resolved kernel's release. */
+export function aptFor(pkgs: Pick<KernelPackages, 'abi'>, cache: string): AptConfig {
+  return aptConfigFor(requireAbi(pkgs.abi).release, cache);
 }
 
-/** ABIs named by `apt-cache pkgnames linux-image-6.1` output, newest first (signed amd64 flavour only). */
-export function parseAbis(pkgnames: string): string[] {
+/** Ask apt how many bytes each package of the kernel is, for download progress. */
+export async function packageSizes(p: KernelPackages, names: string[], apt: AptConfig = { kind: 'host' }): Promise<Record<string, number>> {
+  return parseSizes(await run('apt-cache', [...aptOptions(apt), 'show', ...names.map((pkg) => `${pkg}=${p.version}`)]));
+}
+
+/**
+ * ABIs named by `apt-cache pkgnames linux-image-<series>` output, newest first: images of `release` (bookworm by
+ * default) in the given flavours (the signed amd64 one by default; never -dbg or -unsigned).
+ */
+export function parseAbis(pkgnames: string, release: DebianRelease = RELEASES[0]!, flavours: readonly Flavour[] = ['amd64']): string[] {
   const abis = pkgnames
     .split('\n')
-    .map((line) => IMAGE_NAME.exec(line.trim())?.[1])
-    .filter((abi): abi is string => abi !== undefined);
-  return [...new Set(abis)].sort((a, b) => abiNumber(b) - abiNumber(a));
-}
-
-function abiNumber(abi: string): number {
-  return Number(/^6\.1\.0-(\d+)-/.exec(abi)?.[1] ?? -1);
+    .map((line) => /^linux-image-(\S+)$/.exec(line.trim())?.[1])
+    .map((abi) => (abi ? parseAbi(abi) : undefined))
+    .filter((name) => name !== undefined && name.release === release && flavours.includes(name.flavour))
+    .map((name) => name!.abi);
+  return [...new Set(abis)].sort(compareAbis);
 }
 
 /** Versions listed by `apt-cache madison PKG`, in apt's order (newest first). */
@@ -57,19 +70,10 @@ export function parseMadison(output: string, pkg: string): string[] {
 }
 
 /** The packages of `abi` at `version`; kbuild's host tools come from its package unless `hostTools` says otherwise. */
-export function packagesFor(abi: string, version: string, hostTools: HostTools = { from: 'package', package: KBUILD_PACKAGE, version }): KernelPackages {
-  const base = abi.replace(/-amd64$/, '');
-  return {
-    abi,
-    version,
-    source: 'linux-source-6.1',
-    headers: `linux-headers-${abi}`,
-    headersCommon: `linux-headers-${base}-common`,
-    kbuild: KBUILD_PACKAGE,
-    image: `linux-image-${abi}`,
-    dbg: `linux-image-${abi}-dbg`,
-    hostTools,
-  };
+export function packagesFor(abi: string, version: string, hostTools?: HostTools): KernelPackages {
+  const name = requireAbi(abi);
+  const names = releasePackages(name);
+  return { abi, version, suite: name.release.suite, ...names, hostTools: hostTools ?? { from: 'package', package: names.kbuild, version } };
 }
 
 /** The packages to download: kbuild only when its exact version is the one used. */
@@ -78,48 +82,102 @@ export function packageList(p: KernelPackages): string[] {
   return [p.source, p.headers, p.headersCommon, ...kbuild, p.image, p.dbg];
 }
 
-async function availableAbis(): Promise<string[]> {
-  return parseAbis(await run('apt-cache', ['pkgnames', 'linux-image-6.1']));
-}
-
 /**
- * Pick an ABI (the requested one, or the newest) whose image version linux-source-6.1 also offers, and where its
- * kbuild host tools come from (`madison` also lists linux-kbuild-6.1's versions).
+ * Pick an ABI (the requested one, or the newest of `abis`) whose image version its linux-source package also
+ * offers, and where its kbuild host tools come from (`madison` also lists the kbuild packages' versions).
  */
 export function chooseKernel(abis: string[], madison: string, requested?: string): KernelPackages {
-  const sourceVersions = parseMadison(madison, 'linux-source-6.1');
-  const kbuildVersions = parseMadison(madison, KBUILD_PACKAGE);
-  const wanted = requested && requested !== 'newest' ? requested : undefined;
+  const wanted = requested && !requested.startsWith('newest') ? requested : undefined;
   if (wanted && !abis.includes(wanted)) {
     throw new UserError(`unknown kernel ABI "${wanted}"; apt offers: ${abis.join(', ')}`);
   }
   for (const abi of wanted ? [wanted] : abis) {
-    const image = packagesFor(abi, '').image;
-    const versions = parseMadison(madison, image);
+    const names = packagesFor(abi, '');
+    const sourceVersions = parseMadison(madison, names.source);
+    const versions = parseMadison(madison, names.image);
     const version = versions.find((v) => sourceVersions.includes(v));
-    if (version) return packagesFor(abi, version, chooseHostTools(version, kbuildVersions));
+    if (version) {
+      const hostTools = chooseHostTools(version, names.kbuild, parseMadison(madison, names.kbuild));
+      return packagesFor(abi, version, hostTools);
+    }
     if (wanted) {
       throw new UserError(
-        `kernel ABI "${abi}" (${versions.join(', ') || 'no version'}) has no matching linux-source-6.1 (apt offers ${sourceVersions.join(', ') || 'none'})`,
+        `kernel ABI "${abi}" (${versions.join(', ') || 'no version'}) has no matching ${names.source} (apt offers ${sourceVersions.join(', ') || 'none'})`,
       );
     }
   }
-  throw new UserError(`no kernel ABI has a matching linux-source-6.1 version; apt offers: ${abis.join(', ')}`);
+  const source = abis.length ? packagesFor(abis[0]!, '').source : 'linux-source';
+  throw new UserError(`no kernel ABI has a matching ${source} version; apt offers: ${abis.join(', ')}`);
 }
 
-/** Ask apt (two apt-cache calls, ~2 s) which packages make up the requested or newest kernel, and which kbuild. */
-export async function resolveKernel(requested?: string): Promise<KernelPackages> {
-  let abis = await availableAbis();
-  if (abis.length === 0) {
+/** The ABIs of one release and flavours apt offers (with a private configuration's lists fetched first). */
+async function availableAbis(release: DebianRelease, apt: AptConfig, flavours: readonly Flavour[]): Promise<string[]> {
+  return parseAbis(await run('apt-cache', [...aptOptions(apt), 'pkgnames', `linux-image-${release.series}`]), release, flavours);
+}
+
+/** `apt-cache madison` of every package the choice between `abis` needs: sources, kbuilds and images. */
+async function madisonFor(abis: string[], apt: AptConfig): Promise<string> {
+  const names = new Set<string>();
+  for (const abi of abis) {
+    const p = packagesFor(abi, '');
+    names.add(p.source).add(p.kbuild).add(p.image);
+  }
+  return run('apt-cache', [...aptOptions(apt), 'madison', ...names]);
+}
+
+/**
+ * Ask apt (two apt-cache calls, ~2 s) which packages make up the requested kernel: an ABI of any known release,
+ * `newest` (the machine's own release) or `newest-<suite>[-<flavour>]`; and where its kbuild comes from.
+ */
+export async function resolveKernel(requested = 'newest', cache?: string): Promise<KernelPackages> {
+  const request = parseRequest(requested, hostSuite());
+  const why = unbuildableFlavour(request.kind === 'abi' ? request.name.flavour : request.flavour);
+  if (why) throw new UserError(`cannot build for ${requested}: ${why}`);
+  const release = request.kind === 'abi' ? request.name.release : request.release;
+  const flavours = request.kind === 'abi' ? [request.name.flavour] : [request.flavour];
+  const apt = cache ? aptConfigFor(release, cache) : ({ kind: 'host' } as AptConfig);
+  await ensureLists(apt, release);
+  const pattern = `linux-image-${release.series}.*-${flavours[0]}`;
+  let abis = await availableAbis(release, apt, flavours);
+  if (abis.length === 0 && apt.kind === 'host') {
     // A fresh machine may have empty package lists; they need one `apt-get update` (root).
     if (process.getuid?.() !== 0) {
-      throw new UserError('apt knows no linux-image-6.1.0-*-amd64 package; as root run: apt-get update');
+      throw new UserError(`apt knows no ${pattern} package; as root run: apt-get update`);
     }
     await run('apt-get', ['update', '-qq']);
-    abis = await availableAbis();
+    abis = await availableAbis(release, apt, flavours);
   }
-  if (abis.length === 0) throw new UserError('apt offers no linux-image-6.1.0-*-amd64 package (is this Debian 12?)');
-  const images = abis.map((abi) => packagesFor(abi, '').image);
-  const madison = await run('apt-cache', ['madison', 'linux-source-6.1', KBUILD_PACKAGE, ...images]);
-  return chooseKernel(abis, madison, requested);
+  if (abis.length === 0) throw new UserError(`apt offers no ${pattern} package (Debian ${release.debian}, ${release.suite})`);
+  return chooseKernel(abis, await madisonFor(abis, apt), requested);
+}
+
+/** One row of `hotsplice kernel list`. */
+export interface OfferedKernel {
+  suite: string;
+  abi: string;
+  flavour: Flavour;
+  /** The image's version that its source package also offers (what prepare would fetch), else the newest image. */
+  version: string;
+  /** False when apt has no linux-source at the image's version, or the flavour is not built from it (rt). */
+  buildable: boolean;
+}
+
+/** Every kernel ABI apt offers across the known releases, each release newest first. */
+export async function offeredKernels(cache: string, refresh = false): Promise<OfferedKernel[]> {
+  const rows: OfferedKernel[] = [];
+  for (const release of RELEASES) {
+    const apt = aptConfigFor(release, cache);
+    await ensureLists(apt, release, refresh);
+    const abis = await availableAbis(release, apt, ['amd64', 'cloud-amd64', 'rt-amd64']);
+    if (!abis.length) continue;
+    const madison = await madisonFor(abis, apt);
+    for (const abi of abis) {
+      const names = packagesFor(abi, '');
+      const images = parseMadison(madison, names.image);
+      const match = images.find((v) => parseMadison(madison, names.source).includes(v));
+      const flavour = parseAbi(abi)!.flavour;
+      rows.push({ suite: release.suite, abi, flavour, version: match ?? images[0] ?? '', buildable: match !== undefined && !unbuildableFlavour(flavour) });
+    }
+  }
+  return rows;
 }

@@ -1,13 +1,11 @@
 /**
  * The make variables every kbuild call on the prepared source tree uses: `make prepare` and, later, every object
  * build. They must be identical between the two, or kbuild rebuilds bounds.s/asm-offsets.s and the objects change.
+ * CC is the kernel's own compiler (CONFIG_CC_VERSION_TEXT's first word: gcc-12 for bookworm's 6.1).
  */
-export function kbuildVariables(sourceTree: string, abi: string): string[] {
-  return [`CC=${KERNEL_CC}`, `KERNELRELEASE=${abi}`, `KCFLAGS=${objectCflags(sourceTree).join(' ')}`];
+export function kbuildVariables(kernel: { sourceTree: string; abi: string; compiler: string }): string[] {
+  return [`CC=${kernel.compiler}`, `KERNELRELEASE=${kernel.abi}`, `KCFLAGS=${objectCflags(kernel.sourceTree).join(' ')}`];
 }
-
-/** The compiler of every kernel object: CONFIG_CC_VERSION_TEXT in Debian's config is exactly gcc-12 (Debian 12.2.0-14+deb12u1). */
-export const KERNEL_CC = 'gcc-12';
 
 /**
  * Extra compiler flags for kernel objects: one section per function and per data object, so the differ can work

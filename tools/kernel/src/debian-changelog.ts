@@ -10,7 +10,7 @@ const ITEM = /^ {2}(?:\* | {2}- )(.*)$/;
 const CONTINUATION = /^ {4,}(\S.*)$/;
 
 /**
- * The items of debian/changelog (usr/share/doc/linux-source-6.1/changelog.Debian.gz) of every version after `from`
+ * The items of debian/changelog (usr/share/doc/linux-source-<series>/changelog.Debian.gz) of every version after `from`
  * up to and including `to`, newest first, with the CVE ids each names. Versions are compared by their order in the
  * file, which is Debian's (newest on top).
  */

@@ -4,7 +4,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { packagesFor, parseMadison } from './apt';
+import { aptFor, packagesFor, parseMadison } from './apt';
+import { aptOptions } from './apt-config';
 import { RECIPE, once } from './cache';
 import { type ChangelogItem, changelogBetween } from './debian-changelog';
 import { UserError } from './errors';
@@ -23,7 +24,6 @@ export interface DebianDelta {
   changelog: ChangelogItem[];
 }
 
-const SOURCE = 'linux-source-6.1';
 const DELTA = 'delta.json';
 
 /** Where the delta between two source versions is kept (patches/ holds one unified diff per source file). */
@@ -50,7 +50,7 @@ export function deltaPatch(root: string, delta: DebianDelta, file: { patch?: str
 }
 
 /**
- * Debian's update `to` for a kernel built from `kernel.version`: both linux-source-6.1 packages fetched with apt and
+ * Debian's update `to` for a kernel built from `kernel.version`: both linux-source-<series> packages fetched with apt and
  * unpacked once per version (cache/source/<version>), every file that differs classified, one unified diff per
  * C source or header, and the changelog items in between. Cached per version pair.
  */
@@ -58,7 +58,8 @@ export async function fetchDebianUpdate(root: string, kernel: Pick<KernelPaths, 
   const from = kernel.version;
   const cached = cachedDebianUpdate(root, from, to);
   if (cached) return cached;
-  const offered = parseMadison(await run('apt-cache', ['madison', SOURCE]), SOURCE);
+  const SOURCE = packagesFor(kernel.abi, from).source;
+  const offered = parseMadison(await run('apt-cache', [...aptOptions(aptFor(kernel, root)), 'madison', SOURCE]), SOURCE);
   if (!offered.includes(to)) throw new UserError(`Debian update ${to}: apt offers ${SOURCE} ${offered.join(', ') || 'in no version'}`);
   if (!(await newer(to, from))) throw new UserError(`Debian update ${to} is not newer than ${from}, the version of ${kernel.abi}`);
   const timer = new PhaseTimer();
@@ -72,7 +73,7 @@ export async function fetchDebianUpdate(root: string, kernel: Pick<KernelPaths, 
   }
   const delta = await timer.run('compare', async () => {
     const changes = (await changedPaths(trees[from]!, trees[to]!)).map((c) => classifyChange(c.path, c.before, c.after));
-    const changelog = changelogBetween(await readChangelog(join(root, 'debs'), to), from, to);
+    const changelog = changelogBetween(await readChangelog(join(root, 'debs'), SOURCE, to), from, to);
     return { from, to, files: changes, changelog } as DebianDelta;
   });
   await once(deltaDir(root, from, to), JSON.stringify({ from, to, recipe: RECIPE }), async (dir) => {
@@ -98,7 +99,7 @@ async function newer(a: string, b: string): Promise<boolean> {
 }
 
 /** The changelog the update's own linux-source package ships. */
-async function readChangelog(debs: string, version: string): Promise<string> {
+async function readChangelog(debs: string, SOURCE: string, version: string): Promise<string> {
   const deb = join(debs, `${SOURCE}_${version}_all.deb`);
   const member = `./usr/share/doc/${SOURCE}/changelog.Debian.gz`;
   const { stdout } = await promisify(execFile)('sh', ['-c', `dpkg-deb --fsys-tarfile "$1" | tar -xO "$2"`, 'sh', deb, member], {

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { UserError } from './errors';
 
 /**
- * Debian's linux-headers-<abi>-amd64/Makefile is one line, `include /usr/src/linux-headers-<base>-common/Makefile`:
+ * Debian's linux-headers-<abi>/Makefile is one line, `include /usr/src/linux-headers-<base>-common[-rt]/Makefile`:
  * an absolute path that only exists when the package is installed. Rewrite it to the sibling directory of the
  * unpacked tree, found relative to the Makefile itself so it holds whatever make's working directory is.
  */
 export function rewriteHeadersMakefile(text: string): string {
-  const absolute = /^include\s+\/usr\/src\/(linux-headers-[^/\s]+-common)\/Makefile[ \t]*$/m;
+  // The rt flavour's headers include `…-common-rt` (its own common package, release.ts releasePackages).
+  const absolute = /^include\s+\/usr\/src\/(linux-headers-[^/\s]+-common(?:-rt)?)\/Makefile[ \t]*$/m;
   const match = absolute.exec(text);
   if (!match) {
     if (/^include \$\(dir \$\(lastword \$\(MAKEFILE_LIST\)\)\)\.\.\//m.test(text)) return text; // already rewritten

@@ -4,9 +4,6 @@ import { dirname, join } from 'node:path';
 import { exists } from './cache';
 import { UserError } from './errors';
 
-/** Debian names kbuild's host tools by one package for the whole 6.1 series (not per ABI). */
-export const KBUILD_PACKAGE = 'linux-kbuild-6.1';
-
 /**
  * Where the headers tree's `scripts/` and `tools/` (fixdep, modpost, genksyms, objtool, kbuild's Makefiles) come
  * from: Debian's kbuild package when apt still offers it at the ABI's exact version, else the ABI's own source
@@ -14,9 +11,12 @@ export const KBUILD_PACKAGE = 'linux-kbuild-6.1';
  */
 export type HostTools = { from: 'package'; package: string; version: string } | { from: 'source'; version: string };
 
-/** The decision alone: exact version match of `linux-kbuild-6.1`, or build from the source of `version`. */
-export function chooseHostTools(version: string, offeredKbuild: readonly string[]): HostTools {
-  return offeredKbuild.includes(version) ? { from: 'package', package: KBUILD_PACKAGE, version } : { from: 'source', version };
+/**
+ * The decision alone: exact version match of the kbuild package (bookworm names it once for the series,
+ * `linux-kbuild-6.1`, so apt keeps only some versions; trixie once per ABI), or build from the source of `version`.
+ */
+export function chooseHostTools(version: string, kbuildPackage: string, offeredKbuild: readonly string[]): HostTools {
+  return offeredKbuild.includes(version) ? { from: 'package', package: kbuildPackage, version } : { from: 'source', version };
 }
 
 /** The line prepare prints and KernelPaths.hostTools holds. */
@@ -46,7 +46,7 @@ function isBuildIntermediate(name: string): boolean {
 }
 
 /**
- * Lay out a kbuild directory (the shape of linux-kbuild-6.1: `scripts/`, `tools/objtool/objtool`) from a source
+ * Lay out a kbuild directory (the shape of a linux-kbuild package: `scripts/`, `tools/objtool/objtool`) from a source
  * tree that `make prepare modules_prepare` has built, copying (not linking) so a later rebuild in the source tree
  * cannot change the tools external modules are built with.
  */

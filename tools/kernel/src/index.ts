@@ -1,21 +1,28 @@
-export { chooseKernel, packagesFor, parseAbis, parseMadison, resolveKernel, type KernelPackages } from './apt';
-export { KERNEL_CC, kbuildVariables, objectCflags } from './build-flags';
+export { chooseKernel, offeredKernels, packagesFor, parseAbis, parseMadison, resolveKernel, type KernelPackages, type OfferedKernel } from './apt';
+export { kbuildVariables, objectCflags } from './build-flags';
+export { toolchainCommand } from './toolchain-command';
+export { objtoolArgs, objtoolAtLink, parseConfig, runLinkObjtool } from './objtool';
+export { altInstrEntrySize } from './x86-tables';
+export { BUILD_ROOT_PACKAGES, currentBuildRoot, ensureBuildRoot, inBuildRoot, type BuildRoot } from './build-root';
+export { type KernelCompiler, type Toolchain, compilerPackage, compilerVersionLine, hostMatches, parseCompiler, readCompiler } from './toolchain';
+export { FLAVOURS, RELEASES, compareAbis, parseAbi, parseRequest, releaseBySuite, releasePackages, requireAbi, unbuildableFlavour, type AbiName, type DebianRelease, type Flavour } from './release';
+export { aptConfigFor, aptOptions, hostSuite, releaseSources, type AptConfig } from './apt-config';
 export { RECIPE, cacheRoot, isDone, markDone, once } from './cache';
 export { debDataMember, extractDeb, parseAr, parseArHeader } from './deb';
 export { UserError, environmentError, naming, systemCause } from './errors';
 export { run } from './exec';
 export { processAlive, removeStale } from './stale';
 export { rewriteHeadersMakefile } from './headers';
-export { kernelPaths, prepareKernel, preparedKernel, sourceKbuildDir, type KernelPaths, type PrepareOptions } from './prepare';
+export { isPrepared, kernelPaths, prepareKernel, preparedKernel, preparedPaths, sourceKbuildDir, type KernelLayout, type KernelPaths, type PrepareOptions } from './prepare';
 export { PhaseTimer, Progress, log } from './report';
 export { buildExternalModule, type ModuleBuild } from './module-build';
 export { cachedDebianUpdate, deltaDir, deltaPatch, fetchDebianUpdate, type DebianDelta } from './debian-update';
 export { changelogBetween, type ChangelogItem } from './debian-changelog';
 export { changedPaths, classifyChange, type ChangeKind, type ChangedFile } from './source-delta';
 export { moduleLoadOrder } from './module-deps';
+export { uncompressedModule } from './module-file';
 export {
   HOST_PROGRAMS,
-  KBUILD_PACKAGE,
   PROVENANCE_FILE,
   chooseHostTools,
   describeHostTools,

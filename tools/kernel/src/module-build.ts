@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { UserError } from './errors';
 import { run } from './exec';
-import { KERNEL_CC } from './build-flags';
+import { toolchainCommand } from './toolchain-command';
 
 export interface ModuleBuild {
   /** Directory with the module's C sources and Kbuild file (read only; never built in place). */
   sourceDir: string;
   /** Empty or reusable directory where kbuild runs (outside the repo). */
   buildDir: string;
-  /** The unpacked, Makefile-fixed headers tree of `hotsplice kernel prepare`. */
-  headersTree: string;
+  /** The prepared kernel: its unpacked, Makefile-fixed headers tree, its compiler and build root. */
+  kernel: { headersTree: string; compiler: string; buildRoot?: string };
 }
 
 /**
@@ -22,8 +22,12 @@ export async function buildExternalModule(build: ModuleBuild): Promise<string[]>
   await rm(build.buildDir, { recursive: true, force: true });
   await mkdir(build.buildDir, { recursive: true });
   await cp(build.sourceDir, build.buildDir, { recursive: true });
-  // CC must match Debian's compiler (CONFIG_CC_VERSION_TEXT); the headers tree sets ARCH and KERNELRELEASE.
-  await run('make', ['-C', build.headersTree, `M=${build.buildDir}`, `CC=${KERNEL_CC}`, `-j${availableParallelism()}`, '-s', 'modules']);
+  // CC must match Debian's compiler (CONFIG_CC_VERSION_TEXT); the headers tree sets ARCH and KERNELRELEASE. kbuild's
+  // host tools (fixdep, objtool, modpost) are the kernel release's programs: they run in its build root too.
+  const { headersTree, compiler } = build.kernel;
+  const make = ['-C', headersTree, `M=${build.buildDir}`, `CC=${compiler}`, `-j${availableParallelism()}`, '-s', 'modules'];
+  const [file, args] = await toolchainCommand(build.kernel, 'make', make);
+  await run(file, args, {}, `make ${make.join(' ')}`);
   const modules = (await readdir(build.buildDir)).filter((name) => name.endsWith('.ko'));
   if (modules.length === 0) throw new UserError(`kbuild produced no .ko in ${build.buildDir}`);
   return modules.map((name) => join(build.buildDir, name));

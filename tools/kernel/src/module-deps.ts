@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { uncompressedModule } from './module-file';
 
 /**
  * The .ko files to insmod, in order, so that `name` loads on a machine without modprobe's modules.dep: its
@@ -22,9 +23,10 @@ export async function moduleLoadOrder(modulesDir: string, name: string): Promise
     seen.add(key);
     const file = paths.get(key);
     if (!file) return; // built in
-    const { stdout } = await promisify(execFile)('modinfo', ['-F', 'depends', file]);
+    const ko = await uncompressedModule(file); // trixie ships .ko.xz
+    const { stdout } = await promisify(execFile)('modinfo', ['-F', 'depends', ko]);
     for (const dep of stdout.trim().split(',').filter(Boolean)) await visit(dep);
-    order.push(file);
+    order.push(ko);
   };
   await visit(name);
   if (!order.length) throw new Error(`module ${name}: not in ${join(modulesDir, 'modules.order')}`);

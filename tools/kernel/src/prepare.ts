@@ -1,7 +1,8 @@
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { type KernelPackages, packageList, packageSizes, resolveKernel } from './apt';
+import { basename, join } from 'node:path';
+import { type KernelPackages, aptFor, packageList, packageSizes, resolveKernel } from './apt';
+import { aptConfigFor, aptOptions, ensureLists, hostSuite } from './apt-config';
 import { kbuildVariables } from './build-flags';
 import { RECIPE, cacheRoot, exists, isDone, markDone, once } from './cache';
 import { extractDeb, extractTarRange } from './deb';
@@ -9,13 +10,20 @@ import { UserError } from './errors';
 import { run } from './exec';
 import { removeStale } from './stale';
 import { fixHeadersMakefile } from './headers';
-import { type HostTools, KBUILD_PACKAGE, describeHostTools, installHostToolsFromSource } from './host-tools';
+import { type HostTools, describeHostTools, installHostToolsFromSource } from './host-tools';
+import { parseRequest, releasePackages, requireAbi } from './release';
 import { PhaseTimer, Progress, log } from './report';
+import { TOOLCHAIN_FILE, knownToolchain, provideToolchain, toolchainFields, writeJson } from './kernel-toolchain';
+import { toolchainCommand } from './toolchain-command';
 
 /** What `hotsplice kernel prepare --json` prints: everything later stages need about the kernel. */
 export interface KernelPaths {
   abi: string;
   version: string;
+  /** The Debian release (bookworm, trixie), its kernel series (6.1, 6.12) and the ABI's flavour (amd64, rt-amd64…). */
+  suite: string;
+  series: string;
+  flavour: string;
   sourceTree: string;
   headersTree: string;
   vmlinux: string;
@@ -26,7 +34,16 @@ export interface KernelPaths {
   modulesDir: string;
   /** Where the headers tree's kbuild host tools came from: "kbuild package linux-kbuild-6.1 6.1.192-3" or "built from source 6.1.192-2". */
   hostTools: string;
+  /** kbuild's CC, the first word of the config's CONFIG_CC_VERSION_TEXT (gcc-12, x86_64-linux-gnu-gcc-14). */
+  compiler: string;
+  /** CONFIG_CC_VERSION_TEXT: the compiler's `--version` line, checked against the one that runs. */
+  compilerVersion: string;
+  /** The build root (of the kernel's Debian release) every compile of this kernel runs in; absent: this machine's. */
+  buildRoot?: string;
 }
+
+/** What kernelPaths knows before the kernel's config is read: everything but the toolchain. */
+export type KernelLayout = Omit<KernelPaths, 'compiler' | 'compilerVersion' | 'buildRoot'> & { dir: string };
 
 export interface PrepareOptions {
   abi?: string;
@@ -36,31 +53,32 @@ export interface PrepareOptions {
 }
 
 /** Where an ABI's files live in the cache; pure, so the same paths are known without preparing. */
-export function kernelPaths(
-  root: string,
-  pkgs: Pick<KernelPackages, 'abi' | 'version'>,
-  // A resolution cached before hostTools existed always used the kbuild package.
-  hostTools: HostTools = { from: 'package', package: KBUILD_PACKAGE, version: pkgs.version },
-): KernelPaths & { dir: string } {
+export function kernelPaths(root: string, pkgs: Pick<KernelPackages, 'abi' | 'version'>, hostTools?: HostTools): KernelLayout {
   const dir = join(root, 'kernel', `${pkgs.abi}_${pkgs.version}`);
   const { abi } = pkgs;
+  const name = requireAbi(abi);
+  // A resolution cached before hostTools existed always used the kbuild package.
+  const tools = hostTools ?? { from: 'package', package: releasePackages(name).kbuild, version: pkgs.version };
   return {
     dir,
     abi,
     version: pkgs.version,
-    sourceTree: join(dir, 'src', 'linux-source-6.1'),
+    suite: name.release.suite,
+    series: name.release.series,
+    flavour: name.flavour,
+    sourceTree: join(dir, 'src', releasePackages(name).source),
     headersTree: join(dir, 'headers', 'usr', 'src', `linux-headers-${abi}`),
     vmlinux: join(dir, 'dbg', 'usr', 'lib', 'debug', 'boot', `vmlinux-${abi}`),
     systemMap: join(dir, 'dbg', 'usr', 'lib', 'debug', 'boot', `System.map-${abi}`),
     vmlinuz: join(dir, 'image', 'boot', `vmlinuz-${abi}`),
     config: join(dir, 'image', 'boot', `config-${abi}`),
     symvers: join(dir, 'headers', 'usr', 'src', `linux-headers-${abi}`, 'Module.symvers'),
-    modulesDir: join(dir, 'image', 'lib', 'modules', abi),
-    hostTools: describeHostTools(hostTools),
+    modulesDir: join(dir, 'image', name.release.modulesDir, abi),
+    hostTools: describeHostTools(tools),
   };
 }
 
-/** The kbuild directory built from the ABI's own source (same layout as linux-kbuild-6.1's /usr/lib/linux-kbuild-6.1). */
+/** The kbuild directory built from the ABI's own source (the layout of a linux-kbuild package's /usr/lib/linux-kbuild-*). */
 export function sourceKbuildDir(dir: string): string {
   return join(dir, 'kbuild');
 }
@@ -79,42 +97,45 @@ export async function prepareKernel(options: PrepareOptions = {}): Promise<Kerne
   const root = options.cache ?? cacheRoot();
   const quiet = options.quiet ?? false;
   const pkgs = await timer.run('resolve', () => resolveCached(root, options.abi));
-  const paths = kernelPaths(root, pkgs, pkgs.hostTools);
+  const layout = kernelPaths(root, pkgs, pkgs.hostTools);
   const say = (message: string) => quiet || log(message);
-  say(`hotsplice kernel: ${pkgs.abi} (Debian ${pkgs.version}), cache ${paths.dir}`);
-  say(`kbuild host tools: ${paths.hostTools}${pkgs.hostTools.from === 'source' ? ` (apt has no ${KBUILD_PACKAGE} ${pkgs.version})` : ''}`);
+  say(`hotsplice kernel: ${pkgs.abi} (Debian ${layout.suite} ${pkgs.version}), cache ${layout.dir}`);
+  say(`kbuild host tools: ${layout.hostTools}${pkgs.hostTools.from === 'source' ? ` (apt has no ${pkgs.kbuild} ${pkgs.version})` : ''}`);
 
   const debs = await timer.run('download', () => download(root, pkgs, say, quiet));
   await timer.run('unpack', async () => {
-    await once(join(paths.dir, 'headers'), headersKey(pkgs), async (dir) => {
+    await once(join(layout.dir, 'headers'), headersKey(pkgs), async (dir) => {
       const kbuild = pkgs.hostTools.from === 'package' ? [pkgs.kbuild] : [];
       for (const pkg of [pkgs.headers, pkgs.headersCommon, ...kbuild]) {
         await extractDeb(debs[pkg], dir, { label: `unpack ${pkg}`, quiet });
       }
-      // The headers packages link scripts/ and tools/ to ../../lib/linux-kbuild-6.1/: point that at our own build.
+      // The headers packages link scripts/ and tools/ to ../../lib/<kbuild package>/: point that at our own build.
       if (!kbuild.length) {
         await mkdir(join(dir, 'usr', 'lib'), { recursive: true });
-        await symlink(join('..', '..', '..', 'kbuild'), join(dir, 'usr', 'lib', KBUILD_PACKAGE));
+        await symlink(join('..', '..', '..', 'kbuild'), join(dir, 'usr', 'lib', pkgs.kbuild));
       }
-      await fixHeadersMakefile(paths.headersTree);
+      await fixHeadersMakefile(layout.headersTree);
     });
-    await once(join(paths.dir, 'image'), pkgs.version, (dir) =>
+    await once(join(layout.dir, 'image'), pkgs.version, (dir) =>
       extractDeb(debs[pkgs.image], dir, { label: `unpack ${pkgs.image}`, quiet }),
     );
-    // Of the 858 MB -dbg package only System.map and vmlinux are needed; tar stops once it has both.
-    await once(join(paths.dir, 'dbg'), pkgs.version, (dir) =>
+    // Of the ~1 GB -dbg package only System.map and vmlinux are needed; tar stops once it has both.
+    await once(join(layout.dir, 'dbg'), pkgs.version, (dir) =>
       extractDeb(debs[pkgs.dbg], dir, {
         label: `unpack ${pkgs.dbg} (vmlinux, System.map)`,
         members: [`./usr/lib/debug/boot/System.map-${pkgs.abi}`, `./usr/lib/debug/boot/vmlinux-${pkgs.abi}`],
         quiet,
       }),
     );
-    const fresh = await once(join(paths.dir, 'src'), pkgs.version, (dir) => unpackSource(debs[pkgs.source], dir, quiet));
+    const fresh = await once(join(layout.dir, 'src'), pkgs.version, (dir) => unpackSource(debs[pkgs.source], dir, quiet));
     if (fresh) {
-      await rm(join(paths.dir, 'prepared'), { recursive: true, force: true });
-      await rm(sourceKbuildDir(paths.dir), { recursive: true, force: true });
+      await rm(join(layout.dir, 'prepared'), { recursive: true, force: true });
+      await rm(sourceKbuildDir(layout.dir), { recursive: true, force: true });
     }
   });
+  const toolchain = await timer.run('build root', () => provideToolchain(root, layout, say));
+  await writeJson(join(layout.dir, TOOLCHAIN_FILE), toolchain);
+  const paths: KernelPaths & { dir: string } = { ...layout, ...toolchainFields(toolchain) };
   await timer.run('prepare tree', () => prepareSourceTree(paths, quiet));
   if (pkgs.hostTools.from === 'source') {
     // `make prepare modules_prepare` has just built fixdep, genksyms, modpost and objtool from this ABI's source.
@@ -132,16 +153,32 @@ export async function prepareKernel(options: PrepareOptions = {}): Promise<Kerne
  * not take seconds); undefined when it was never prepared for this request.
  */
 export async function preparedKernel(requested = 'newest', cache = cacheRoot()): Promise<KernelPaths | undefined> {
+  requested = sameRequest(requested);
   try {
     const cached = JSON.parse(await readFile(resolvedFile(cache, requested), 'utf8')) as { key: string; pkgs: KernelPackages };
     if (JSON.parse(cached.key).requested !== requested) return undefined;
-    const { dir, ...paths } = kernelPaths(cache, cached.pkgs, cached.pkgs.hostTools);
-    if (!(await isDone(join(dir, 'prepared'), preparedKey(paths)))) return undefined;
-    if (cached.pkgs.hostTools?.from === 'source' && !(await isDone(sourceKbuildDir(dir), hostToolsKey(paths)))) return undefined;
-    return paths;
+    return await preparedPaths(cache, cached.pkgs);
   } catch {
     return undefined;
   }
+}
+
+/** The paths of a resolved kernel when its prepared tree (and source-built kbuild, if any) is done. */
+export async function preparedPaths(cache: string, pkgs: Pick<KernelPackages, 'abi' | 'version' | 'hostTools'>): Promise<KernelPaths | undefined> {
+  const layout = kernelPaths(cache, pkgs, pkgs.hostTools);
+  const toolchain = await knownToolchain(layout);
+  if (!toolchain) return undefined;
+  const { dir, ...paths } = { ...layout, ...toolchainFields(toolchain) };
+  if (!(await isDone(join(dir, 'prepared'), preparedKey(paths)))) return undefined;
+  if (pkgs.hostTools?.from === 'source' && !(await isDone(sourceKbuildDir(dir), hostToolsKey(paths)))) return undefined;
+  return paths;
+}
+
+/** Whether an ABI at a version is prepared (whichever way its kbuild host tools came). */
+export async function isPrepared(cache: string, abi: string, version: string): Promise<boolean> {
+  const sources: HostTools[] = [{ from: 'package', package: releasePackages(requireAbi(abi)).kbuild, version }, { from: 'source', version }];
+  for (const hostTools of sources) if (await preparedPaths(cache, { abi, version, hostTools })) return true;
+  return false;
 }
 
 /** Bumped when resolveKernel's answer gains information (2: where kbuild's host tools come from). */
@@ -158,20 +195,25 @@ function resolvedFile(root: string, requested: string): string {
 }
 
 /** apt-cache takes ~1 s per call; remember the answer until apt's package lists change. */
-async function resolveCached(root: string, requested?: string): Promise<KernelPackages> {
-  const listsStamp = await stat('/var/lib/apt/lists').then(
-    (s) => s.mtimeMs,
-    () => 0,
-  );
-  const file = resolvedFile(root, requested ?? 'newest');
-  const key = JSON.stringify({ listsStamp, requested: requested ?? 'newest', recipe: RECIPE, resolver: RESOLVER });
+/** `newest-<the machine's release>` is `newest`: one cached answer for both. */
+function sameRequest(requested: string): string {
+  return requested === `newest-${hostSuite()}` ? 'newest' : requested;
+}
+
+async function resolveCached(root: string, requested = 'newest'): Promise<KernelPackages> {
+  requested = sameRequest(requested);
+  const file = resolvedFile(root, requested);
+  const request = parseRequest(requested, hostSuite());
+  const release = request.kind === 'abi' ? request.name.release : request.release;
+  const listsStamp = await ensureLists(aptConfigFor(release, root), release);
+  const key = JSON.stringify({ listsStamp, requested, recipe: RECIPE, resolver: RESOLVER });
   try {
     const cached = JSON.parse(await readFile(file, 'utf8')) as { key: string; pkgs: KernelPackages };
     if (cached.key === key) return cached.pkgs;
   } catch {
     // no cached answer yet
   }
-  const pkgs = await resolveKernel(requested);
+  const pkgs = await resolveKernel(requested, root);
   await mkdir(root, { recursive: true });
   await writeFile(`${file}.tmp`, JSON.stringify({ key, pkgs }));
   await rename(`${file}.tmp`, file);
@@ -200,12 +242,13 @@ export async function download(
     await rm(partial, { recursive: true, force: true });
     await mkdir(partial);
     try {
-      const sizes = await packageSizes(pkgs, missing);
+      const apt = aptFor(pkgs, root);
+      const sizes = await packageSizes(pkgs, missing, apt);
       const total = missing.reduce((sum, pkg) => sum + (sizes[pkg] ?? 0), 0);
       const progress = new Progress('download', total, quiet);
       const poll = setInterval(() => void bytesUnder(partial).then((n) => progress.update(n)), 500);
       try {
-        await run('apt-get', ['download', '-q', ...missing.map((pkg) => `${pkg}=${pkgs.version}`)], { cwd: partial });
+        await run('apt-get', [...aptOptions(apt), 'download', '-q', ...missing.map((pkg) => `${pkg}=${pkgs.version}`)], { cwd: partial });
       } finally {
         clearInterval(poll);
       }
@@ -236,40 +279,72 @@ async function bytesUnder(dir: string): Promise<number> {
   return sizes.reduce((a, b) => a + b, 0);
 }
 
-/** linux-source-6.1 ships the tree as one tarball inside the package: extract that, then unpack it. */
+/** linux-source-<series> ships the tree as one tarball inside the package: extract that, then unpack it. */
 export async function unpackSource(deb: string, dir: string, quiet: boolean): Promise<void> {
-  const member = './usr/src/linux-source-6.1.tar.xz';
-  await extractDeb(deb, dir, { label: 'unpack linux-source-6.1.deb', members: [member], quiet });
+  const source = basename(deb).split('_', 1)[0]!; // linux-source-6.1_6.1.192-3_all.deb
+  const member = `./usr/src/${source}.tar.xz`;
+  await extractDeb(deb, dir, { label: `unpack ${source}.deb`, members: [member], quiet });
   const tarball = join(dir, member);
   const { size } = await stat(tarball);
-  await extractTarRange(tarball, 0, size, tarball, dir, { label: 'unpack linux-source-6.1.tar.xz', quiet });
+  await extractTarRange(tarball, 0, size, tarball, dir, { label: `unpack ${source}.tar.xz`, quiet });
   await rm(join(dir, 'usr'), { recursive: true });
 }
 
-/** The prepared tree's marker key: a change of package version or of the make variables prepares again. */
-export function preparedKey(paths: Pick<KernelPaths, 'version' | 'sourceTree' | 'abi'>): string {
-  return JSON.stringify({ version: paths.version, vars: kbuildVariables(paths.sourceTree, paths.abi) });
+/**
+ * The prepared tree's marker key: a change of package version, of the make variables (the compiler among them) or
+ * of the build root prepares again. A tree the machine's own compiler prepares keeps the key it always had.
+ */
+export function preparedKey(paths: PreparedKeyFields): string {
+  return JSON.stringify({ version: paths.version, vars: kbuildVariables(paths), ...(paths.buildRoot ? { buildRoot: paths.buildRoot } : {}) });
 }
 
+type PreparedKeyFields = Pick<KernelPaths, 'version' | 'sourceTree' | 'abi' | 'compiler' | 'buildRoot'>;
+
 /** The source-built kbuild directory follows the prepared tree it was copied from. */
-export function hostToolsKey(paths: Pick<KernelPaths, 'version' | 'sourceTree' | 'abi'>): string {
+export function hostToolsKey(paths: PreparedKeyFields): string {
   return JSON.stringify({ hostTools: 'from source', prepared: preparedKey(paths) });
+}
+
+/**
+ * The options Debian's config sets that the tree's config after olddefconfig has otherwise ("CONFIG_X: y -> not
+ * set"). Options only the tree's config has (values Kconfig fills in that the package's copy leaves out, such as
+ * CONFIG_BUILD_SALT) do not count.
+ */
+export function configChanges(debian: string, tree: string): string[] {
+  const values = (text: string) => {
+    const map = new Map<string, string>();
+    for (const line of text.split('\n')) {
+      const set = /^(CONFIG_\w+)=(.*)$/.exec(line);
+      const unset = /^# (CONFIG_\w+) is not set$/.exec(line);
+      if (set) map.set(set[1]!, set[2]!);
+      else if (unset) map.set(unset[1]!, 'not set');
+    }
+    return map;
+  };
+  const mine = values(tree);
+  return [...values(debian)].filter(([k, v]) => (mine.get(k) ?? 'not set') !== v).map(([k, v]) => `${k}: ${v} -> ${mine.get(k) ?? 'not set'}`);
 }
 
 /** Debian's config, `olddefconfig`, `prepare modules_prepare` with the flags every object build will use. */
 async function prepareSourceTree(paths: KernelPaths & { dir: string }, quiet: boolean): Promise<void> {
-  const vars = kbuildVariables(paths.sourceTree, paths.abi);
+  const vars = kbuildVariables(paths);
   const marker = join(paths.dir, 'prepared');
   const key = preparedKey(paths);
   if (await isDone(marker, key)) return;
   await rm(marker, { recursive: true, force: true });
   if (!(await exists(paths.sourceTree))) throw new UserError(`${paths.sourceTree} is missing; run prepare again`);
-  const make = (args: string[]) =>
-    run('make', ['-C', paths.sourceTree, '-s', `-j${jobs()}`, ...vars, ...args], {
-      stdout: quiet ? 'pipe' : ['pipe', 'inherit'],
-    });
+  const make = async (args: string[]) => {
+    const [file, argv] = await toolchainCommand(paths, 'make', ['-C', paths.sourceTree, '-s', `-j${jobs()}`, ...vars, ...args]);
+    return run(file, argv, { stdout: quiet ? 'pipe' : ['pipe', 'inherit'] }, `make ${args.join(' ')} in ${paths.sourceTree}`);
+  };
   await copyFile(paths.config, join(paths.sourceTree, '.config'));
   await make(['olddefconfig']);
+  const changed = configChanges(await readFile(paths.config, 'utf8'), await readFile(join(paths.sourceTree, '.config'), 'utf8'));
+  if (changed.length) {
+    // Kconfig turns options off whose tools it cannot find (pahole: DEBUG_INFO_BTF; gcc plugins; rustc): objects
+    // built from such a tree are not the shipped kernel's.
+    throw new UserError(`olddefconfig changed Debian's config of ${paths.abi} with ${paths.compiler}${paths.buildRoot ? ' in its build root' : ''}: ${changed.slice(0, 5).join('; ')}`);
+  }
   await make(['prepare', 'modules_prepare']);
   await mkdir(marker, { recursive: true });
   await markDone(marker, key);

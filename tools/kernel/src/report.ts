@@ -1,4 +1,7 @@
-// Progress and phase timing, printed to stderr so that `--json` output on stdout stays clean.
+// Phase timing and log lines, printed to stderr so that `--json` output on stdout stays clean (progress: progress.ts).
+import { printLine } from './progress';
+
+export { Progress } from './progress';
 
 export interface Phase {
   name: string;
@@ -26,34 +29,6 @@ export class PhaseTimer {
   }
 }
 
-/** A percent progress line: redrawn in place on a terminal, one line per 10 % otherwise (CI logs). */
-export class Progress {
-  private lastShown = -1;
-  private readonly tty = Boolean(process.stderr.isTTY);
-
-  constructor(private readonly label: string, private readonly total: number, private readonly quiet = false) {}
-
-  update(done: number): void {
-    if (this.quiet || this.total <= 0) return;
-    const percent = Math.min(100, Math.floor((done / this.total) * 100));
-    const step = this.tty ? percent : Math.floor(percent / 10) * 10;
-    if (step === this.lastShown) return;
-    this.lastShown = step;
-    const line = `${this.label}: ${String(step).padStart(3)}% (${mib(done)} of ${mib(this.total)} MiB)`;
-    process.stderr.write(this.tty ? `\r${line}` : `${line}\n`);
-  }
-
-  finish(): void {
-    if (this.quiet) return;
-    if (this.lastShown !== 100) this.update(this.total);
-    if (this.tty) process.stderr.write('\n');
-  }
-}
-
-function mib(bytes: number): string {
-  return (bytes / 1048576).toFixed(1);
-}
-
 export function log(message: string): void {
-  process.stderr.write(`${message}\n`);
+  printLine(message);
 }

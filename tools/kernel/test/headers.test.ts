@@ -10,6 +10,12 @@ describe('headers Makefile rewrite', () => {
     );
   });
 
+  it('also for the rt flavour, whose headers include the -common-rt package (6.12.118+deb13-rt-amd64)', () => {
+    expect(rewriteHeadersMakefile('include /usr/src/linux-headers-6.12.118+deb13-common-rt/Makefile\n')).toBe(
+      'include $(dir $(lastword $(MAKEFILE_LIST)))../linux-headers-6.12.118+deb13-common-rt/Makefile\n',
+    );
+  });
+
   it('is idempotent', () => {
     const once = rewriteHeadersMakefile(original);
     expect(rewriteHeadersMakefile(once)).toBe(once);

@@ -10,20 +10,20 @@ const OFFERED = ['6.1.192-3', '6.1.176-1'];
 
 describe('which kbuild host tools an ABI uses', () => {
   it('takes Debian’s package when apt offers exactly the ABI’s version', () => {
-    expect(chooseHostTools('6.1.192-3', OFFERED)).toEqual({ from: 'package', package: 'linux-kbuild-6.1', version: '6.1.192-3' });
-    expect(chooseHostTools('6.1.176-1', OFFERED)).toEqual({ from: 'package', package: 'linux-kbuild-6.1', version: '6.1.176-1' });
+    expect(chooseHostTools('6.1.192-3', 'linux-kbuild-6.1', OFFERED)).toEqual({ from: 'package', package: 'linux-kbuild-6.1', version: '6.1.192-3' });
+    expect(chooseHostTools('6.1.176-1', 'linux-kbuild-6.1', OFFERED)).toEqual({ from: 'package', package: 'linux-kbuild-6.1', version: '6.1.176-1' });
   });
 
   it('builds from the ABI’s own source for -56, -55, -54 (same upstream 6.1.192 is not the same version)', () => {
     for (const version of ['6.1.192-2', '6.1.192-1', '6.1.190-1']) {
-      expect(chooseHostTools(version, OFFERED)).toEqual({ from: 'source', version });
+      expect(chooseHostTools(version, 'linux-kbuild-6.1', OFFERED)).toEqual({ from: 'source', version });
     }
-    expect(chooseHostTools('6.1.192-3', [])).toEqual({ from: 'source', version: '6.1.192-3' });
+    expect(chooseHostTools('6.1.192-3', 'linux-kbuild-6.1', [])).toEqual({ from: 'source', version: '6.1.192-3' });
   });
 
   it('says which it used in one line', () => {
-    expect(describeHostTools(chooseHostTools('6.1.192-3', OFFERED))).toBe('kbuild package linux-kbuild-6.1 6.1.192-3');
-    expect(describeHostTools(chooseHostTools('6.1.192-2', OFFERED))).toBe('built from source 6.1.192-2');
+    expect(describeHostTools(chooseHostTools('6.1.192-3', 'linux-kbuild-6.1', OFFERED))).toBe('kbuild package linux-kbuild-6.1 6.1.192-3');
+    expect(describeHostTools(chooseHostTools('6.1.192-2', 'linux-kbuild-6.1', OFFERED))).toBe('built from source 6.1.192-2');
   });
 });
 

@@ -1,15 +1,19 @@
-import { parseArgs } from 'node:util';
 import { UserError, environmentError } from '@hotsplice/kernel';
+import { ForceUnsafe } from '../target/force-unsafe';
 import { kernelLogMark, kernelLogSince } from '../target/kmsg';
 import { type PatchState, listPatches, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
 import { insmod, rmmod, withKernelLines } from '../target/module-load';
-import { removeRecord, writeRecord } from '../target/records';
+import { type UpdateRecord, fixesOf, removeRecord, writeRecord } from '../target/records';
+import type { Manifest } from '@hotsplice/link';
+import { applyInstalled } from './installed';
 import { runPreCheck } from '../target/run-pre';
 import { checkKernel, runningKernel } from '../target/running-kernel';
 import { type OpenedUpdate, openUpdate } from '../target/update-package';
+import { describeBlockers } from '../target/blockers';
+import { awaitTransition } from '../target/transition';
 import { waitUntil } from '../target/wait';
-
-const USAGE = 'usage: hotsplice apply PACKAGE [--timeout SECONDS] [--skip-run-pre] [--json]';
+import { parseVerb, usageError } from '../verb';
+import { apply as APPLY } from '../verbs';
 
 /**
  * ksplice-apply on livepatch: verify the package, check it was built for exactly this kernel, run-pre match, load
@@ -17,32 +21,52 @@ const USAGE = 'usage: hotsplice apply PACKAGE [--timeout SECONDS] [--skip-run-pr
  * Exit 0: applied; 1: refused or failed; 2: usage; 124: the transition did not finish in time (reverted).
  */
 export async function applyCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { timeout: { type: 'string', default: '60' }, 'skip-run-pre': { type: 'boolean' }, json: { type: 'boolean' } },
-  });
-  if (positionals.length !== 1) throw new UserError(USAGE, 2);
-  const timeoutMs = seconds(values.timeout) * 1000;
+  const { values, positionals } = parseVerb(APPLY, args);
+  const options = { timeoutMs: seconds(values.timeout) * 1000, skipRunPre: Boolean(values['skip-run-pre']) };
+  if (values.installed) {
+    if (positionals.length) throw usageError(APPLY);
+    return applyInstalled(options, Boolean(values.json));
+  }
+  if (positionals.length !== 1) throw usageError(APPLY);
+  const applied = await applyPackage(positionals[0], options);
+  print(Boolean(values.json), applied);
+  return 0;
+}
+
+export interface ApplyOptions {
+  timeoutMs: number;
+  skipRunPre: boolean;
+}
+
+/** What one apply did: the manifest, livepatch's state after the transition, and how it went. */
+export interface Applied extends Timing {
+  manifest: Manifest;
+  state: PatchState;
+}
+
+/** Apply one package file; a failure throws (a UserError with the exit code) with the kernel as it was. */
+export async function applyPackage(path: string, options: ApplyOptions, record: Partial<UpdateRecord> = {}): Promise<Applied> {
   const started = performance.now();
-  const update = await openUpdate(positionals[0]);
+  const update = await openUpdate(path);
   try {
     const { manifest } = update;
     checkKernel(manifest, await runningKernel());
     if ((await readPatch(manifest.module)) || moduleLoaded(manifest.module)) {
       throw new UserError(`update ${manifest.id} is already applied (module ${manifest.module} is loaded); undo it first`);
     }
-    const runPre = await runPreCheck(update, { skip: Boolean(values['skip-run-pre']) });
+    const runPre = await runPreCheck(update, { skip: options.skipRunPre });
     const before = await listPatches();
     // The record first: a state directory that cannot take it fails here, with nothing loaded.
     await writeRecord({
       id: manifest.id,
       module: manifest.module,
       since: new Date().toISOString(),
-      package: positionals[0],
+      package: path,
       replace: manifest.replace,
       kernel: manifest.kernel,
       objects: manifest.objects,
+      ...fixesOf(manifest),
+      ...record,
     });
     const loadStart = performance.now();
     const mark = kernelLogMark();
@@ -50,11 +74,13 @@ export async function applyCommand(args: string[]): Promise<number> {
       await removeRecord(manifest.module);
       throw err;
     });
-    const state = await waitForTransition(update, timeoutMs, mark);
+    const force = ForceUnsafe.of(manifest);
+    const state = await waitForTransition(update, options.timeoutMs, mark, force);
     const applyMs = performance.now() - loadStart;
     const replaced = manifest.replace ? before.filter((p) => p.module !== manifest.module).map((p) => p.module) : [];
-    print(Boolean(values.json), update, state, { applyMs, totalMs: performance.now() - started, runPre, replaced });
-    return 0;
+    const warning = force?.describe(manifest.id);
+    if (warning) process.stderr.write(`${warning}\n`);
+    return { manifest, state, applyMs, totalMs: performance.now() - started, runPre, replaced, forced: force?.forced };
   } finally {
     await update.close();
   }
@@ -64,22 +90,26 @@ export async function applyCommand(args: string[]): Promise<number> {
  * After insmod: wait for the patch transition. Whatever fails from here on (the transition's timeout, sysfs
  * reads) backs the update out again, so apply never ends with the update live and an error.
  */
-async function waitForTransition(update: OpenedUpdate, timeoutMs: number, mark: number): Promise<PatchState> {
+async function waitForTransition(update: OpenedUpdate, timeoutMs: number, mark: number, force?: ForceUnsafe): Promise<PatchState> {
   const { module, id } = update.manifest;
   let state: PatchState | undefined;
+  let held = '';
   try {
-    const transitionMs = await waitUntil(async () => (state = await readPatch(module))?.transition === false, {
+    const wait = await awaitTransition(async () => (state = await readPatch(module))?.transition === false, {
+      target: 1,
       what: `the patch transition of ${id}`,
       timeoutMs,
-      progress: (line) => process.stderr.write(`${line}\n`),
+      progress: process.stderr,
+      onBlockers: async (blockers) => force?.consider(module, blockers),
     });
-    if (transitionMs !== undefined && state) return state;
+    if (wait.ms !== undefined && state) return state;
+    held = wait.blockers.length ? `; held by ${describeBlockers(wait.blockers)}` : '';
   } catch (err) {
     const known = err instanceof UserError ? err : environmentError(err);
     const line = `update ${id}: ${known ? known.message : `internal error: ${err instanceof Error ? err.message : String(err)}`}`;
     return backOut(update, timeoutMs, mark, line, known ? 1 : 70);
   }
-  const line = `update ${id}: the patch transition did not finish within ${timeoutMs / 1000} s (a task kept running old code)`;
+  const line = `update ${id}: the patch transition did not finish within ${timeoutMs / 1000} s (a task kept running old code${held})`;
   return backOut(update, timeoutMs, mark, line, 124);
 }
 
@@ -104,24 +134,43 @@ interface Timing {
   totalMs: number;
   runPre: Awaited<ReturnType<typeof runPreCheck>>;
   replaced: string[];
+  forced?: ForceUnsafe['forced'];
 }
 
-function print(json: boolean, update: OpenedUpdate, state: PatchState, t: Timing): void {
-  const { manifest } = update;
+function print(json: boolean, t: Applied): void {
+  const { manifest, state } = t;
   const functions = state.objects.flatMap((o) => o.functions.map((f) => ({ object: o.name, ...f, patched: o.patched })));
   if (json) {
-    const out = { id: manifest.id, module: manifest.module, state: 'applied', functions, replaced: t.replaced, runPre: t.runPre, applyMs: Math.round(t.applyMs), totalMs: Math.round(t.totalMs) };
+    const out = {
+      id: manifest.id,
+      module: manifest.module,
+      state: 'applied',
+      ...fixesOf(manifest),
+      functions,
+      replaced: t.replaced,
+      ...(t.forced ? { forced: t.forced } : {}),
+      runPre: t.runPre,
+      applyMs: Math.round(t.applyMs),
+      totalMs: Math.round(t.totalMs),
+    };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
   }
-  const lines = [`applied ${manifest.id} in ${Math.round(t.applyMs)} ms: ${functions.length} function(s) patched`];
+  process.stdout.write(`${describeApplied(t).join('\n')}\n`);
+}
+
+/** The lines of a successful apply: functions per klp object, run-pre, what it took over. */
+export function describeApplied(t: Applied): string[] {
+  const { manifest, state } = t;
+  const count = state.objects.reduce((n, o) => n + o.functions.length, 0);
+  const lines = [`applied ${manifest.id}${manifest.level !== undefined ? ` (level ${manifest.level})` : ''} in ${Math.round(t.applyMs)} ms: ${count} function(s) patched`];
   for (const o of state.objects) {
     const waiting = o.patched ? '' : ' (patched when the module loads)';
     lines.push(`  ${o.name}${waiting}: ${o.functions.map((f) => (f.sympos > 1 ? `${f.name},${f.sympos}` : f.name)).join(', ')}`);
   }
   lines.push(`  run-pre: ${t.runPre.summary}`);
   if (t.replaced.length) lines.push(`  replaced: ${t.replaced.join(', ')} (atomic replace; their modules stay loaded until undone)`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return lines;
 }
 
 export function seconds(text: string | undefined): number {

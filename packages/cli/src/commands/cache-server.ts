@@ -1,13 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { UserError } from '@hotsplice/kernel';
 import { CacheServerError, startCacheServer } from '../../../../tools/cache-server/src';
-
-const USAGE =
-  'usage: hotsplice cache-server [--dir D] [--port P] [--listen ADDR] [--read-token T] [--write-token T] ' +
-  '[--max-entry-bytes N] [--max-store-bytes N] [--json]';
+import { ensureSystem } from '../../../../tools/setup/src';
+import { parseVerb } from '../verb';
+import { cacheServer as CACHE_SERVER } from '../verbs';
 
 /**
  * `hotsplice cache-server`: Nx's self-hosted remote cache (GET/PUT /v1/cache/{hash}) on Debian's nginx, in the
@@ -15,21 +13,7 @@ const USAGE =
  * (kept off the process list); without a write token a random one is made and printed.
  */
 export async function cacheServerCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      dir: { type: 'string' },
-      port: { type: 'string', default: '0' },
-      listen: { type: 'string', default: '127.0.0.1' },
-      'read-token': { type: 'string' },
-      'write-token': { type: 'string' },
-      'max-entry-bytes': { type: 'string' },
-      'max-store-bytes': { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
-  if (positionals.length) throw new UserError(USAGE, 2);
+  const { values } = parseVerb(CACHE_SERVER, args);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be 0-65535, not "${values.port}"`, 2);
   const size = (name: 'max-entry-bytes' | 'max-store-bytes') => {
@@ -39,6 +23,8 @@ export async function cacheServerCommand(args: string[]): Promise<number> {
     if (n === undefined) throw new UserError(`--${name} must be a byte count (e.g. 268435456, 256M, 8G), not "${text}"`, 2);
     return n;
   };
+  // Debian's nginx comes when the cache server first starts (HOTSPLICE_NGINX names another one).
+  if (!process.env.HOTSPLICE_NGINX) ensureSystem('cache-server');
   const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'hotsplice-cache-'));
   let server;
   try {

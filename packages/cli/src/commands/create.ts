@@ -2,14 +2,12 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import fg from 'fast-glob';
 import { UserError } from '@hotsplice/kernel';
 import { NOT_CARRIED, type UpdateReport } from '@hotsplice/link';
 import { parsePatch } from '@hotsplice/tree';
-
-const USAGE =
-  'usage: hotsplice create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT | --debian-update VERSION) [--id ID] [--abi A] [--fuzz N] [--replace] [--json]';
+import { parseVerb, usageError } from '../verb';
+import { create as CREATE } from '../verbs';
 
 /** The exit code of a create whose package carries some changes and not others (all named in the report). */
 export const PARTIAL = 4;
@@ -35,32 +33,24 @@ export function idFromName(name: string): string {
  * what it can); 3: no functional change; 1: refused or failed (one line on stderr).
  */
 export async function createCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      patch: { type: 'string', multiple: true },
-      git: { type: 'string' },
-      repo: { type: 'string' },
-      diffext: { type: 'string' },
-      ext: { type: 'string' },
-      'debian-update': { type: 'string' },
-      id: { type: 'string' },
-      abi: { type: 'string', default: 'newest' },
-      replace: { type: 'boolean' },
-      fuzz: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
+  const { values } = parseVerb(CREATE, args);
   const fuzz = values.fuzz === undefined ? undefined : Number(values.fuzz);
   if (fuzz !== undefined && !(/^\d$/.test(values.fuzz!) && fuzz <= 3)) throw new UserError(`--fuzz "${values.fuzz}": give 0 to 3 context lines`, 2);
   const patches = (values.patch ?? []).map((p) => resolve(p));
   const debianUpdate = values['debian-update'];
   if (debianUpdate !== undefined && !/^\d[\w.+~-]*$/.test(debianUpdate)) throw new UserError(`--debian-update "${debianUpdate}": give a Debian package version such as 6.1.192-3`, 2);
-  if (!patches.length && !values.git && !(values.diffext && values.ext) && !debianUpdate) throw new UserError(USAGE, 2);
+  if (!patches.length && !values.git && !(values.diffext && values.ext) && !debianUpdate) throw usageError(CREATE);
+  const only = values.only ?? [];
+  if (only.length && !debianUpdate) throw new UserError('--only selects files of a --debian-update', 2);
+  for (const path of only) if (!/^[\w.+-][\w./+-]*$/.test(path) || path.includes('..')) throw new UserError(`--only "${path}": give a tree path such as fs/ext4/ or fs/ext4/mballoc.c`, 2);
   for (const patch of patches) {
     const text = await readFile(patch, 'utf8').catch(() => Promise.reject(new UserError(`cannot read patch ${patch}`)));
     parsePatch(text, patch); // bad input fails here, in one line, before Nx starts
   }
+  const level = values.level === undefined ? undefined : Number(values.level);
+  if (level !== undefined && !(/^[1-9]\d*$/.test(values.level!) && values.replace)) throw new UserError(`--level "${values.level}": give a whole number from 1 up, with --replace (level N takes over N-1)`, 2);
+  const cves = values.cve ?? [];
+  for (const cve of cves) if (!/^CVE-\d{4}-\d{4,}$/.test(cve)) throw new UserError(`--cve "${cve}": give a CVE id such as CVE-2024-1234`, 2);
   const repo = values.git ? await folder(values.repo ?? '.', '--repo') : undefined;
   const diffext = values.diffext ? await folder(values.diffext, '--diffext') : undefined;
   const id = values.id ?? idFromName(patches[0] ?? values.git ?? values.diffext ?? (debianUpdate ? `debian-${debianUpdate}` : 'update'));
@@ -72,13 +62,16 @@ export async function createCommand(args: string[]): Promise<number> {
   await mkdir(dir, { recursive: true });
   const config = {
     id,
-    kernel: { abi: values.abi },
+    kernel: { abi: values.abi ?? 'newest' },
     patches,
     ...(values.git ? { git: { repo, range: values.git } } : {}),
     ...(values.diffext ? { diffext: { dir: diffext, ext: values.ext } } : {}),
     ...(debianUpdate ? { debianUpdate } : {}),
+    ...(only.length ? { debianFiles: only } : {}),
     ...(values.replace ? { replace: true } : {}),
     ...(fuzz ? { fuzz } : {}),
+    ...(level ? { level } : {}),
+    ...(cves.length ? { cves } : {}),
   };
   await writeFile(join(dir, 'hotpatch.json'), `${JSON.stringify(config, null, 2)}\n`);
   const code = await nx(root, ['run', `kernel-${id}:hotpatch`], Boolean(values.json));

@@ -1,28 +1,16 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { UserError } from '@hotsplice/kernel';
 import { diffFiles, parseSymvers, readParent } from '@hotsplice/objdiff';
-
-const USAGE = 'usage: hotsplice diff PRE.o POST.o --parent ELF [--symvers FILE] [--objname NAME] --out NEW.o [--old-out OLD.o] [--json]';
+import { parseVerb, usageError } from '../verb';
+import { diff as DIFF } from '../verbs';
 
 /**
  * `hotsplice diff`: Ksplice's objmanip on one object pair. Exit 0: change found, outputs written;
  * 3: no functional change; 1: refused (one line on stderr naming the symbol and the reason).
  */
 export async function diffCommand(args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      parent: { type: 'string' },
-      symvers: { type: 'string' },
-      objname: { type: 'string', default: 'vmlinux' },
-      out: { type: 'string' },
-      'old-out': { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
-  if (positionals.length !== 2 || !values.parent || !values.out) throw new UserError(USAGE, 2);
+  const { positionals, values } = parseVerb(DIFF, args);
+  if (positionals.length !== 2 || !values.parent || !values.out) throw usageError(DIFF);
   const [pre, post] = positionals;
   const exported = values.symvers
     ? parseSymvers(await readFile(values.symvers, 'utf8').catch(() => Promise.reject(new UserError(`cannot read ${values.symvers}`))), values.symvers)

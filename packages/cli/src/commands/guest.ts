@@ -1,28 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type GuestResult, MARK, runGuest } from '@hotsplice/guest';
 import { UserError, prepareKernel } from '@hotsplice/kernel';
+import { parseVerb, usageError } from '../verb';
+import { guest as GUEST } from '../verbs';
 
 /**
  * `hotsplice guest --run SCRIPT [--run SCRIPT2]… [--file F]… [--node] [--cli] [--json]`: boot the prepared kernel
  * under QEMU with the scripts and files, stream the console to stderr, exit with the first failing script's code.
  */
 export async function guestCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      run: { type: 'string', multiple: true },
-      file: { type: 'string', multiple: true },
-      node: { type: 'boolean' },
-      cli: { type: 'boolean' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      abi: { type: 'string' },
-      timeout: { type: 'string', default: '300' },
-    },
-  });
-  if (!values.run?.length) throw new UserError('usage: hotsplice guest --run SCRIPT [--file F]… [--node] [--cli] [--json]', 2);
+  const { values } = parseVerb(GUEST, args);
+  if (!values.run?.length) throw usageError(GUEST);
   const timeoutSeconds = Number(values.timeout);
   if (!(timeoutSeconds > 0)) throw new UserError(`--timeout must be a number of seconds, not "${values.timeout}"`, 2);
   const scripts = await Promise.all(

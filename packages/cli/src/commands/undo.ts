@@ -1,14 +1,15 @@
-import { parseArgs } from 'node:util';
 import { UserError } from '@hotsplice/kernel';
 import { moduleName } from '@hotsplice/link';
 import { kernelLogMark, kernelLogSince } from '../target/kmsg';
 import { forceTransition, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
 import { rmmod, withKernelLines } from '../target/module-load';
 import { readRecords, removeRecord } from '../target/records';
+import { describeBlockers } from '../target/blockers';
+import { awaitTransition } from '../target/transition';
 import { waitUntil } from '../target/wait';
+import { parseVerb, usageError } from '../verb';
+import { undo as UNDO } from '../verbs';
 import { seconds } from './apply';
-
-const USAGE = 'usage: hotsplice undo ID [--timeout SECONDS] [--force] [--json]';
 
 /**
  * ksplice-undo: disable the update's livepatch, wait for the unpatch transition, unload the module.
@@ -18,15 +19,28 @@ const USAGE = 'usage: hotsplice undo ID [--timeout SECONDS] [--force] [--json]';
  * Exit 0: undone; 1: not applied or failed; 2: usage; 124: timed out.
  */
 export async function undoCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { timeout: { type: 'string', default: '60' }, force: { type: 'boolean' }, json: { type: 'boolean' } },
-  });
-  if (positionals.length !== 1) throw new UserError(USAGE, 2);
-  const timeoutMs = seconds(values.timeout) * 1000;
-  const module = await moduleOf(positionals[0]);
+  const { values, positionals } = parseVerb(UNDO, args);
+  if (positionals.length !== 1) throw usageError(UNDO);
   const id = positionals[0];
+  const { module, undoMs, warnings, unloaded } = await undoUpdate(id, { timeoutMs: seconds(values.timeout) * 1000, force: Boolean(values.force) });
+  for (const w of warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, warnings }, null, 2)}\n`);
+  else process.stdout.write(`undone ${id} in ${undoMs} ms${unloaded ? '; module unloaded' : ''}\n`);
+  return 0;
+}
+
+export interface Undone {
+  module: string;
+  undoMs: number;
+  /** Lines for stderr: a forced transition, a module that stays, a record that could not go. */
+  warnings: string[];
+  unloaded: boolean;
+}
+
+/** Take update `id` out of the kernel; a failure throws (a UserError with the exit code: 1, or 124 on a timeout). */
+export async function undoUpdate(id: string, values: { timeoutMs: number; force: boolean }): Promise<Undone> {
+  const { timeoutMs } = values;
+  const module = await moduleOf(id);
   const started = performance.now();
   const mark = kernelLogMark();
   const warnings: string[] = [];
@@ -37,15 +51,17 @@ export async function undoCommand(args: string[]): Promise<number> {
   }
   if (patch) {
     if (patch.enabled) await setEnabled(module, false);
-    const progress = (line: string) => process.stderr.write(`${line}\n`);
+    const progress = process.stderr;
     const gone = () => readPatch(module).then((p) => !p);
     // Already undoing (an earlier undo timed out): --force ends it now, the waiting has been done. Waiting again
     // would race livepatch's own fake signals, which finish such a transition ~15 s after it began
     // (kernel/livepatch/transition.c SIGNALS_TIMEOUT).
     const forceNow = values.force && !patch.enabled && patch.transition;
-    let done = forceNow ? undefined : await waitUntil(gone, { what: `the unpatch transition of ${id}`, timeoutMs, progress });
+    const wait = forceNow ? { ms: undefined, blockers: [] } : await awaitTransition(gone, { target: 0, what: `the unpatch transition of ${id}`, timeoutMs, progress });
+    let done = wait.ms;
     if (done === undefined && !values.force) {
-      const line = `undo of ${id} did not finish within ${timeoutMs / 1000} s: a task still runs patched code; the kernel keeps trying (hotsplice undo --force ${id} ends it, unsafely)`;
+      const held = wait.blockers.length ? ` (held by ${describeBlockers(wait.blockers)})` : '';
+      const line = `undo of ${id} did not finish within ${timeoutMs / 1000} s: a task still runs patched code${held}; the kernel keeps trying (hotsplice undo --force ${id} ends it, unsafely)`;
       throw new UserError(withKernelLines(line, kernelLogSince(mark)), 124);
     }
     if (done === undefined) {
@@ -68,11 +84,7 @@ export async function undoCommand(args: string[]): Promise<number> {
   if (rmmodError) warnings.push(`module ${module} stays loaded: ${rmmodError}`);
   const stale = await removeRecord(module);
   if (stale) warnings.push(stale);
-  const undoMs = Math.round(performance.now() - started);
-  for (const w of warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
-  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, warnings }, null, 2)}\n`);
-  else process.stdout.write(`undone ${id} in ${undoMs} ms${rmmodError ? '' : '; module unloaded'}\n`);
-  return 0;
+  return { module, undoMs: Math.round(performance.now() - started), warnings, unloaded: !rmmodError };
 }
 
 /** The module of an update id: the one its apply recorded, else the name the link stage derives from the id. */

@@ -1,10 +1,8 @@
-import { parseArgs } from 'node:util';
-import { UserError } from '@hotsplice/kernel';
 import { checkOldCode, liveSource, readLinkMap, readOldCode } from '../target/run-pre';
 import { checkKernel, runningKernel } from '../target/running-kernel';
 import { openUpdate } from '../target/update-package';
-
-const USAGE = 'usage: hotsplice verify PACKAGE [--json]';
+import { parseVerb, usageError } from '../verb';
+import { verify as VERIFY } from '../verbs';
 
 /**
  * The apply-time run-pre check alone: open and verify the package, check it is for this kernel, match its old
@@ -12,8 +10,8 @@ const USAGE = 'usage: hotsplice verify PACKAGE [--json]';
  * Exit 0: every checkable function matched; 1: a mismatch (or the package does not fit this kernel); 2: usage.
  */
 export async function verifyCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
-  if (positionals.length !== 1) throw new UserError(USAGE, 2);
+  const { values, positionals } = parseVerb(VERIFY, args);
+  if (positionals.length !== 1) throw usageError(VERIFY);
   const update = await openUpdate(positionals[0]);
   try {
     const { manifest } = update;

@@ -2,12 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import type { UpdateInputs } from '@hotsplice/link';
-import { layout } from '../layout';
+import { layout, placeOf } from '../layout';
 import type { Marker } from './diff';
 import { eachTask, runTask, writeOutput } from './common';
 
 interface CollectOptions {
   id: string;
+  /** One kernel of a fleet: where its files go (layout.ts placeOf); absent: the update id. */
+  place?: string;
   /** Ship the objects that changed even when others are refused (a Debian update; the report names the rest). */
   partial?: boolean;
 }
@@ -21,8 +23,8 @@ export interface Collected {
 }
 
 /** What link and package read: the markers `collect` gathered. */
-export async function readCollected(context: ExecutorContext, id: string): Promise<Collected> {
-  return JSON.parse(await readFile(join(context.root, layout.collect(id)), 'utf8')) as Collected;
+export async function readCollected(context: ExecutorContext, place: string): Promise<Collected> {
+  return JSON.parse(await readFile(join(context.root, layout.collect(place)), 'utf8')) as Collected;
 }
 
 /** The exit code `hotsplice create` gives when the patches change no function (ksplice-create's "no changes"). */
@@ -35,13 +37,13 @@ export const NO_FUNCTIONAL_CHANGE = 'no functional change';
 export default async function collect(options: CollectOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
     // The objects the manifest wrote down: the ones whose diff tasks this one depends on.
-    const { objects } = JSON.parse(await readFile(join(context.root, layout.affected(options.id)), 'utf8')) as { objects: string[] };
+    const { objects } = JSON.parse(await readFile(join(context.root, layout.affected(placeOf(options))), 'utf8')) as { objects: string[] };
     const markers: Marker[] = [];
     for (const object of objects) {
-      markers.push(JSON.parse(await readFile(join(context.root, layout.marker(options.id, object)), 'utf8')) as Marker);
+      markers.push(JSON.parse(await readFile(join(context.root, layout.marker(placeOf(options), object)), 'utf8')) as Marker);
     }
-    const inputs = JSON.parse(await readFile(join(context.root, layout.inputs(options.id)), 'utf8')) as UpdateInputs;
-    await writeOutput(context, layout.collect(options.id), `${JSON.stringify({ id: options.id, markers, inputs } satisfies Collected, null, 2)}\n`);
+    const inputs = JSON.parse(await readFile(join(context.root, layout.inputs(placeOf(options))), 'utf8')) as UpdateInputs;
+    await writeOutput(context, layout.collect(placeOf(options)), `${JSON.stringify({ id: options.id, markers, inputs } satisfies Collected, null, 2)}\n`);
     const refused = markers.flatMap((m) => (m.report?.refused ?? []).map((r) => `${m.object}: ${r.symbol}: ${r.reason}`));
     const carried = markers.some((m) => m.status === 'changed');
     const verdict = options.partial && carried ? 'not carried' : 'refused';

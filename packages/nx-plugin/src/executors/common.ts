@@ -10,6 +10,8 @@ import { readPatches } from '../patches';
 
 export interface ObjectOptions {
   id: string;
+  /** One kernel of a fleet: where its files go (layout.ts placeOf); absent: the update id. */
+  place?: string;
   object: string;
   abi: string;
   /** Folder of hotpatch.json, relative to the workspace. */
@@ -163,19 +165,26 @@ export function compilerWrapper(context: ExecutorContext, root = '.'): string | 
 }
 
 /**
- * Run `work` (the kbuild calls) with the wrapper in front of gcc-12 the way distcc's masquerade directory does it:
- * a `gcc-12` first on PATH that runs `<wrapper> gcc-12 …` with the original PATH. kbuild's CC stays `gcc-12`, so
- * its command lines (`.o.cmd`), Kconfig's CC check and every hotsplice cache key are those of a local build; only
- * where the compiler runs changes. (CC="distcc gcc-12" would make Kconfig re-sync and kbuild rebuild everything.)
+ * Run `work` (the kbuild calls) with the wrapper in front of the kernel's compiler (gcc-12) the way distcc's
+ * masquerade directory does it: a `gcc-12` first on PATH that runs `<wrapper> gcc-12 …` with the original PATH.
+ * kbuild's CC stays `gcc-12`, so its command lines (`.o.cmd`), Kconfig's CC check and every hotsplice cache key are
+ * those of a local build; only where the compiler runs changes. (CC="distcc gcc-12" would make Kconfig re-sync and
+ * kbuild rebuild everything.) A kernel built in a build root has no wrapper there: refused.
  */
-export async function withCompilerWrapper<T>(wrapper: string | undefined, work: () => Promise<T>): Promise<T> {
+export async function withCompilerWrapper<T>(
+  wrapper: string | undefined,
+  kernel: Pick<KernelPaths, 'compiler' | 'buildRoot' | 'abi'>,
+  work: () => Promise<T>,
+): Promise<T> {
   if (!wrapper) return work();
+  if (kernel.buildRoot) throw new UserError(`compiler wrapper "${wrapper}": ${kernel.abi}'s compiler ${kernel.compiler} runs in a build root, which has no ${wrapper.split(/\s+/)[0]}`);
+  const cc = kernel.compiler;
   const dir = await mkdtemp(join(tmpdir(), 'hotsplice-cc-'));
   const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
   const original = process.env.PATH ?? '/usr/bin:/bin';
   const words = wrapper.split(/\s+/).map(quote).join(' ');
-  await writeFile(join(dir, 'gcc-12'), `#!/bin/sh\nPATH=${quote(original)}; export PATH\nexec ${words} gcc-12 "$@"\n`);
-  await chmod(join(dir, 'gcc-12'), 0o755);
+  await writeFile(join(dir, cc), `#!/bin/sh\nPATH=${quote(original)}; export PATH\nexec ${words} ${cc} "$@"\n`);
+  await chmod(join(dir, cc), 0o755);
   process.env.PATH = `${dir}:${original}`;
   try {
     return await work();

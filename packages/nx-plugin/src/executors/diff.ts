@@ -5,7 +5,7 @@ import type { KernelPaths } from '@hotsplice/kernel';
 import { KERNEL_MODULE_DIR } from '@hotsplice/link';
 import { diffFiles, parseSymvers, readParent, type ParentSymbol } from '@hotsplice/objdiff';
 import { applyPatches, compileObjects, copyObjects, journalFor, lineMapFromPatch, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
-import { layout } from '../layout';
+import { layout, placeOf } from '../layout';
 import { findModule } from '../modules';
 import { type ObjectOptions, type TaskResults, compilerWrapper, kernelFor, patchesOf, runAll, single, withCompilerWrapper, writeOutput } from './common';
 
@@ -44,8 +44,8 @@ async function diffUpdate(context: ExecutorContext, tasks: ObjectOptions[]): Pro
     await applyPatches(tree, journalFor(tree), patches);
     try {
       const objects = tasks.map((t) => t.object);
-      await withCompilerWrapper(compilerWrapper(context, tasks[0].root), () => compileObjects(kernel, objects));
-      for (const t of tasks) await copyObjects(tree, [t.object], (o) => join(context.root, layout.post(t.id, o)));
+      await withCompilerWrapper(compilerWrapper(context, tasks[0].root), kernel, () => compileObjects(kernel, objects));
+      for (const t of tasks) await copyObjects(tree, [t.object], (o) => join(context.root, layout.post(placeOf(t), o)));
       for (const object of objects) modules.set(object, (await readKbuildRecord(tree, object))?.module);
     } finally {
       await restoreTree(tree, journalFor(tree));
@@ -57,22 +57,27 @@ async function diffUpdate(context: ExecutorContext, tasks: ObjectOptions[]): Pro
   for (const t of tasks) {
     const objname = modules.get(t.object) ?? 'vmlinux';
     const marker = await diffOne(context, kernel, t, objname, exported, parents, patches);
-    await writeOutput(context, layout.marker(t.id, t.object), `${JSON.stringify(marker, null, 2)}\n`);
+    await writeOutput(context, layout.marker(placeOf(t), t.object), `${JSON.stringify(marker, null, 2)}\n`);
     lines.push(`${t.id}: ${t.object} [${objname}]: ${marker.status}${marker.report?.changed.length ? ` (${marker.report.changed.join(', ')})` : ''}`);
   }
   return lines;
 }
 
 /**
- * <linux/hotsplice.h> (callbacks, shadow variables) for patches to include, like ksplice-create's ksplice-patch.h.
- * It stays in the tree: no pristine file includes it, so it changes no pre object, and kbuild's recorded
- * dependencies of a post object built with it stay valid for the next build.
+ * The patch API for patches to include, like ksplice-create's ksplice-patch.h: <linux/hotsplice.h> (callbacks,
+ * shadow variables, markers for the differ), and kpatch-build's "kpatch-macros.h" / "kpatch-syscall.h" on top of
+ * it, found through kbuild's `-I./include`. They stay in the tree: no pristine file includes them, so they change
+ * no pre object, and kbuild's recorded dependencies of a post object built with them stay valid for the next build.
  */
+const PATCH_API = ['linux/hotsplice.h', 'kpatch-macros.h', 'kpatch-syscall.h'];
+
 async function installPatchApi(tree: string): Promise<void> {
-  const wanted = await readFile(join(KERNEL_MODULE_DIR, 'include', 'linux', 'hotsplice.h'));
-  const target = join(tree, 'include', 'linux', 'hotsplice.h');
-  const present = await readFile(target).catch(() => undefined);
-  if (!present?.equals(wanted)) await writeFile(target, wanted);
+  for (const header of PATCH_API) {
+    const wanted = await readFile(join(KERNEL_MODULE_DIR, 'include', header));
+    const target = join(tree, 'include', header);
+    const present = await readFile(target).catch(() => undefined);
+    if (!present?.equals(wanted)) await writeFile(target, wanted);
+  }
 }
 
 async function diffOne(
@@ -84,10 +89,10 @@ async function diffOne(
   parents: Map<string, ParentSymbol[]>,
   patches: Array<{ name: string; text: string }>,
 ): Promise<Marker> {
-  const pre = join(context.root, layout.pre(t.id, t.object));
-  const post = join(context.root, layout.post(t.id, t.object));
-  const out = join(context.root, layout.newCode(t.id, t.object));
-  const oldOut = join(context.root, layout.oldCode(t.id, t.object));
+  const pre = join(context.root, layout.pre(placeOf(t), t.object));
+  const post = join(context.root, layout.post(placeOf(t), t.object));
+  const out = join(context.root, layout.newCode(placeOf(t), t.object));
+  const oldOut = join(context.root, layout.oldCode(placeOf(t), t.object));
   await rm(out, { force: true });
   await rm(oldOut, { force: true });
   if ((await readFile(pre)).equals(await readFile(post))) return { object: t.object, objname, status: 'unchanged' };

@@ -2,12 +2,14 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { linkModule, linkOldCode } from '@hotsplice/link';
-import { layout } from '../layout';
+import { layout, placeOf } from '../layout';
 import { readCollected } from './collect';
 import { kernelFor, runTask, eachTask } from './common';
 
 interface LinkOptions {
   id: string;
+  /** One kernel of a fleet: where its files go (layout.ts placeOf); absent: the update id. */
+  place?: string;
   abi: string;
   replace?: boolean;
 }
@@ -19,22 +21,23 @@ interface LinkOptions {
 export default async function link(options: LinkOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
     const kernel = await kernelFor(options.abi);
-    const collected = await readCollected(context, options.id);
+    const collected = await readCollected(context, placeOf(options));
     const changed = collected.markers.filter((m) => m.status === 'changed');
-    const out = join(context.root, layout.link(options.id));
+    const out = join(context.root, layout.link(placeOf(options)));
     await rm(out, { recursive: true, force: true });
     await mkdir(out, { recursive: true });
     const { ko } = await linkModule({
       id: options.id,
       kernel,
-      newCodeObjects: changed.map((m) => ({ path: join(context.root, layout.newCode(options.id, m.object)), report: m.report! })),
-      workDir: join(context.root, layout.kbuild(options.id)),
+      newCodeObjects: changed.map((m) => ({ path: join(context.root, layout.newCode(placeOf(options), m.object)), report: m.report! })),
+      workDir: join(context.root, layout.kbuild(placeOf(options))),
       replace: options.replace,
     });
     await copyFile(ko, join(out, basename(ko)));
     await linkOldCode(
-      changed.map((m) => ({ path: join(context.root, layout.oldCode(options.id, m.object)), object: m.object })),
+      changed.map((m) => ({ path: join(context.root, layout.oldCode(placeOf(options), m.object)), object: m.object, module: m.report!.objname !== 'vmlinux' })),
       join(out, 'old-code.o'),
+      kernel,
     );
     console.log(`hotsplice: linked ${basename(ko)} from ${changed.length} object(s)`);
   });

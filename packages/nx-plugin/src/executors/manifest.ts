@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { type KernelPaths, RECIPE, UserError, kbuildVariables } from '@hotsplice/kernel';
+import { type KernelPaths, RECIPE, UserError, compilerVersionLine, kbuildVariables } from '@hotsplice/kernel';
 import { moduleName } from '@hotsplice/link';
 import { type HunkNote, applyPatches, changesByFile, compileObjects, describeHunk, journalFor, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
-import { layout, updateTag, workDir } from '../layout';
+import { layout, updateTag, workDir, placeOf } from '../layout';
 import { readHotpatchConfig } from '../config';
 import { updateInputs } from '../inputs';
 import { kernelModuleNames } from '../modules';
@@ -13,6 +12,8 @@ import { kernelFor, patchesOf, sha256, writeOutput, runTask } from './common';
 
 interface ManifestOptions {
   id: string;
+  /** One kernel of a fleet: where its files go (layout.ts placeOf); absent: the update id. */
+  place?: string;
   abi: string;
   root: string;
 }
@@ -37,7 +38,7 @@ function affectedObjects(context: ExecutorContext): string[] {
  */
 export default async function manifest(options: ManifestOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
-    await clearEarlierRun(context, options.id);
+    await clearEarlierRun(context, placeOf(options));
     const kernel = await kernelFor(options.abi);
     await refuseTakenModuleName(kernel, options.id);
     const objects = affectedObjects(context);
@@ -57,8 +58,8 @@ export default async function manifest(options: ManifestOptions, context: Execut
     const common = sha256(
       JSON.stringify({
         recipe: RECIPE,
-        compiler: execFileSync('gcc-12', ['--version'], { encoding: 'utf8' }).split('\n')[0],
-        make: kbuildVariables('<tree>', kernel.abi),
+        compiler: await compilerVersionLine(kernel),
+        make: kbuildVariables({ ...kernel, sourceTree: '<tree>' }),
         config: sha256(await readFile(join(tree, '.config'))),
       }),
     );
@@ -75,17 +76,17 @@ export default async function manifest(options: ManifestOptions, context: Execut
       if (!record) throw new UserError(`${object}: kbuild left no dependency record; is it built in Debian's config?`);
       const deps = await Promise.all(record.deps.map(async (d) => `${d} ${await hashFile(d)}`));
       const pre = sha256([common, object, record.module ?? 'vmlinux', ...deps].join('\n'));
-      await writeOutput(context, layout.hash(options.id, object, 'pre'), `${pre}\n`);
+      await writeOutput(context, layout.hash(placeOf(options), object, 'pre'), `${pre}\n`);
       const changes = record.deps.filter((d) => perFile.has(d)).map((d) => `${d}\n${perFile.get(d)}`);
-      await writeOutput(context, layout.hash(options.id, object, 'post'), `${sha256([pre, ...changes].join('\0'))}\n`);
+      await writeOutput(context, layout.hash(placeOf(options), object, 'post'), `${sha256([pre, ...changes].join('\0'))}\n`);
     }
     await writeOutput(
       context,
-      layout.affected(options.id),
+      layout.affected(placeOf(options)),
       `${JSON.stringify({ objects, patches: patches.map((p) => ({ name: p.name, sha256: sha256(p.text) })) }, null, 2)}\n`,
     );
     const inputs = await updateInputs(kernel, readHotpatchConfig(join(context.root, options.root, 'hotpatch.json')), patches, hunks);
-    await writeOutput(context, layout.inputs(options.id), `${JSON.stringify(inputs, null, 2)}\n`);
+    await writeOutput(context, layout.inputs(placeOf(options)), `${JSON.stringify(inputs, null, 2)}\n`);
     for (const hunk of hunks) console.log(`hotsplice: ${hunk.fuzz ? 'FUZZ: ' : ''}${describeHunk(hunk)}`);
     console.log(`hotsplice: ${objects.length} affected object(s): ${objects.join(', ')}`);
   });

@@ -10,7 +10,8 @@ import { runTask } from './common';
  */
 export default async function prepare(options: { abi?: string; debianUpdate?: string }, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
-    const setup = spawnSync('bash', [join(context.root, 'tools', 'setup', 'ensure-system.sh')], { stdio: 'inherit' });
+    // Only the build step's packages: QEMU, nginx and distcc come when a guest, the cache server or distcc first runs.
+    const setup = spawnSync('bash', [join(context.root, 'tools', 'setup', 'ensure-system.sh'), 'build'], { stdio: 'inherit' });
     if (setup.status !== 0) return false;
     const kernel = await prepareKernel({ abi: options.abi === 'newest' ? undefined : options.abi });
     console.log(`hotsplice: kernel ${kernel.abi} ready (${kernel.sourceTree})`);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { compileObjects, copyObjects, isUpToDate, journalFor, restoreTree, withTreeLock } from '@hotsplice/tree';
-import { layout } from '../layout';
+import { layout, placeOf } from '../layout';
 import { type ObjectOptions, type TaskResults, compilerWrapper, kernelFor, runAll, single, withCompilerWrapper } from './common';
 
 /**
@@ -15,10 +15,10 @@ export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectO
     await withTreeLock(kernel.sourceTree, async () => {
       await restoreTree(kernel.sourceTree, journalFor(kernel.sourceTree));
       const stale: string[] = [];
-      for (const object of objects) if (!(await isUpToDate(kernel.sourceTree, object))) stale.push(object);
-      await withCompilerWrapper(compilerWrapper(context, tasks[0].root), () => compileObjects(kernel, stale));
+      for (const object of objects) if (!(await isUpToDate(kernel.sourceTree, object, kernel.compiler))) stale.push(object);
+      await withCompilerWrapper(compilerWrapper(context, tasks[0].root), kernel, () => compileObjects(kernel, stale));
       // Per task: one batch may hold the same object for two updates (ids).
-      for (const t of tasks) await copyObjects(kernel.sourceTree, [t.object], (o) => join(context.root, layout.pre(t.id, o)));
+      for (const t of tasks) await copyObjects(kernel.sourceTree, [t.object], (o) => join(context.root, layout.pre(placeOf(t), o)));
     });
     return `snap: ${objects.length} pre object(s): ${objects.join(' ')}`;
   });

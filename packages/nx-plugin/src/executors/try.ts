@@ -1,15 +1,21 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { UserError } from '@hotsplice/kernel';
 import type { ExecutorContext } from '@nx/devkit';
 import { runGuest } from '@hotsplice/guest';
 import { readHotpatchConfig } from '../config';
-import { layout } from '../layout';
+import { fleetPlace, layout, placeOf } from '../layout';
 import { kernelFor, oneLine } from './common';
 
 interface TryOptions {
   id: string;
+  /** One kernel of a fleet: where its files go (layout.ts placeOf); absent: the update id. */
+  place?: string;
   abi: string;
   /** The folder of hotpatch.json, whose "check" (e.g. `cat /proc/version`) shows the patch. */
   root?: string;
+  /** A fleet update's own `try`: the package is the one of the kernel `abi` resolves to. */
+  fleet?: boolean;
 }
 
 /** The guest script: the check, apply, the check and the view table, undo, the check again. */
@@ -35,13 +41,17 @@ export default async function tryUpdate(options: TryOptions, context: ExecutorCo
   try {
     const kernel = await kernelFor(options.abi);
     const packageFile = `hotsplice-${options.id}.tar.gz`;
+    // A fleet update's `try` boots the kernel `--abi` names (default: the fleet's first) with that kernel's package.
+    const place = options.fleet ? fleetPlace(options.id, kernel.abi) : placeOf(options);
+    const packagePath = join(context.root, layout.packageDir(place), packageFile);
+    if (!existsSync(packagePath)) throw new UserError(`${packagePath} is missing: build it first (nx run ${context.projectName}:hotpatch)`);
     const started = performance.now();
     console.log(`hotsplice try: booting Linux ${kernel.abi} under QEMU with ${packageFile}`);
     let inScript = false;
     const guest = await runGuest({
       kernel: kernel.vmlinuz,
       cli: true,
-      files: [{ source: join(context.root, layout.packageDir(options.id), packageFile) }],
+      files: [{ source: packagePath }],
       scripts: [{ name: 'try', content: tryScript(options.id, packageFile, readHotpatchConfig(join(context.root, options.root ?? '.', 'hotpatch.json')).check) }],
       timeoutMs: 300_000,
       onLine: (line) => {

@@ -2,13 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { parseElf } from '@hotsplice/elf';
+import { oldCodeAsLinked } from '@hotsplice/link';
 import { type FunctionMatch, type MemorySource, VmlinuxSource, describeFailure, matchObject } from '@hotsplice/runpre';
-import { layout, workDir } from '../layout';
+import { layout, workDir, placeOf } from '../layout';
 import { readCollected } from './collect';
 import { kernelFor, writeOutput, runTask, eachTask } from './common';
 
 interface VerifyPreOptions {
   id: string;
+  /** One kernel of a fleet: where its files go (layout.ts placeOf); absent: the update id. */
+  place?: string;
   abi: string;
 }
 
@@ -109,18 +112,19 @@ export function verdictLine(v: ObjectVerdict): string {
 export default async function verifyPre(options: VerifyPreOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
     const kernel = await kernelFor(options.abi);
-    const collected = await readCollected(context, options.id);
+    const collected = await readCollected(context, placeOf(options));
     const inputs: VerifyInput[] = [];
     for (const m of collected.markers.filter((x) => x.status === 'changed')) {
       inputs.push({
         object: m.object,
         objname: m.objname,
-        oldCode: await readFile(join(context.root, layout.oldCode(options.id, m.object))),
+        // As the kernel's link left the same code (objtool at link time on 6.12), else it cannot equal vmlinux.
+        oldCode: await oldCodeAsLinked(kernel, await readFile(join(context.root, layout.oldCode(placeOf(options), m.object))), m.objname !== 'vmlinux'),
         patched: (m.report?.patched ?? []).map((p) => ({ oldName: p.oldName, sympos: p.sympos })),
       });
     }
     const verdicts = await verifyObjects(inputs, () => new VmlinuxSource(kernel.vmlinux, kernel.systemMap));
-    await writeOutput(context, verifyReportPath(options.id), `${JSON.stringify({ id: options.id, abi: kernel.abi, objects: verdicts }, null, 2)}\n`);
+    await writeOutput(context, verifyReportPath(placeOf(options)), `${JSON.stringify({ id: options.id, abi: kernel.abi, objects: verdicts }, null, 2)}\n`);
     for (const v of verdicts) console.log(`hotsplice: verify-pre: ${verdictLine(v)}`);
     const failed = verdicts.find((v) => v.status === 'failed');
     if (failed) {

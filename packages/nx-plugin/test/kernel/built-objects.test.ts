@@ -22,10 +22,10 @@ function changed(path: string, from: string, to: string) {
 }
 
 describe('objects built in this kernel’s config', () => {
-  beforeAll(() => ensureKbuildPlan(kernel.sourceTree, kernel.abi));
+  beforeAll(() => ensureKbuildPlan(kernel));
 
   it('kbuild’s plan compiles every C file vmlinux was compiled from but the one link-vmlinux.sh compiles itself', async () => {
-    const plan = (await plannedSources(kernel.sourceTree, kernel.abi))!;
+    const plan = (await plannedSources(kernel))!;
     const sources = [...vmlinuxSources(kernel.vmlinux)].filter((s) => s.includes('/') && existsSync(join(kernel.sourceTree, s)));
     expect(sources.length).toBeGreaterThan(2200);
     expect(sources.filter((s) => !plan.objectsOf(s).length)).toEqual(['init/version-timestamp.c']);
@@ -35,7 +35,7 @@ describe('objects built in this kernel’s config', () => {
   });
 
   it('kbuild’s plan compiles every single-file module of the image package (modules.order)', async () => {
-    const plan = (await plannedSources(kernel.sourceTree, kernel.abi))!;
+    const plan = (await plannedSources(kernel))!;
     const modules = readFileSync(join(kernel.modulesDir, 'modules.order'), 'utf8').split('\n').filter(Boolean);
     const sources = modules.map((m) => m.replace(/^kernel\//, '').replace(/\.ko$/, '.c')).filter((c) => existsSync(join(kernel.sourceTree, c)));
     expect(sources.length).toBeGreaterThan(2000);
@@ -43,7 +43,7 @@ describe('objects built in this kernel’s config', () => {
   });
 
   it('leaves out what a Makefile builds only under a condition this config does not meet', async () => {
-    const plan = (await plannedSources(kernel.sourceTree, kernel.abi))!;
+    const plan = (await plannedSources(kernel))!;
     // An `ifeq ($(CONFIG_PARISC),y)` block (drivers/char/ipmi) and `obj-$(CONFIG_X86_32)` (arch/x86/net): the
     // proc_fs.h and kthread.h header patches of issue 13 failed compiling these.
     expect(plan.objectsOf('drivers/char/ipmi/ipmi_si_parisc.c')).toEqual([]);

@@ -42,7 +42,7 @@ describe('header patches', () => {
     PATCH = invertLseekCheck();
     writeFileSync(join(ws, 'header.patch'), PATCH);
     writeFileSync(join(ws, 'hotpatch.json'), JSON.stringify({ id: 'header_fix', patches: ['header.patch'] }));
-    await ensureKbuildPlan(kernel.sourceTree, kernel.abi);
+    await ensureKbuildPlan(kernel);
     candidates = (await objectsIncludingEach(kernel.sourceTree, [HEADER], (await builtSources(kernel))!)).get(HEADER)!;
     await withTreeLock(kernel.sourceTree, () => compileObjects(kernel, ['fs/proc/', ...candidates.filter((o) => !o.startsWith('fs/proc/'))]));
     const inDir = readdirSync(join(kernel.sourceTree, 'fs/proc'))

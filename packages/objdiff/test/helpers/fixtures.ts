@@ -13,6 +13,8 @@ export interface Expectation {
   changed: string[];
   new: string[];
   newData?: string[];
+  /** Changed notrace functions carried by their callers (report.promoted). */
+  promoted?: string[];
   /** Symbols that make the patch impossible. */
   refused?: string[];
   /** A substring (case-insensitive) every refusal reason contains. */

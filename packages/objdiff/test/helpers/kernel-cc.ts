@@ -2,7 +2,7 @@
 // gcc-12 flags (taken from a real kbuild .cmd file, never retyped) and the same objtool pass afterwards.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -15,6 +15,8 @@ export { parseKbuildCmd, shellWords, type KbuildCommand } from '@hotsplice/tree'
 export interface KernelTree {
   sourceTree: string;
   abi: string;
+  compiler: string;
+  buildRoot?: string;
 }
 
 export interface CompileOptions {
@@ -26,6 +28,16 @@ export interface CompileOptions {
   strict?: boolean;
 }
 
+/**
+ * The patch API (<linux/hotsplice.h>, "kpatch-macros.h", "kpatch-syscall.h") as the diff step installs it into the
+ * tree's include/: fixtures find it on an -I path of its own instead.
+ */
+const PATCH_API_INCLUDE = join(__dirname, '..', '..', '..', '..', 'kernel-module', 'include');
+const patchApiDigest = () =>
+  createHash('sha256')
+    .update(['linux/hotsplice.h', 'kpatch-macros.h', 'kpatch-syscall.h'].map((h) => readFileSync(join(PATCH_API_INCLUDE, h), 'utf8')).join('\0'))
+    .digest('hex');
+
 /** The reference object whose kbuild command gives the flags. */
 const REFERENCE = { object: 'fs/proc/version.o', cmd: 'fs/proc/.version.o.cmd' };
 
@@ -35,7 +47,7 @@ const commands = new Map<string, Promise<KbuildCommand>>();
 
 /** Use this prepared tree for every later compile (tests pass `inject('kernel')`). */
 export function useKernel(kernel: KernelTree): void {
-  configured = { sourceTree: kernel.sourceTree, abi: kernel.abi };
+  configured = { sourceTree: kernel.sourceTree, abi: kernel.abi, compiler: kernel.compiler, buildRoot: kernel.buildRoot };
 }
 
 async function currentKernel(opts?: CompileOptions): Promise<KernelTree> {
@@ -43,7 +55,7 @@ async function currentKernel(opts?: CompileOptions): Promise<KernelTree> {
   if (configured) return configured;
   preparing ??= import('@hotsplice/kernel')
     .then((k) => k.prepareKernel({ abi: process.env.HOTSPLICE_ABI, quiet: true }))
-    .then((p) => ({ sourceTree: p.sourceTree, abi: p.abi }));
+    .then((p) => ({ sourceTree: p.sourceTree, abi: p.abi, compiler: p.compiler, buildRoot: p.buildRoot }));
   return preparing;
 }
 
@@ -69,7 +81,7 @@ export function kbuildCommand(kernel: KernelTree): Promise<KbuildCommand> {
         // One make at a time on the tree, also across processes (test files run in several workers).
         const lock = join(tmpdir(), `hotsplice-kcc-${createHash('sha256').update(kernel.sourceTree).digest('hex').slice(0, 16)}.lock`);
         await exclusive(lock, 600_000, () => existsSync(cmdFile), () =>
-          execFileP('make', ['-C', kernel.sourceTree, '-s', ...kbuildVariables(kernel.sourceTree, kernel.abi), REFERENCE.object], kernel.sourceTree).then(() => undefined),
+          execFileP('make', ['-C', kernel.sourceTree, '-s', ...kbuildVariables(kernel), REFERENCE.object], kernel.sourceTree).then(() => undefined),
         );
       }
       // kbuild rewrites the .cmd file in place after each build of the object (`fixdep … > .cmd`): a reader racing a
@@ -109,6 +121,7 @@ export async function compileArgs(outFile: string, opts: CompileOptions = {}): P
     `-DKBUILD_BASENAME="${name}"`,
     `-DKBUILD_MODNAME="${modname}"`,
     `-D__KBUILD_MODNAME=kmod_${modname}`,
+    `-I${PATCH_API_INCLUDE}`,
   ];
   const objtoolArgs = [...cmd.objtoolArgs, ...(opts.module ? ['--module'] : [])];
   return { kernel, cmd, defines, objtoolArgs };
@@ -202,7 +215,7 @@ export async function compileCached(source: string, name: string, opts: CompileO
   const outName = `${name}.o`;
   const { kernel, cmd, defines, objtoolArgs } = await compileArgs(outName, opts);
   const hash = createHash('sha256')
-    .update(JSON.stringify({ source, outName, kernel, cmd, defines, objtoolArgs, v: 2 }))
+    .update(JSON.stringify({ source, outName, kernel, cmd, defines, objtoolArgs, api: patchApiDigest(), v: 2 }))
     .digest('hex')
     .slice(0, 24);
   const dir = join(CACHE_DIR, hash);

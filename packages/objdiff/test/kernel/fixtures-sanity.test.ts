@@ -22,6 +22,12 @@ function hasFentry(o: ReadelfObject, fn: string): boolean {
   return o.relocsIn(fn).some((r) => r.symbol === '__fentry__' && r.offset === 1);
 }
 
+/** The opcode before the first relocation of `fn` whose symbol matches `target`: 0xe8 call, 0xe9 jmp. */
+function branchTo(o: ReadelfObject, fn: string, target: RegExp): number | undefined {
+  const r = o.relocsIn(fn).find((x) => target.test(x.symbol));
+  return r && o.symbolBytes(fn)[r.offset - 1];
+}
+
 /** A special table has an entry whose relocation points into the function's section. */
 function tablePointsInto(o: ReadelfObject, table: string, fn: string): boolean {
   const section = o.symbol(fn)?.section;
@@ -177,6 +183,52 @@ const claims: Record<string, (p: Pair) => void> = {
       expect(hasFentry(o, 'hs_clock_cyc2ns')).toBe(false);
       expect(hasFentry(o, 'hs_clock_set')).toBe(true);
     }
+  },
+  'notrace-static-helper': (p) => {
+    for (const o of [p.pre, p.post]) {
+      expectIn(o, 'hs_ring_scale', 'FUNC', '.text.hs_ring_scale');
+      expect(o.symbol('hs_ring_scale')!.bind).toBe('LOCAL');
+      expect(hasFentry(o, 'hs_ring_scale')).toBe(false);
+      for (const caller of ['hs_ring_used', 'hs_ring_free']) {
+        expect(hasFentry(o, caller)).toBe(true);
+        expect(branchTo(o, caller, /hs_ring_scale/), caller).toBe(0xe8);
+      }
+    }
+  },
+  'syscall-define-body': (p) => {
+    for (const o of [p.pre, p.post]) {
+      expectIn(o, '__do_sys_hs_probe', 'FUNC', '.text.__do_sys_hs_probe');
+      expect(hasFentry(o, '__do_sys_hs_probe')).toBe(false);
+      // The wrappers end in a sibling call into the body: jmp rel32.
+      for (const wrapper of ['__x64_sys_hs_probe', '__ia32_sys_hs_probe']) {
+        expect(hasFentry(o, wrapper)).toBe(true);
+        expect(branchTo(o, wrapper, /__do_sys_hs_probe/), wrapper).toBe(0xe9);
+      }
+    }
+  },
+  'notrace-address-taken': (p) => {
+    for (const o of [p.pre, p.post]) {
+      expect(hasFentry(o, 'hs_step')).toBe(false);
+      expect(o.relocsIn('hs_default_ops').some((r) => /hs_step/.test(r.symbol))).toBe(true);
+    }
+  },
+  'notrace-sibling-mixed': (p) => {
+    for (const o of [p.pre, p.post]) {
+      expect(hasFentry(o, 'hs_mix_step')).toBe(false);
+      expect(branchTo(o, 'hs_mix_run', /hs_mix_step/)).toBe(0xe9);
+      expect(branchTo(o, 'hs_mix_step', /hs_mix_scale/)).toBe(0xe8);
+    }
+  },
+  'notrace-sibling-forced': (p) => {
+    for (const o of [p.pre, p.post]) expect(branchTo(o, 'hs_mix_run', /hs_mix_step/)).toBe(0xe9);
+    expect(p.post.relocsIn('__hotsplice_force_unsafe_hs_mix_step').some((r) => /hs_mix_step/.test(r.symbol))).toBe(true);
+  },
+  'kpatch-markers': (p) => {
+    for (const section of ['.hotsplice.ignore_function', '.hotsplice.force_unsafe', '.hotsplice.pre_patch']) {
+      expect(p.pre.hasSection(section), section).toBe(false);
+      expect(p.post.hasSection(section), section).toBe(true);
+    }
+    expect(p.post.symbolBytes('hs_mark_noise').equals(p.pre.symbolBytes('hs_mark_noise'))).toBe(false);
   },
   'noinstr-function-change': (p) => {
     for (const o of [p.pre, p.post]) {

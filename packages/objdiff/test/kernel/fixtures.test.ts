@@ -37,13 +37,14 @@ suite('objdiff on the fixture corpus (Debian kernel objects)', () => {
     const e = c.expect;
     const objname = e.objname ?? 'vmlinux';
     const { report, newCode } = diffObjects!(pre, post, { object: `${name}.o`, objname });
-    const summary = JSON.stringify({ changed: report.changed, new: report.new, newData: report.newData, refused: report.refused });
+    const summary = JSON.stringify({ changed: report.changed, new: report.new, newData: report.newData, refused: report.refused, promoted: report.promoted });
     expect(report.object, summary).toBe(`${name}.o`);
     expect(report.objname, summary).toBe(objname);
     expect(sorted(report.changed), summary).toEqual(sorted(e.changed));
     expect(sorted(report.new), summary).toEqual(sorted(e.new));
     expect(sorted(report.newData), summary).toEqual(sorted(e.newData));
     expect(sorted(report.refused.map((r) => r.symbol)), summary).toEqual(sorted(e.refused));
+    expect(sorted(report.promoted?.map((p) => p.function)), summary).toEqual(sorted(e.promoted));
     // Every reference of the new code resolves: no local label (.LCn) left undefined for modpost to trip over.
     if (newCode) expect(parseElf(newCode).symbols.filter((sym) => sym.rawShndx === 0 && sym.name.startsWith('.L')).map((sym) => sym.name)).toEqual([]);
     // No two relocations write one place: the module loader refuses a field that is not zero when it relocates it

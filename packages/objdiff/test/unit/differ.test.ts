@@ -98,7 +98,13 @@ describe('objdiff on gcc-12 objects', () => {
   it('refuses a notrace function', () => {
     const pre = 'int __attribute__((no_instrument_function)) quiet(int x) { return x + 1; }\n';
     const r = diff(pre, pre.replace('x + 1', 'x + 2'));
-    expect(r.report.refused).toEqual([{ symbol: 'quiet', reason: 'changed function has no fentry call (notrace); ftrace cannot redirect it' }]);
+    expect(r.report.refused).toEqual([
+      {
+        symbol: 'quiet',
+        reason:
+          'changed function has no fentry call (notrace), so ftrace cannot redirect it, and it is global: its callers in other objects cannot be found',
+      },
+    ]);
   });
 
   it('compares functions inside a shared section by target, not by rel32', () => {

@@ -2,9 +2,9 @@
 // -ffunction-sections included) under the tree lock, then copied out with their kbuild .cmd records.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { cmdFileOf, compileObjects, copyObjects, journalFor, restoreTree, withTreeLock } from '@hotsplice/tree';
+import { type TreeInfo, cmdFileOf, compileObjects, copyObjects, journalFor, restoreTree, withTreeLock } from '@hotsplice/tree';
 
-export async function buildPristineObjects(kernel: { sourceTree: string; abi: string }, objects: string[], out: string): Promise<void> {
+export async function buildPristineObjects(kernel: TreeInfo, objects: string[], out: string): Promise<void> {
   await withTreeLock(kernel.sourceTree, async () => {
     await restoreTree(kernel.sourceTree, journalFor(kernel.sourceTree));
     await compileObjects(kernel, objects);

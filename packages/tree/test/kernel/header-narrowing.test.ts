@@ -78,7 +78,7 @@ function codeDiffers(out: string, object: string): boolean {
 
 describe('header narrowing on the Debian tree (kthread.h), judged by gcc', () => {
   beforeAll(async () => {
-    await ensureKbuildPlan(kernel.sourceTree, kernel.abi);
+    await ensureKbuildPlan(kernel);
   });
 
   for (const c of CASES) {

@@ -16,9 +16,9 @@ describe('compiling with kbuild’s recorded command', () => {
       const tree = kernel.sourceTree;
       const touch = () => Promise.all(OBJECTS.map((o) => utimes(join(tree, o.replace(/\.o$/, '.c')), new Date(), new Date())));
       await touch();
-      execFileSync('make', ['-C', tree, '-s', ...kbuildVariables(tree, kernel.abi), ...OBJECTS]);
+      execFileSync('make', ['-C', tree, '-s', ...kbuildVariables(kernel), ...OBJECTS]);
       const byMake = await Promise.all(OBJECTS.map((o) => readFile(join(tree, o))));
-      for (const o of OBJECTS) expect(await recordedCommand(tree, o), o).toContain(`-o ${o} ${o.replace(/\.o$/, '.c')}`);
+      for (const o of OBJECTS) expect(await recordedCommand(tree, o, kernel.compiler), o).toContain(`-o ${o} ${o.replace(/\.o$/, '.c')}`);
       await touch();
       await compileObjects(kernel, OBJECTS);
       const direct = await Promise.all(OBJECTS.map((o) => readFile(join(tree, o))));
@@ -27,7 +27,7 @@ describe('compiling with kbuild’s recorded command', () => {
       // make agrees the objects are up to date: it rebuilds nothing (the object's mtime stays).
       const mtimes = () => Promise.all(OBJECTS.map(async (o) => (await stat(join(tree, o))).mtimeMs));
       const before = await mtimes();
-      execFileSync('make', ['-C', tree, '-s', ...kbuildVariables(tree, kernel.abi), ...OBJECTS]);
+      execFileSync('make', ['-C', tree, '-s', ...kbuildVariables(kernel), ...OBJECTS]);
       expect(await mtimes()).toEqual(before);
     });
   });

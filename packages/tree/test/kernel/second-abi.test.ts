@@ -63,7 +63,7 @@ describe(`a second ABI (${requested ?? DEFAULT_SECOND_ABI}) with kbuild built fr
   it('builds the smoke livepatch against its headers tree: its vermagic, its objtool, its Module.symvers CRCs', async (ctx) => {
     if (!second) return ctx.skip();
     const buildDir = join(await mkdtemp(join(tmpdir(), 'hs-second-abi-')), 'build');
-    const [ko] = await buildExternalModule({ sourceDir: SMOKE_MODULE, buildDir, headersTree: second.headersTree });
+    const [ko] = await buildExternalModule({ sourceDir: SMOKE_MODULE, buildDir, kernel: second });
     expect(ko).toBe(join(buildDir, 'hotsplice_smoke.ko'));
     expect(run('modinfo', ['-F', 'vermagic', ko!]).trim()).toBe(`${second.abi} SMP preempt mod_unload modversions`);
     // kbuild runs in the headers tree: objtool is ./tools/objtool/objtool there, i.e. the source-built one.
@@ -85,13 +85,13 @@ describe(`a second ABI (${requested ?? DEFAULT_SECOND_ABI}) with kbuild built fr
     const kernel = second;
     await withTreeLock(kernel.sourceTree, async () => {
       const tree = kernel.sourceTree;
-      const make = () => execFileSync('make', ['-C', tree, '-s', ...kbuildVariables(tree, kernel.abi), ...OBJECTS]);
+      const make = () => execFileSync('make', ['-C', tree, '-s', ...kbuildVariables(kernel), ...OBJECTS]);
       const touch = () => Promise.all(OBJECTS.map((o) => utimes(join(tree, o.replace(/\.o$/, '.c')), new Date(), new Date())));
       await touch();
       make();
       const byMake = await Promise.all(OBJECTS.map((o) => readFile(join(tree, o))));
       for (const o of OBJECTS) {
-        const command = await recordedCommand(tree, o);
+        const command = await recordedCommand(tree, o, kernel.compiler);
         expect(command, o).toContain(`-o ${o} ${o.replace(/\.o$/, '.c')}`);
       }
       // The tree's own objtool (the one copied into kbuild/) ran on each object.

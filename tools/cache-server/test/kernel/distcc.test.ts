@@ -52,7 +52,7 @@ describe('distcc through the executors’ compiler wrapper', () => {
       Object.assign(process.env, { DISTCC_HOSTS: `127.0.0.1:${port}/2`, DISTCC_FALLBACK: '0', DISTCC_SKIP_LOCAL_RETRY: '1' });
       let t = Date.now();
       try {
-        await withCompilerWrapper('distcc', () => compileObjects(kernel, [OBJECT]));
+        await withCompilerWrapper('distcc', kernel, () => compileObjects(kernel, [OBJECT]));
       } finally {
         process.env = saved;
       }

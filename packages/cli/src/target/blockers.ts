@@ -1,0 +1,92 @@
+// The tasks that hold a livepatch transition open. /proc says which tasks are not switched yet (patch_state:
+// fs/proc/base.c proc_pid_patch_state, -1 no transition, 0 unpatched, 1 patched) and their state; livepatch itself
+// says why: kernel/livepatch/transition.c klp_try_switch_task reports every task it cannot switch, once a retry
+// (each second), with pr_debug ("sleep:88 is sleeping on function do_nanosleep"). /proc/PID/stack cannot say it:
+// stack_trace_save_tsk() drops __sched and lock functions for other tasks (kernel/stacktrace.c,
+// stack_trace_consume_entry_nosched), and do_nanosleep, schedule and mutex_lock are such functions.
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { kernelLogMark, kernelLogSince } from './kmsg';
+
+export interface Blocker {
+  pid: number;
+  comm: string;
+  /** The scheduler state letter of /proc/PID/stat (S sleeping, D uninterruptible, R running…). */
+  state: string;
+  /** What livepatch said of it: "sleeping on do_nanosleep", "running", "unreliable stack" (undefined: not yet). */
+  why?: string;
+  /** The function of the patch livepatch found on its stack. */
+  function?: string;
+}
+
+const CONTROL = '/proc/dynamic_debug/control';
+const SOURCE = 'kernel/livepatch/transition.c';
+const SWITCH = /klp_try_switch_task: (.*):(\d+) (is running|has an unreliable stack|is sleeping on function (\S+))$/;
+
+/** Watches one transition: livepatch's own account of its blockers, switched on for the watch (dynamic debug). */
+export class TransitionWatch {
+  private seq: number;
+  private readonly said = new Map<number, Pick<Blocker, 'why' | 'function'>>();
+
+  private constructor(private readonly restore: string[]) {
+    this.seq = kernelLogMark();
+  }
+
+  /**
+   * Turn on klp_try_switch_task's pr_debug lines (CONFIG_DYNAMIC_DEBUG, as in Debian's kernels) and remember which
+   * were off; without dynamic debug the watch still lists the blockers, without livepatch's reasons.
+   */
+  static async start(): Promise<TransitionWatch> {
+    const control = await readFile(CONTROL, 'utf8').catch(() => '');
+    const off = control.split('\n').filter((l) => l.startsWith(`${SOURCE}:`) && /klp_try_switch_task =_ /.test(l));
+    if (off.length) await writeFile(CONTROL, `file ${SOURCE} func klp_try_switch_task +p`).catch(() => undefined);
+    return new TransitionWatch(off.length ? [`file ${SOURCE} func klp_try_switch_task -p`] : []);
+  }
+
+  /** The tasks not yet at `target` (1 while patching, 0 while unpatching), with what livepatch last said of each. */
+  async blockers(target: 0 | 1): Promise<Blocker[]> {
+    for (const line of kernelLogSince(this.seq)) {
+      const m = SWITCH.exec(line);
+      if (!m) continue;
+      const why = m[4] ? `sleeping on ${m[4]}` : m[3] === 'is running' ? 'running' : 'unreliable stack';
+      this.said.set(Number(m[2]), { why, function: m[4] });
+    }
+    this.seq = kernelLogMark();
+    return (await pendingTasks(target)).map((t) => ({ ...t, ...this.said.get(t.pid) }));
+  }
+
+  async stop(): Promise<void> {
+    for (const command of this.restore) await writeFile(CONTROL, command).catch(() => undefined);
+  }
+}
+
+/** "sleep[88] S sleeping on do_nanosleep; kworker/0:1[12] I running" */
+export function describeBlockers(blockers: Blocker[], max = 4): string {
+  const shown = blockers.slice(0, max).map((b) => `${b.comm}[${b.pid}] ${b.state}${b.why ? ` ${b.why}` : ''}`);
+  return blockers.length > max ? `${shown.join('; ')}; and ${blockers.length - max} more` : shown.join('; ');
+}
+
+/** Every task (thread) whose patch_state is not yet `target`. */
+async function pendingTasks(target: 0 | 1): Promise<Blocker[]> {
+  const tasks: Blocker[] = [];
+  for (const pid of await numbered('/proc')) {
+    for (const tid of await numbered(join('/proc', String(pid), 'task'))) {
+      const dir = join('/proc', String(pid), 'task', String(tid));
+      const state = Number((await read(join(dir, 'patch_state')))?.trim());
+      if (!Number.isInteger(state) || state === -1 || state === target) continue;
+      const [comm, stat] = await Promise.all([read(join(dir, 'comm')), read(join(dir, 'stat'))]);
+      if (comm === undefined) continue; // the task exited meanwhile
+      tasks.push({ pid: tid, comm: comm.trim(), state: /\) (\S)/.exec(stat ?? '')?.[1] ?? '?' });
+    }
+  }
+  return tasks;
+}
+
+async function numbered(dir: string): Promise<number[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => /^\d+$/.test(n)).map(Number);
+}
+
+function read(path: string): Promise<string | undefined> {
+  return readFile(path, 'utf8').catch(() => undefined);
+}
