@@ -1,10 +1,15 @@
 import type { TestProject } from 'vitest/node';
 import { type KernelPaths, prepareKernel } from '@hotsplice/kernel';
-import { ensureKbuildPlan } from '@hotsplice/tree';
+import { ensureKbuildPlan, shadowTrees } from '@hotsplice/tree';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     kernel: KernelPaths;
+    /**
+     * The kernel's source tree as prepared, never patched (the narrowing's pristine hard-linked copy): tests read
+     * source files here, since another test may hold the shared tree patched.
+     */
+    pristineTree: string;
     /** trixie's newest 6.12 (amd64), built in its gcc-14 build root. */
     trixie: KernelPaths;
   }
@@ -21,5 +26,6 @@ export default async function setup(project: TestProject): Promise<void> {
   const kernel = await prepareKernel({ abi: process.env.HOTSPLICE_ABI });
   await ensureKbuildPlan(kernel);
   project.provide('kernel', kernel);
+  project.provide('pristineTree', (await shadowTrees(kernel.sourceTree)).pristine);
   project.provide('trixie', await prepareKernel({ abi: process.env.HOTSPLICE_TRIXIE_ABI ?? 'newest-trixie' }));
 }

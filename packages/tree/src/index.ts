@@ -12,3 +12,4 @@ export { objectsIncludingEach } from './header-objects';
 export { type BuiltSources, ensureKbuildPlan, plannedCommands, plannedSources, treeCacheDir, treeIdentity } from './kbuild-plan';
 export { type FileNarrowing, narrowHeaderChange } from './header-narrowing';
 export { type NarrowingAnswer, narrowingKey, readNarrowing, writeNarrowing } from './narrowing-answers';
+export { type Shadows, shadowTrees } from './shadow-trees';

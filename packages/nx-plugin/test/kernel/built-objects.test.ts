@@ -7,6 +7,8 @@ import { makePlan, planObjects, vmlinuxSources } from '../../src/affected';
 // Which objects a patch rebuilds, on Debian's tree and config: kbuild's own plan (a dry run of the whole build),
 // checked against what the -dbg vmlinux says it was compiled from and against the image's modules.
 const kernel = inject('kernel');
+/** Source files are read here: another test may hold the shared tree patched. */
+const pristineTree = inject('pristineTree');
 
 /** The objects planObjects rebuilds, refusing a file the config does not build. */
 const objectsToBuild = async (...args: Parameters<typeof planObjects>) => (await planObjects(...args)).objects;
@@ -15,7 +17,7 @@ const touch = (path: string) => ({ name: `${path}.patch`, text: `--- a/${path}\n
 
 /** A real one-line change of a tree file (cut from the tree at test time). */
 function changed(path: string, from: string, to: string) {
-  const lines = readFileSync(join(kernel.sourceTree, path), 'utf8').split('\n');
+  const lines = readFileSync(join(pristineTree, path), 'utf8').split('\n');
   const at = lines.indexOf(from);
   expect(at, `${path} has the line to change`).toBeGreaterThanOrEqual(0);
   return { name: `${path}.patch`, text: `--- a/${path}\n+++ b/${path}\n@@ -${at + 1} +${at + 1} @@\n-${from}\n+${to}\n` };

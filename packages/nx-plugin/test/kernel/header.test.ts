@@ -12,10 +12,12 @@ import { unifiedDiff } from '../../../objdiff/test/helpers/debian-source';
 // .<obj>.cmd, scripts/basic/fixdep.c); the graph then holds only those whose code can change, and gcc agrees:
 // compiled before and after the patch, every other candidate keeps its code.
 const kernel = inject('kernel');
+/** Source files are read here: another test may hold the shared tree patched. */
+const pristineTree = inject('pristineTree');
 const HEADER = 'fs/proc/internal.h';
 /** The header's pde_has_proc_lseek() returns the opposite (cut from the tree's own header at test time). */
 function invertLseekCheck(): string {
-  const before = readFileSync(join(kernel.sourceTree, HEADER), 'utf8');
+  const before = readFileSync(join(pristineTree, HEADER), 'utf8');
   const after = before.replace(/(pde_has_proc_lseek\(const struct proc_dir_entry \*pde\)\n\{\n\treturn )(.*);/, '$1!($2);');
   expect(after).not.toBe(before);
   return unifiedDiff(HEADER, before, after);

@@ -14,6 +14,8 @@ import { unifiedDiff } from '../../../objdiff/test/helpers/debian-source';
 // must compile every object whose code changed, and here exactly the ones expected. Two of the changes go through one
 // preprocessor run of a merged header (both versions in one), two through two runs.
 const kernel = inject('kernel');
+/** Source files are read here: another test may hold the shared tree patched. */
+const pristineTree = inject('pristineTree');
 const HEADER = 'include/linux/kthread.h';
 
 interface Case {
@@ -60,7 +62,7 @@ const CASES: Case[] = [
 
 /** A -p1 patch of the header with `find` replaced. */
 function patchOf(c: Case): string {
-  const before = readFileSync(join(kernel.sourceTree, HEADER), 'utf8');
+  const before = readFileSync(join(pristineTree, HEADER), 'utf8');
   const after = before.replace(c.find, c.replace);
   expect(after, `${c.name}: the header has the text to change`).not.toBe(before);
   return unifiedDiff(HEADER, before, after);
@@ -84,7 +86,7 @@ describe('header narrowing on the Debian tree (kthread.h), judged by gcc', () =>
   for (const c of CASES) {
     it(c.name, async () => {
       const patches = [{ name: `${c.name}.patch`, text: patchOf(c) }];
-      const header = readFileSync(join(kernel.sourceTree, HEADER), 'latin1');
+      const header = readFileSync(join(pristineTree, HEADER), 'latin1');
       expect('text' in mergedFile(header, header.replace(c.find, c.replace)), 'one run of the merged header').toBe(c.merges);
       const objects = Object.keys(c.expect);
       const [file] = await narrowHeaderChange({ tree: kernel, patches, candidates: new Map([[HEADER, objects]]) });
