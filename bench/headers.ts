@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareKernel } from '@hotsplice/kernel';
-import { buildPrePost, ensureKbuildPlan } from '@hotsplice/tree';
+import { buildPrePost, ensureKbuildPlan, shadowTrees } from '@hotsplice/tree';
 import { makePlan } from '../packages/nx-plugin/src/affected';
 import { scratchWorkspace } from '../packages/nx-plugin/test/kernel/workspace';
 import { unifiedDiff } from '../packages/objdiff/test/helpers/debian-source';
@@ -38,10 +38,12 @@ async function main() {
   let start = performance.now();
   await ensureKbuildPlan(kernel);
   const planSeconds = (performance.now() - start) / 1000;
+  // Headers are read from the pristine copy: another session may hold the shared tree patched.
+  const { pristine } = await shadowTrees(tree);
 
   /** A -p1 patch of `header` with each `find` replaced, cut from the tree. */
   const patchOf = (header: string, edits: Array<[string | RegExp, string]>): string => {
-    const before = readFileSync(join(tree, header), 'utf8');
+    const before = readFileSync(join(pristine, header), 'utf8');
     let after = before;
     for (const [find, replace] of edits) {
       const next = after.replace(find, replace);
