@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { isDone, kbuildVariables, once, toolchainCommand } from '@hotsplice/kernel';
 import { type TreeInfo, journalFor } from './build';
 import { restoreTree } from './journal';
-import { recordedCommand } from './fresh';
+import { checkedCommand } from './fresh';
 import { shellWords } from './kbuild-cmd';
 import { withTreeLock } from './lock';
 
@@ -43,7 +43,7 @@ export async function dryRunPlan(tree: TreeInfo): Promise<KbuildPlan> {
   });
   const { commands, upToDate } = parseDryRun(result.stdout, tree.compiler);
   for (const object of upToDate) {
-    const recorded = commands[object] ? undefined : await recordedCommand(tree.sourceTree, object, tree.compiler);
+    const recorded = commands[object] ? undefined : await checkedCommand(tree.sourceTree, object, tree.compiler);
     if (recorded) commands[object] = recorded;
   }
   if (Object.keys(commands).length < 100) {
@@ -141,7 +141,7 @@ export async function plannedCommands(tree: TreeInfo): Promise<Record<string, st
 /** The plan holds for one tree as prepared (its markers: version and make variables), one config and one toolchain. */
 async function planKey(tree: TreeInfo): Promise<string> {
   const make = kbuildVariables({ ...tree, sourceTree: '<tree>' });
-  return JSON.stringify({ format: 3, tree: await treeIdentity(tree.sourceTree), make, ...(tree.buildRoot ? { buildRoot: tree.buildRoot } : {}) });
+  return JSON.stringify({ format: 4, tree: await treeIdentity(tree.sourceTree), make, ...(tree.buildRoot ? { buildRoot: tree.buildRoot } : {}) });
 }
 
 /**
