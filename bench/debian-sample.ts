@@ -8,8 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runGuest } from '@hotsplice/guest';
 import { cacheRoot, deltaPatch, fetchDebianUpdate, prepareKernel } from '@hotsplice/kernel';
-import { readKbuildRecord } from '@hotsplice/tree';
-import { builtObjects } from '../packages/nx-plugin/src/affected';
+import { ensureKbuildPlan, readKbuildRecord } from '@hotsplice/tree';
+import { builtSources } from '../packages/nx-plugin/src/affected';
 import { REPO, scratchWorkspace } from '../packages/nx-plugin/test/kernel/workspace';
 import { parseSteps } from '../test/e2e/suite/guest-steps';
 
@@ -40,9 +40,9 @@ function reasonOf(output: string): string {
 async function main() {
   const kernel = await prepareKernel({ abi: ABI, quiet: true });
   const delta = await fetchDebianUpdate(cacheRoot(), kernel, UPDATE, true);
-  const isBuilt = await builtObjects(kernel);
-  const built: typeof delta.files = [];
-  for (const f of delta.files) if (f.kind === 'source' && f.path.endsWith('.c') && !f.created && (await isBuilt(f.path.replace(/\.c$/, '.o')))) built.push(f);
+  await ensureKbuildPlan(kernel);
+  const compiled = (await builtSources(kernel))!;
+  const built = delta.files.filter((f) => f.kind === 'source' && f.path.endsWith('.c') && !f.created && compiled.objectsOf(f.path).length);
   // An even spread over the update's built .c files, the same every run.
   const step = Math.max(1, built.length / COUNT);
   const sample = Array.from({ length: Math.min(COUNT, built.length) }, (_, i) => built[Math.floor(i * step)]!);

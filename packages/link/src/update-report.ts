@@ -10,6 +10,12 @@ export interface InputFile {
   reason?: string;
   /** The objects rebuilt for a source: its own, or its includers'. */
   objects?: string[];
+  /**
+   * A header (or a .c file others include): how many built objects include it (candidates), how many were
+   * preprocessed before and after the patch by the narrowing that decided, how many were decided by an earlier
+   * narrowing's preprocessing; `objects` holds the ones compiled.
+   */
+  narrowing?: { candidates: number; preprocessed: number; cached: number };
 }
 
 /** What the update was made from, beside the differ's verdicts: hunks, files, and a Debian update's changelog. */
@@ -108,6 +114,14 @@ export function inputSections(inputs: UpdateInputs | undefined, outcomes: FileOu
   if (inputs.debian) {
     const items = changelogCoverage(inputs.debian.changelog, outcomes).filter((i) => i.cves.length);
     if (items.length) lines.push('', 'CVEs of the changelog:', ...items.map((i) => `  ${i.cves.join(' ')}: ${i.coverage} (${i.title})`));
+  }
+  const narrowed = inputs.files.filter((f) => f.narrowing);
+  if (narrowed.length) {
+    lines.push('', 'header changes (candidates: built objects that include the file):');
+    for (const f of narrowed) {
+      const n = f.narrowing!;
+      lines.push(`  ${f.path}: ${n.candidates} candidate(s), ${n.preprocessed + n.cached} preprocessed before and after the patch (${n.cached} by an earlier narrowing), ${f.objects?.length ?? 0} compiled`);
+    }
   }
   const fuzzed = inputs.hunks.filter((h) => h.fuzz).map((h) => `  ${h.patch}: ${describeHunk(h)}`);
   const moved = inputs.hunks.filter((h) => !h.fuzz).map((h) => `  ${h.patch}: ${describeHunk(h)}`);

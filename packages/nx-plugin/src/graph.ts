@@ -73,19 +73,28 @@ function prepareTarget(config: HotpatchConfig, abi = config.kernel.abi): TargetC
   };
 }
 
-/** Fresh machine (or bad input): prepare, then run Nx again now that the graph can see the kernel tree. */
+/**
+ * Fresh machine, a tree kbuild's plan was not made for, or a header change not narrowed yet (or bad input):
+ * prepare, plan, then run Nx again now that the graph can see the objects.
+ */
 export function unpreparedProject(root: string, config: HotpatchConfig, error?: string): Projects {
   const hotpatch: TargetConfiguration = error
     ? { executor: `${PLUGIN}:fail`, cache: false, options: { message: error } }
     : {
         executor: `${PLUGIN}:renest`,
         cache: false,
-        dependsOn: ['prepare'],
+        dependsOn: ['plan'],
         // Nx refuses a nested run of the very task that runs it (its loop detection): run `package`, then show
         // the summary that `hotpatch` would have shown.
         options: { target: `${kernelProjectName(root, config.id)}:package`, summary: `${layout.packageDir(config.id)}/summary.txt` },
       };
-  const targets: Record<string, TargetConfiguration> = { prepare: prepareTarget(config), hotpatch };
+  const plan: TargetConfiguration = {
+    executor: `${PLUGIN}:plan`,
+    cache: false,
+    dependsOn: ['prepare'],
+    options: { abi: config.kernel.abi, root, notBuilt: config.debianUpdate ? 'report' : 'refuse' },
+  };
+  const targets: Record<string, TargetConfiguration> = { prepare: prepareTarget(config), plan, hotpatch };
   if (!error) targets.try = tryTarget(root, config, ['hotpatch']);
   return { [root]: { name: kernelProjectName(root, config.id), targets } };
 }

@@ -1,16 +1,16 @@
 import { dirname, join } from 'node:path';
 import type { CreateNodes, CreateNodesResult } from '@nx/devkit';
 import { type KernelPaths, cacheRoot, cachedDebianUpdate, preparedKernel } from '@hotsplice/kernel';
-import { planObjects } from './affected';
+import { NeedsPlanning, planObjects } from './affected';
 import { type HotpatchConfig, readHotpatchConfig } from './config';
 import { type KernelScope, fleetProject, fleetScope, pipelineProjects, unpreparedProject } from './graph';
 import { readPatches } from './patches';
 
 /**
  * Infers the pipeline from hotpatch.json. Graph time comes before any task (design.md §5): when the Debian kernel
- * is already prepared, the graph holds one project per kernel directory with snap/diff targets for exactly the
- * affected objects; on a fresh machine it holds only `kernel:prepare` and a `kernel:hotpatch` that prepares and
- * then runs Nx again on the full graph.
+ * is prepared and planned (kbuild's plan, a header change's narrowing), the graph holds one project per affected
+ * object with its snap/diff targets; otherwise (a fresh machine, a header change seen for the first time) it holds
+ * only `kernel:prepare`, `kernel:plan` and a `kernel:hotpatch` that runs them and then Nx again on the full graph.
  */
 export const createNodes: CreateNodes = [
   '**/hotpatch.json',
@@ -31,6 +31,8 @@ export const createNodes: CreateNodes = [
         try {
           return [file, { projects: await kernelPipeline(root, config, kernel, context.workspaceRoot) }];
         } catch (err) {
+          // The plan step has not run for this tree or change yet: it runs first, then Nx again.
+          if (err instanceof NeedsPlanning) return [file, { projects: unpreparedProject(root, config) }];
           // Bad input fails the run with one clear line, not a plugin stack trace.
           return [file, { projects: unpreparedProject(root, config, err instanceof Error ? err.message : String(err)) }];
         }
@@ -49,7 +51,7 @@ async function kernelPipeline(root: string, config: HotpatchConfig, kernel: Kern
 /**
  * A fleet update: its own project (fleet.ts builds every kernel and writes the summary) plus, for each kernel
  * already prepared, that kernel's pipeline in projects of its own (so `nx affected` and the remote cache see every
- * kernel's tasks). A kernel not prepared yet has none until the fleet's `hotpatch` has prepared it; one whose
+ * kernel's tasks). A kernel not prepared (or planned) yet has none until the fleet's `hotpatch` has done it; one whose
  * pipeline cannot be planned (the patch names a file its config does not build) gets a `package` that fails with
  * the reason, which the fleet summary shows.
  */
@@ -63,6 +65,8 @@ async function fleetProjects(root: string, config: HotpatchConfig, workspaceRoot
     try {
       Object.assign(projects, await kernelPipeline(root, config, kernel, workspaceRoot, scope));
     } catch (err) {
+      // Not planned yet: the fleet's `hotpatch` plans it before its nested run, like a kernel it prepares.
+      if (err instanceof NeedsPlanning) continue;
       const message = err instanceof Error ? err.message : String(err);
       projects[scope.root] = { name: scope.project, targets: { package: { executor: '@hotsplice/nx-plugin:fail', cache: false, options: { message } } } };
     }

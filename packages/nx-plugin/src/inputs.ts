@@ -10,14 +10,16 @@ import { type HotpatchConfig, selected } from './config';
  * no live patch can carry and the changelog items in between.
  */
 export async function updateInputs(
-  kernel: Pick<KernelPaths, 'sourceTree' | 'vmlinux' | 'version'>,
+  kernel: Pick<KernelPaths, 'sourceTree' | 'vmlinux' | 'version' | 'abi' | 'compiler' | 'buildRoot'>,
   config: HotpatchConfig,
   patches: PatchInput[],
   hunks: HunkNote[],
 ): Promise<UpdateInputs> {
   const delta = config.debianUpdate ? cachedDebianUpdate(cacheRoot(), kernel.version, config.debianUpdate) : undefined;
   const plan = await planObjects(kernel, patches, { notBuilt: delta ? 'report' : 'refuse' });
-  const files: InputFile[] = plan.files.map((f) => (f.notBuilt ? { path: f.path, kind: 'not-built' } : { path: f.path, kind: 'source', objects: f.objects }));
+  const files: InputFile[] = plan.files.map((f) =>
+    f.notBuilt ? { path: f.path, kind: 'not-built' } : { path: f.path, kind: 'source', objects: f.objects, ...(f.narrowing ? { narrowing: f.narrowing } : {}) },
+  );
   // What the author says the update is: in inputs.json, not in the project's options, so changing it re-runs only
   // collect and package (Nx hashes a project's whole configuration into each of its tasks).
   const cves = [...new Set([...(config.cves ?? []), ...patches.flatMap((p) => cvesOfPatchHeader(p.text))])].sort();

@@ -63,7 +63,7 @@ describe('hotpatch.json', () => {
     expect(() => readHotpatchConfig(broken)).toThrow(new RegExp(`^${broken}: `));
   });
 
-  it('on a fresh machine infers only prepare and a hotpatch that runs Nx again after preparing', async () => {
+  it('on a fresh machine infers only prepare, plan and a hotpatch that runs Nx again after them', async () => {
     const file = await configFile('{"id":"fix_1","kernel":{"abi":"6.1.0-56-amd64"},"patches":["a.patch"]}');
     const root = join(file, '..');
     const saved = process.env.HOTSPLICE_CACHE;
@@ -73,10 +73,11 @@ describe('hotpatch.json', () => {
       const results = await fn(['hotpatch.json'], undefined, { workspaceRoot: root, nxJsonConfiguration: {} });
       const project = results[0][1].projects?.['.'];
       expect(project?.name).toBe('kernel');
-      expect(Object.keys(project?.targets ?? {})).toEqual(['prepare', 'hotpatch', 'try']);
+      expect(Object.keys(project?.targets ?? {})).toEqual(['prepare', 'plan', 'hotpatch', 'try']);
       expect(project?.targets?.try.dependsOn).toEqual(['hotpatch']);
       expect(project?.targets?.hotpatch.executor).toBe('@hotsplice/nx-plugin:renest');
-      expect(project?.targets?.hotpatch.dependsOn).toEqual(['prepare']);
+      expect(project?.targets?.hotpatch.dependsOn).toEqual(['plan']);
+      expect(project?.targets?.plan).toMatchObject({ executor: '@hotsplice/nx-plugin:plan', cache: false, dependsOn: ['prepare'] });
       expect(project?.targets?.hotpatch.options.target).toBe('kernel:package');
       expect(project?.targets?.prepare.executor).toBe('@hotsplice/nx-plugin:prepare');
       expect(project?.targets?.prepare.options).toEqual({ abi: '6.1.0-56-amd64' });

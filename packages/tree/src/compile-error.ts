@@ -1,7 +1,7 @@
 import { UserError } from '@hotsplice/kernel';
 
 /** gcc's and objtool's own diagnostics: `file:line[:col]: [fatal ]error: …` (gcc), `x.o: error: objtool: …`. */
-const DIAGNOSTIC = /^\S+?:(\d+:(\d+:)? )?(fatal )?error: /;
+export const DIAGNOSTIC = /^\S+?:(\d+:(\d+:)? )?(fatal )?error: /;
 /** make's line for a target whose recipe failed: `make[3]: *** [scripts/Makefile.build:250: fs/x.o] Error 1`. */
 const MAKE_FAILED = /\*\*\* \[[^\]]*?:\s*(\S+)\] Error \d+/;
 

@@ -14,8 +14,18 @@ export async function recordedCommand(tree: string, object: string, compiler: st
   return (await readRecord(tree, object, compiler))?.command;
 }
 
+/**
+ * The recorded command of an object make itself has just found up to date (its if_changed compared the command
+ * with the one it would run): the conditions of recordedCommand but the config's age, which make's own check
+ * (the per-symbol include/config files the `.cmd` lists) already covers. A config written again unchanged (a
+ * second `olddefconfig`) would otherwise leave such objects out of kbuild's plan.
+ */
+export async function checkedCommand(tree: string, object: string, compiler: string): Promise<string | undefined> {
+  return (await readRecord(tree, object, compiler, false))?.command;
+}
+
 /** The `.cmd` file's text and its command, when recordedCommand's conditions hold. */
-async function readRecord(tree: string, object: string, compiler: string): Promise<{ text: string; command: string } | undefined> {
+async function readRecord(tree: string, object: string, compiler: string, afterConfig = true): Promise<{ text: string; command: string } | undefined> {
   const text = await readFile(join(tree, cmdFileOf(object)), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   const line = /^(?:saved)?cmd_(\S+) := (.*)$/m.exec(text); // savedcmd_ since 6.2 (deps.ts)
@@ -25,7 +35,7 @@ async function readRecord(tree: string, object: string, compiler: string): Promi
   try {
     parseKbuildCmd(text); // throws on a line cut short
     const [recorded, config] = await Promise.all([stat(join(tree, cmdFileOf(object))), stat(join(tree, 'include/config/auto.conf'))]);
-    return recorded.mtimeMs >= config.mtimeMs ? { text, command } : undefined;
+    return !afterConfig || recorded.mtimeMs >= config.mtimeMs ? { text, command } : undefined;
   } catch {
     return undefined;
   }

@@ -1,34 +1,28 @@
 import { dirname, join } from 'node:path';
 import { readKbuildRecord } from './deps';
 import { includers, loadIncludeIndex, reverseIncludes } from './include-index';
-import { KbuildConfig } from './kbuild-makefile';
+import type { BuiltSources } from './kbuild-plan';
 
 /**
- * The objects a header change affects: every C file that includes it (the include index), that kbuild builds in
- * this configuration (the Makefiles), and — where kbuild already recorded the object's dependencies — whose
- * `.cmd` really lists the header. Objects never built are kept (the manifest step builds them and the diff finds
- * them unchanged if the header was not really used).
+ * The objects each changed file (a header, or a .c file others include) can affect: the objects kbuild builds
+ * (`built`, from its plan) from every C file that includes it per the include index, leaving out those whose
+ * recorded dependencies (their `.cmd`, when kbuild built them) do not name it. The header narrowing then decides
+ * which of these candidates to compile.
  */
-export async function objectsIncluding(tree: string, headers: string[]): Promise<string[]> {
-  return [...new Set([...(await objectsIncludingEach(tree, headers)).values()].flat())].sort();
-}
-
-/** objectsIncluding per header, with one read of the index and the Makefiles for all of them. */
-export async function objectsIncludingEach(tree: string, headers: string[]): Promise<Map<string, string[]>> {
+export async function objectsIncludingEach(tree: string, files: string[], built: BuiltSources): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  if (!headers.length) return out;
+  if (!files.length) return out;
   const reverse = reverseIncludes(await loadIncludeIndex(tree, join(dirname(tree), '..', 'include-index.json')));
-  const config = await KbuildConfig.load(tree);
-  for (const header of headers) {
-    const objects: string[] = [];
-    for (const source of includers(reverse, header)) {
-      const object = source.replace(/\.c$/, '.o');
-      if (!(await config.built(object))) continue;
-      const record = await readKbuildRecord(tree, object);
-      if (record && !record.deps.includes(header)) continue;
-      objects.push(object);
+  for (const file of files) {
+    const objects = new Set<string>();
+    for (const source of includers(reverse, file)) {
+      for (const object of built.objectsOf(source)) {
+        const record = await readKbuildRecord(tree, object);
+        if (record && !record.deps.includes(file)) continue;
+        objects.add(object);
+      }
     }
-    out.set(header, objects.sort());
+    out.set(file, [...objects].sort());
   }
   return out;
 }

@@ -77,7 +77,10 @@ export function reverseIncludes(index: IncludeIndex): Includers {
   return reverse;
 }
 
-/** Every .c file that includes `header`, directly or through other headers. */
+/**
+ * Every .c file that includes `header`, directly or through other files: headers, and .c files other .c files
+ * include (kernel/sched/build_policy.c includes rt.c, which includes its own headers).
+ */
 export function includers(index: IncludeIndex | Includers, header: string): string[] {
   const reverse = index instanceof Map ? index : reverseIncludes(index);
   const seen = new Set([header]);
@@ -88,7 +91,7 @@ export function includers(index: IncludeIndex | Includers, header: string): stri
       if (seen.has(file)) continue;
       seen.add(file);
       if (file.endsWith('.c')) sources.add(file);
-      else queue.push(file);
+      queue.push(file);
     }
   }
   return [...sources].sort();

@@ -1,6 +1,6 @@
 export { applyPatches, restoreTree, type AppliedPatches, type PatchInput } from './journal';
 export { describeHunk, type HunkNote } from './hunks';
-export { parsePatch, splitPatch, type PatchedFile } from './patch';
+export { changesByFile, parsePatch, splitPatch, type PatchedFile } from './patch';
 export { buildPrePost, compileObjects, copyObjects, journalFor, type TreeInfo } from './build';
 export { lineMapFromPatch } from './line-map';
 export { withTreeLock } from './lock';
@@ -8,5 +8,8 @@ export { cmdFileOf, parseCmdFile, readKbuildRecord, type KbuildRecord } from './
 export { isUpToDate } from './fresh';
 export { parseKbuildCmd, shellWords, type KbuildCommand } from './kbuild-cmd';
 export { buildIncludeIndex, includers, loadIncludeIndex, resolveInclude, reverseIncludes, type IncludeIndex, type Includers } from './include-index';
-export { KbuildConfig } from './kbuild-makefile';
-export { objectsIncluding, objectsIncludingEach } from './header-objects';
+export { objectsIncludingEach } from './header-objects';
+export { type BuiltSources, ensureKbuildPlan, plannedCommands, plannedSources, treeCacheDir, treeIdentity } from './kbuild-plan';
+export { type FileNarrowing, narrowHeaderChange } from './header-narrowing';
+export { type NarrowingAnswer, narrowingKey, readNarrowing, writeNarrowing } from './narrowing-answers';
+export { type Shadows, shadowTrees } from './shadow-trees';

@@ -88,3 +88,10 @@ export function splitPatch(text: string): Map<string, string> {
   for (const [path, diff] of out) out.set(path, `${diff.replace(/\n+$/, '')}\n`);
   return out;
 }
+
+/** Per changed file, every patch's change to it (splitPatch of each patch, joined in patch order). */
+export function changesByFile(patches: Array<{ text: string }>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of patches) for (const [path, diff] of splitPatch(p.text)) out.set(path, `${out.get(path) ?? ''}${diff}`);
+  return out;
+}

@@ -7,7 +7,8 @@ import { cacheRoot, fetchDebianUpdate, prepareKernel } from '@hotsplice/kernel';
 import { readHotpatchConfig } from '../config';
 import { fleetProjectName } from '../graph';
 import { fleetPlace, layout } from '../layout';
-import { oneLine, recordRun, taskId, writeOutput } from './common';
+import { oneLine, patchesOf, recordRun, taskId, writeOutput } from './common';
+import { planKernel } from './plan';
 
 interface FleetOptions {
   id: string;
@@ -30,7 +31,7 @@ export interface FleetEntry {
 }
 
 /**
- * A fleet update's `hotpatch`: prepare every kernel, then build each one's package with Nx (a nested run per
+ * A fleet update's `hotpatch`: prepare and plan every kernel, then build each one's package with Nx (a nested run per
  * kernel, so one kernel whose version the patch does not fit, or whose change is refused, leaves the others to
  * build), and write the fleet summary (`dist/hotpatch/<id>/fleet.json`, `fleet.txt`): each kernel's package, or
  * the reason it has none. Succeeds only when every kernel has its package.
@@ -49,6 +50,12 @@ export default async function fleet(options: FleetOptions, context: ExecutorCont
       const kernel = await prepareKernel({ abi: request, quiet: true });
       Object.assign(entry, { abi: kernel.abi, suite: kernel.suite, version: kernel.version });
       if (config.debianUpdate) await fetchDebianUpdate(cacheRoot(), kernel, config.debianUpdate, true);
+      try {
+        // The graph of this kernel's pipeline needs kbuild's plan and a header change's narrowing (plan.ts).
+        await planKernel(kernel, patchesOf(context, options.root)(kernel), config.debianUpdate ? 'report' : 'refuse');
+      } catch (err) {
+        entry.reason = `plan: ${oneLine(err)}`;
+      }
     } catch (err) {
       entry.reason = `prepare: ${oneLine(err)}`;
     }

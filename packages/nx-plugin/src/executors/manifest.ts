@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { type KernelPaths, RECIPE, UserError, compilerVersionLine, kbuildVariables } from '@hotsplice/kernel';
 import { moduleName } from '@hotsplice/link';
-import { type HunkNote, applyPatches, compileObjects, describeHunk, journalFor, readKbuildRecord, restoreTree, splitPatch, withTreeLock } from '@hotsplice/tree';
+import { type HunkNote, applyPatches, changesByFile, compileObjects, describeHunk, journalFor, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
 import { layout, updateTag, workDir, placeOf } from '../layout';
 import { readHotpatchConfig } from '../config';
 import { updateInputs } from '../inputs';
@@ -70,8 +70,7 @@ export default async function manifest(options: ManifestOptions, context: Execut
       return h;
     };
     // Per file, every patch's change to it: an object's post hash takes only the files it is built from.
-    const perFile = new Map<string, string>();
-    for (const p of patches) for (const [path, diff] of splitPatch(p.text)) perFile.set(path, `${perFile.get(path) ?? ''}${diff}`);
+    const perFile = changesByFile(patches);
     for (const object of objects) {
       const record = await readKbuildRecord(tree, object);
       if (!record) throw new UserError(`${object}: kbuild left no dependency record; is it built in Debian's config?`);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { REPO, create, scratchWorkspace, writeConfig, nx } from './workspace';
+import { REPO, atRest, create, scratchWorkspace, writeConfig, nx } from './workspace';
 
 const kernel = inject('kernel');
 
@@ -12,7 +12,7 @@ const MEMINFO = readFileSync(join(REPO, 'bench', 'patches', 'proc-meminfo-field.
 const BROKEN_VERSION = EXAMPLE.replace('livepatched by proc_version_marker\\n");', 'broken\\n"');
 const BROKEN_MEMINFO = MEMINFO.replace('1\\n");', '1\\n"');
 
-const treeFile = (path: string) => createHash('sha256').update(readFileSync(join(kernel.sourceTree, path))).digest('hex');
+const treeFile = (path: string) => atRest(kernel.sourceTree, () => createHash('sha256').update(readFileSync(join(kernel.sourceTree, path))).digest('hex'));
 
 describe('bad input to the pipeline: one clear line, a non-zero exit, the tree untouched', () => {
   let ws: string;
@@ -20,15 +20,15 @@ describe('bad input to the pipeline: one clear line, a non-zero exit, the tree u
     ws = scratchWorkspace();
   });
 
-  it('names the hunk of a patch that does not apply, and leaves the tree as it was', () => {
-    const before = treeFile('fs/proc/version.c');
+  it('names the hunk of a patch that does not apply, and leaves the tree as it was', async () => {
+    const before = await treeFile('fs/proc/version.c');
     const bad = readFileSync(join(REPO, 'examples', 'proc-version-marker.patch'), 'utf8').replace('utsname()->version);', 'utsname()->versions);');
     writeFileSync(join(ws, 'stale.patch'), bad);
     const r = create(ws, '--patch', join(ws, 'stale.patch'));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`hotsplice: ${join(ws, 'stale.patch')} does not apply to the kernel tree: fs/proc/version.c: Hunk #1 FAILED at 13. (tree untouched)`);
     expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
-    expect(treeFile('fs/proc/version.c')).toBe(before);
+    expect(await treeFile('fs/proc/version.c')).toBe(before);
   });
 
   it('refuses an empty patch before starting Nx', () => {

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { create, scratchWorkspace } from './workspace';
 
-const kernel = inject('kernel');
+const pristineTree = inject('pristineTree');
 const HELPER = 'hotsplice_meminfo_marker';
 
 /** A hunk inserting `added` after the line `after` of a tree file (context: that line and the next); `shift`: lines earlier hunks added. */
 function insertAfter(file: string, after: string, added: string[], shift = 0): string {
-  const lines = readFileSync(join(kernel.sourceTree, file), 'utf8').split('\n');
+  const lines = readFileSync(join(pristineTree, file), 'utf8').split('\n');
   const at = lines.indexOf(after);
   expect(at, `${file}: ${after}`).toBeGreaterThanOrEqual(0);
   const body = [` ${lines[at]}`, ...added.map((l) => `+${l}`), ` ${lines[at + 1]}`];

@@ -11,6 +11,7 @@ import { REPO, scratchWorkspace } from './workspace';
 // structure included: the patch also creates a header in a new directory and changes a header the tree holds as
 // a symlink (include/dt-bindings/clock/qcom,dispcc-sm8350.h -> qcom,dispcc-sm8250.h; no x86 object includes it).
 const kernel = inject('kernel');
+const pristineTree = inject('pristineTree');
 const LINK = 'include/dt-bindings/clock/qcom,dispcc-sm8350.h';
 const NEW_DIR = 'fs/proc/hotsplice-new';
 const PATHS = ['fs/proc/version.c', LINK, 'include/dt-bindings/clock/qcom,dispcc-sm8250.h', NEW_DIR, `${NEW_DIR}/marker.h`];
@@ -28,7 +29,7 @@ const digest = () =>
 
 /** The example patch, plus a new header in a new directory and a change made through the symlinked header. */
 function structurePatch(): string {
-  const [first, second] = readFileSync(join(kernel.sourceTree, LINK), 'utf8').split('\n');
+  const [first, second] = readFileSync(join(pristineTree, LINK), 'utf8').split('\n');
   return (
     readFileSync(join(REPO, 'examples/proc-version-marker.patch'), 'utf8') +
     `--- /dev/null\n+++ b/${NEW_DIR}/marker.h\n@@ -0,0 +1 @@\n+#define HOTSPLICE_MARKER 1\n` +

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { withTreeLock } from '@hotsplice/tree';
 
 export const REPO = join(__dirname, '..', '..', '..', '..');
 
@@ -21,6 +22,14 @@ export function scratchWorkspace(): string {
   }
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
   return dir;
+}
+
+/**
+ * `look` at the shared kernel tree while holding its lock: other test files patch it (under that lock) at the same
+ * time, so only then is it the tree as prepared (or as an interrupted run left it).
+ */
+export function atRest<T>(tree: string, look: () => T): Promise<T> {
+  return withTreeLock(tree, async () => look());
 }
 
 export function writeConfig(ws: string, id: string, patches: string[]): void {

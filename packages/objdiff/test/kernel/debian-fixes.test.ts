@@ -12,6 +12,8 @@ import { diffObjects, parseSymvers, readParent } from '../../src';
 import { debianSourceFile, unifiedDiff } from '../helpers/debian-source';
 
 const kernel = inject('kernel');
+/** Source files are read here: another test may hold the shared tree patched. */
+const pristineTree = inject('pristineTree');
 
 interface Fix {
   /** Debian versions: the fix is what `to` changed in `path` relative to `from`. */
@@ -29,7 +31,7 @@ const FIXES: Record<string, Fix> = {
 
 /** Build both sides in the prepared tree: its file is the newer version, so a patch back to the older one gives pre. */
 async function buildFix(fix: Fix, out: string): Promise<{ pre: ElfObject; post: ElfObject; forward: string }> {
-  const tree = readFileSync(join(kernel.sourceTree, fix.path), 'utf8');
+  const tree = readFileSync(join(pristineTree, fix.path), 'utf8');
   const older = debianSourceFile(fix.from, fix.path);
   expect(tree, `the prepared tree's ${fix.path} is ${fix.to}'s`).toBe(debianSourceFile(fix.to, fix.path));
   const object = fix.path.replace(/\.c$/, '.o');
