@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { type KernelPaths, UserError, environmentError, preparedKernel } from '@hotsplice/kernel';
+import { type CompilerUse, type KernelPaths, UserError, checkChosenCompiler, environmentError, keepConfigMakeflag, preparedKernel } from '@hotsplice/kernel';
 import { readHotpatchConfig } from '../config';
 import { readPatches } from '../patches';
 
@@ -157,11 +157,33 @@ async function capturingOutput<V>(work: () => Promise<V>): Promise<{ value: V; o
 export function compilerWrapper(context: ExecutorContext, root = '.'): string | undefined {
   const fromEnv = process.env.HOTSPLICE_CC_WRAPPER?.trim();
   if (fromEnv) return fromEnv;
+  return configOf(context, root)?.ccWrapper;
+}
+
+function configOf(context: ExecutorContext, root: string) {
   try {
-    return readHotpatchConfig(join(context.root, root, 'hotpatch.json')).ccWrapper;
+    return readHotpatchConfig(join(context.root, root, 'hotpatch.json'));
   } catch {
     return undefined;
   }
+}
+
+/** How an update's compiles run: through a wrapper (distcc…), with a compiler the user chose (hotpatch.json "compiler"). */
+export interface CompileSetup {
+  wrapper?: string;
+  use?: CompilerUse;
+}
+
+/** The update's compile setup; a chosen compiler whose version is not the kernel's is refused here unless forced. */
+export async function compileSetup(context: ExecutorContext, root: string | undefined, kernel: KernelPaths): Promise<CompileSetup> {
+  const config = configOf(context, root ?? '.');
+  const use = config?.compiler ? await checkChosenCompiler(kernel, { path: config.compiler, force: config.forceCompiler }) : undefined;
+  return { wrapper: compilerWrapper(context, root), use };
+}
+
+/** withCompilerWrapper for a CompileSetup. */
+export function withCompileSetup<T>(setup: CompileSetup, kernel: KernelPaths, work: () => Promise<T>): Promise<T> {
+  return withCompilerWrapper(setup.wrapper, kernel, work, setup.use);
 }
 
 /**
@@ -170,26 +192,35 @@ export function compilerWrapper(context: ExecutorContext, root = '.'): string | 
  * kbuild's CC stays `gcc-12`, so its command lines (`.o.cmd`), Kconfig's CC check and every hotsplice cache key are
  * those of a local build; only where the compiler runs changes. (CC="distcc gcc-12" would make Kconfig re-sync and
  * kbuild rebuild everything.) A kernel built in a build root has no wrapper there: refused.
+ *
+ * A chosen compiler (`use`) takes the kernel compiler's place the same way: the masquerade runs `[wrapper] <its
+ * path>`. When its version line differs (forced), make is also told the kernel's CC_VERSION_TEXT so that kbuild
+ * keeps the prepared tree's config (chosen-compiler.ts keepConfigMakeflag).
  */
 export async function withCompilerWrapper<T>(
   wrapper: string | undefined,
   kernel: Pick<KernelPaths, 'compiler' | 'buildRoot' | 'abi'>,
   work: () => Promise<T>,
+  use?: CompilerUse,
 ): Promise<T> {
-  if (!wrapper) return work();
-  if (kernel.buildRoot) throw new UserError(`compiler wrapper "${wrapper}": ${kernel.abi}'s compiler ${kernel.compiler} runs in a build root, which has no ${wrapper.split(/\s+/)[0]}`);
+  if (!wrapper && !use) return work();
+  if (wrapper && kernel.buildRoot) throw new UserError(`compiler wrapper "${wrapper}": ${kernel.abi}'s compiler ${kernel.compiler} runs in a build root, which has no ${wrapper.split(/\s+/)[0]}`);
   const cc = kernel.compiler;
   const dir = await mkdtemp(join(tmpdir(), 'hotsplice-cc-'));
   const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
   const original = process.env.PATH ?? '/usr/bin:/bin';
-  const words = wrapper.split(/\s+/).map(quote).join(' ');
-  await writeFile(join(dir, cc), `#!/bin/sh\nPATH=${quote(original)}; export PATH\nexec ${words} ${cc} "$@"\n`);
+  const savedMakeflags = process.env.MAKEFLAGS;
+  const words = [...(wrapper ? wrapper.split(/\s+/) : []), use?.path ?? cc].map(quote).join(' ');
+  await writeFile(join(dir, cc), `#!/bin/sh\nPATH=${quote(original)}; export PATH\nexec ${words} "$@"\n`);
   await chmod(join(dir, cc), 0o755);
   process.env.PATH = `${dir}:${original}`;
+  if (use?.mismatch) process.env.MAKEFLAGS = [savedMakeflags, keepConfigMakeflag(use.kernelVersionText)].filter(Boolean).join(' ');
   try {
     return await work();
   } finally {
     process.env.PATH = original;
+    if (savedMakeflags === undefined) delete process.env.MAKEFLAGS;
+    else process.env.MAKEFLAGS = savedMakeflags;
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -7,7 +7,7 @@ import { diffFiles, parseSymvers, readParent, type ParentSymbol } from '@hotspli
 import { applyPatches, compileObjects, copyObjects, journalFor, lineMapFromPatch, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
 import { layout, placeOf } from '../layout';
 import { findModule } from '../modules';
-import { type ObjectOptions, type TaskResults, compilerWrapper, kernelFor, patchesOf, runAll, single, withCompilerWrapper, writeOutput } from './common';
+import { type ObjectOptions, type TaskResults, compileSetup, kernelFor, patchesOf, runAll, single, withCompileSetup, writeOutput } from './common';
 
 /** What Makefile.ksplice's `X.o.KSPLICE` marker records here: the verdict and the differ's report. */
 export interface Marker {
@@ -38,13 +38,14 @@ async function diffUpdate(context: ExecutorContext, tasks: ObjectOptions[]): Pro
   const patches = patchesOf(context, tasks[0].root)(kernel);
   const tree = kernel.sourceTree;
   const modules = new Map<string, string | undefined>();
+  const setup = await compileSetup(context, tasks[0].root, kernel);
   await withTreeLock(tree, async () => {
     await restoreTree(tree, journalFor(tree));
     await installPatchApi(tree);
     await applyPatches(tree, journalFor(tree), patches);
     try {
       const objects = tasks.map((t) => t.object);
-      await withCompilerWrapper(compilerWrapper(context, tasks[0].root), kernel, () => compileObjects(kernel, objects));
+      await withCompileSetup(setup, kernel, () => compileObjects(kernel, objects));
       for (const t of tasks) await copyObjects(tree, [t.object], (o) => join(context.root, layout.post(placeOf(t), o)));
       for (const object of objects) modules.set(object, (await readKbuildRecord(tree, object))?.module);
     } finally {
