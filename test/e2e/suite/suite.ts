@@ -172,7 +172,10 @@ export function describeSuite(title: string, options: SuiteOptions): void {
     if (options.replaceAndStall) replaceAndStallTests(() => ({ created, step, json, sleeper: sleeper!, positive }));
 
     it('leaves no oops, BUG or WARNING on the console', () => {
-      expect(guest.problems).toEqual([]);
+      // On failure: the steps before the first problem, and the kernel's own lines after it (its call trace).
+      const lines = guest.console.split('\n');
+      const at = lines.findIndex((l) => guest.problems.includes(l.trim()) || guest.problems.includes(l));
+      expect(guest.problems, at < 0 ? '' : lines.slice(Math.max(0, at - 30), at + 40).join('\n')).toEqual([]);
       expect(guest.timedOut).toBe(false);
     });
   });

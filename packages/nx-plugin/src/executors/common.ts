@@ -74,29 +74,37 @@ export function oneLine(err: unknown): string {
 }
 
 /**
- * Run a batch executor's work once for all its tasks and report every task with the same outcome (they share one
- * compile step, so they succeed or fail together). Nx passes the tasks' options keyed by task id.
+ * Run a batch executor's work once per group of its tasks (`groupOf`: by default one group) and report every task
+ * of a group with that group's outcome (they share one compile step, so they succeed or fail together). Nx batches
+ * the ready tasks of one executor across projects: a fleet's kernels each form their own group, so one kernel whose
+ * build fails leaves the others' tasks to succeed. Nx passes the tasks' options keyed by task id.
  */
 export async function runAll<T>(
   taskGraph: TaskGraph,
   inputs: Record<string, T>,
   work: (options: T[]) => Promise<string>,
+  groupOf: (options: T) => string = () => '',
 ): Promise<TaskResults> {
-  const ids = Object.keys(inputs).filter((id) => taskGraph.tasks[id]);
-  const start = Date.now();
-  let output: string;
-  let success = true;
-  try {
-    output = await work(ids.map((id) => inputs[id]));
-  } catch (err) {
-    success = false;
-    output = `hotsplice: ${oneLine(err)}`;
-    process.stderr.write(`${output}\n`);
+  const groups = new Map<string, string[]>();
+  for (const id of Object.keys(inputs).filter((id) => taskGraph.tasks[id])) groups.set(groupOf(inputs[id]!), [...(groups.get(groupOf(inputs[id]!)) ?? []), id]);
+  const results: TaskResults = {};
+  for (const ids of groups.values()) {
+    const start = Date.now();
+    let output: string;
+    let success = true;
+    try {
+      output = await work(ids.map((id) => inputs[id]!));
+    } catch (err) {
+      success = false;
+      output = `hotsplice: ${oneLine(err)}`;
+      process.stderr.write(`${output}\n`);
+    }
+    const end = Date.now();
+    ids.forEach(recordRun);
+    if (success) console.log(output);
+    for (const id of ids) results[id] = { success, terminalOutput: output, startTime: start, endTime: end };
   }
-  const end = Date.now();
-  ids.forEach(recordRun);
-  if (success) console.log(output);
-  return Object.fromEntries(ids.map((id) => [id, { success, terminalOutput: output, startTime: start, endTime: end }]));
+  return results;
 }
 
 /** Adapt a batch implementation to Nx's single-task executor signature. */

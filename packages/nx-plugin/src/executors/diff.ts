@@ -22,14 +22,9 @@ export interface Marker {
  * restore the tree; then per object a byte compare (identical: done, the marker says so) and the symbol diff.
  */
 export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectOptions>, _o: ObjectOptions, context: ExecutorContext): Promise<TaskResults> {
-  return runAll(taskGraph, inputs, async (tasks) => {
-    // `nx run-many` over several updates batches their diff tasks together: each update has its own patches.
-    const updates = new Map<string, ObjectOptions[]>();
-    for (const t of tasks) updates.set(`${t.abi}\0${t.root ?? '.'}`, [...(updates.get(`${t.abi}\0${t.root ?? '.'}`) ?? []), t]);
-    const lines: string[] = [];
-    for (const group of updates.values()) lines.push(...(await diffUpdate(context, group)));
-    return lines.join('\n');
-  });
+  // `nx run-many` over several updates, or a fleet's kernels, batches their diff tasks together: each update has its
+  // own patches, each kernel its own tree, and each such group its own outcome.
+  return runAll(taskGraph, inputs, async (tasks) => (await diffUpdate(context, tasks)).join('\n'), (t) => `${t.abi}\0${t.root ?? '.'}`);
 }
 
 /** One update's tasks: patch, build all its post objects, restore, then diff each object. */

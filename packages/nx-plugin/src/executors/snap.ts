@@ -6,7 +6,7 @@ import { layout, placeOf } from '../layout';
 import { type ObjectOptions, type TaskResults, compileSetup, kernelFor, runAll, single, withCompileSetup } from './common';
 
 /**
- * Makefile.ksplice's snap: build the pre objects from the pristine tree, all of the batch together (kbuild's recorded
+ * Makefile.ksplice's snap: build the pre objects from the pristine tree, all of one kernel's tasks together (kbuild's recorded
  * commands, else one make call: compileObjects), and copy them into the workspace.
  */
 export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectOptions>, _o: ObjectOptions, context: ExecutorContext): Promise<TaskResults> {
@@ -27,7 +27,7 @@ export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectO
       if (setup.use) await Promise.all(objects.map((o) => rm(join(kernel.sourceTree, o), { force: true })));
     });
     return `snap: ${objects.length} pre object(s): ${objects.join(' ')}`;
-  });
+  }, (t) => t.abi); // each kernel of a fleet: its own tree
 }
 
 export default single(batch);
