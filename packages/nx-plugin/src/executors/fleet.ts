@@ -117,9 +117,16 @@ export function kernelOutput(blocks: Map<string, string>, project: string, proje
   return [...blocks].filter(([task]) => owner(task) === project).map(([, text]) => text).join('');
 }
 
+/** Where the nested run writes its Nx task profile when the outer one writes FILE. */
+export function nestedProfile(file: string): string {
+  return file.replace(/(\.json)?$/, '-kernels.json');
+}
+
 /** `nx ARGS…` as a child (its output shown and kept), outside this task's Nx environment. */
 async function nestedNx(root: string, args: string[]): Promise<{ code: number; output: string }> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NX_TASK') && k !== 'NX_CLI_SET'));
+  // Nx's task profile (NX_PROFILE=FILE, bench:fleet reads it): the nested run's goes beside the outer run's.
+  if (env.NX_PROFILE) env.NX_PROFILE = nestedProfile(env.NX_PROFILE);
   const nx = join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
   const chunks: string[] = [];
   const code = await new Promise<number>((resolve) => {
