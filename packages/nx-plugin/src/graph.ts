@@ -134,7 +134,8 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       dependsOn: [manifestDep],
       inputs: [{ dependentTasksOutputFiles: `**/hash/${object}.pre` }, ...CODE.tree],
       outputs: [at(layout.pre(place, object))],
-      options: { id, ...where, object, abi },
+      // `root`: snap reads a chosen "compiler" (and "ccWrapper") from hotpatch.json itself.
+      options: { id, ...where, object, abi, root },
     };
     const diff: TargetConfiguration = {
       executor: `${PLUGIN}:diff`,

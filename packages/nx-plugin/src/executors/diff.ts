@@ -43,6 +43,8 @@ async function diffUpdate(context: ExecutorContext, tasks: ObjectOptions[]): Pro
       await withCompileSetup(setup, kernel, () => compileObjects(kernel, objects));
       for (const t of tasks) await copyObjects(tree, [t.object], (o) => join(context.root, layout.post(placeOf(t), o)));
       for (const object of objects) modules.set(object, (await readKbuildRecord(tree, object))?.module);
+      // No object of a chosen compiler stays in the shared tree (snap.ts).
+      if (setup.use) await Promise.all(objects.map((o) => rm(join(tree, o), { force: true })));
     } finally {
       await restoreTree(tree, journalFor(tree));
     }
