@@ -20,6 +20,10 @@ export interface UpdateInputs {
   debian?: { from: string; to: string; changelog: ChangelogItem[] };
   /** A compiler the user forced although its version is not the kernel's (`create --compiler … --force-compiler`). */
   compiler?: ForcedCompiler;
+  /** hotpatch.json "level": the update's place in its ABI's sequence of cumulative atomic-replace updates. */
+  level?: number;
+  /** CVE ids the update's author says it fixes: hotpatch.json "cves" and the patches' headers. */
+  cves?: string[];
 }
 
 /** What a package records of a forced compiler mismatch. */

@@ -29,16 +29,18 @@ export interface External {
  */
 export function parentSymbols(symbols: readonly ElfSymbol[], order: 'address' | 'table' = 'address', model?: ObjectModel): ParentSymbol[] {
   const out: ParentSymbol[] = [];
-  let file: string | undefined;
+  let file: ElfSymbol | undefined;
   for (const s of symbols) {
     if (s.type === STT_FILE) {
-      file = s.name;
+      file = s;
       continue;
     }
     if (!s.name || s.index === 0 || s.rawShndx === SHN_UNDEF) continue;
     const unit = model?.unitOfSymbol(s);
+    const local = s.bind === STB_LOCAL;
     out.push({
-      name: s.name, type: s.type, local: s.bind === STB_LOCAL, value: s.value, size: s.size, file: s.bind === STB_LOCAL ? file : undefined,
+      name: s.name, type: s.type, local, value: s.value, size: s.size,
+      ...(local && file ? { file: file.name, fileGroup: file.index } : {}),
       ...(unit && model ? { content: { model, unit } } : {}),
     });
   }
@@ -60,12 +62,41 @@ export function sympos(parent: ParentSymbol[], name: string, sourceFile: string 
     const chosen = chooseByContent(same.map((s) => s.content!), pre);
     return 'index' in chosen ? { sympos: chosen.index + 1 } : { error: `local symbol ${name} appears ${same.length} times in the parent: ${chosen.error}` };
   }
-  const ours = same.findIndex((s) => s.file === sourceFile);
-  if (ours < 0) return { error: `local symbol ${name} appears ${same.length} times in the parent, none from ${sourceFile ?? 'this object'}` };
-  if (same.filter((s) => s.file === sourceFile).length > 1) {
-    return { error: `local symbol ${name} appears more than once in ${sourceFile}; run-pre matching must tell them apart` };
+  const fromFile = same.filter((s) => s.file === sourceFile);
+  if (!fromFile.length) return { error: `local symbol ${name} appears ${same.length} times in the parent, none from ${sourceFile ?? 'this object'}` };
+  if (fromFile.length === 1) return { sympos: same.indexOf(fromFile[0]) + 1 };
+  // Several objects' sources share the basename (vmlinux has eleven inode.c): the object is the STT_FILE group whose
+  // locals are this object's own.
+  const group = pre && objectGroup(parent, sourceFile!, pre.model);
+  const ours = group === undefined ? [] : fromFile.filter((s) => s.fileGroup === group);
+  if (ours.length !== 1) {
+    return { error: `local symbol ${name} appears ${fromFile.length} times in files named ${sourceFile}, and which one is this object's cannot be told` };
   }
-  return { sympos: ours + 1 };
+  return { sympos: same.indexOf(ours[0]) + 1 };
+}
+
+const groupsOf = new WeakMap<ParentSymbol[], Map<string, Map<ObjectModel, number | undefined>>>();
+
+/**
+ * The STT_FILE group of the parent (the locals the linker keeps after one object's file symbol) that is this object:
+ * of the groups with its source file's name, the one holding the most of the object's own local names, when one
+ * holds more than any other. Computed once per parent, file and object.
+ */
+function objectGroup(parent: ParentSymbol[], sourceFile: string, model: ObjectModel): number | undefined {
+  const byFile = groupsOf.get(parent) ?? new Map<string, Map<ObjectModel, number | undefined>>();
+  groupsOf.set(parent, byFile);
+  const byModel = byFile.get(sourceFile) ?? new Map<ObjectModel, number | undefined>();
+  byFile.set(sourceFile, byModel);
+  if (byModel.has(model)) return byModel.get(model);
+  const own = new Set(model.units.filter((u) => u.local).map((u) => u.name));
+  const score = new Map<number, number>();
+  for (const s of parent) {
+    if (s.file === sourceFile && s.fileGroup !== undefined && own.has(s.name)) score.set(s.fileGroup, (score.get(s.fileGroup) ?? 0) + 1);
+  }
+  const ranked = [...score].sort((a, b) => b[1] - a[1]);
+  const group = ranked.length && (ranked.length === 1 || ranked[0][1] > ranked[1][1]) ? ranked[0][0] : undefined;
+  byModel.set(model, group);
+  return group;
 }
 
 export function klpSymbolName(e: External): string {

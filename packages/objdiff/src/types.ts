@@ -60,6 +60,8 @@ export interface ParentSymbol {
   size: bigint;
   /** The STT_FILE symbol in effect (source file basename), which tells same-named locals of vmlinux apart. */
   file?: string;
+  /** That STT_FILE symbol's index: one per linked object, where several objects' sources share a basename. */
+  fileGroup?: number;
   /** A module parent's (.ko) unit for the symbol: same-named locals of a module are told apart by content. */
   content?: import('./parent-match').UnitOf;
 }

@@ -7,7 +7,7 @@ export { BUILD_ROOT_PACKAGES, currentBuildRoot, ensureBuildRoot, inBuildRoot, ty
 export { type ChosenCompiler, type CompilerUse, checkChosenCompiler, keepConfigMakeflag } from './chosen-compiler';
 export { type KernelCompiler, type Toolchain, compilerPackage, compilerVersionLine, hostMatches, parseCompiler, readCompiler } from './toolchain';
 export { FLAVOURS, RELEASES, compareAbis, parseAbi, parseRequest, releaseBySuite, releasePackages, requireAbi, unbuildableFlavour, type AbiName, type DebianRelease, type Flavour } from './release';
-export { aptConfigFor, aptOptions, hostSuite, type AptConfig } from './apt-config';
+export { aptConfigFor, aptOptions, hostSuite, releaseSources, type AptConfig } from './apt-config';
 export { RECIPE, cacheRoot, isDone, markDone, once } from './cache';
 export { debDataMember, extractDeb, parseAr, parseArHeader } from './deb';
 export { UserError, environmentError, naming, systemCause } from './errors';

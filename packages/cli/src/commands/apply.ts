@@ -3,7 +3,9 @@ import { ForceUnsafe } from '../target/force-unsafe';
 import { kernelLogMark, kernelLogSince } from '../target/kmsg';
 import { type PatchState, listPatches, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
 import { insmod, rmmod, withKernelLines } from '../target/module-load';
-import { removeRecord, writeRecord } from '../target/records';
+import { type UpdateRecord, fixesOf, removeRecord, writeRecord } from '../target/records';
+import type { Manifest } from '@hotsplice/link';
+import { applyInstalled } from './installed';
 import { runPreCheck } from '../target/run-pre';
 import { checkKernel, runningKernel } from '../target/running-kernel';
 import { type OpenedUpdate, openUpdate } from '../target/update-package';
@@ -20,27 +22,51 @@ import { apply as APPLY } from '../verbs';
  */
 export async function applyCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseVerb(APPLY, args);
+  const options = { timeoutMs: seconds(values.timeout) * 1000, skipRunPre: Boolean(values['skip-run-pre']) };
+  if (values.installed) {
+    if (positionals.length) throw usageError(APPLY);
+    return applyInstalled(options, Boolean(values.json));
+  }
   if (positionals.length !== 1) throw usageError(APPLY);
-  const timeoutMs = seconds(values.timeout) * 1000;
+  const applied = await applyPackage(positionals[0], options);
+  print(Boolean(values.json), applied);
+  return 0;
+}
+
+export interface ApplyOptions {
+  timeoutMs: number;
+  skipRunPre: boolean;
+}
+
+/** What one apply did: the manifest, livepatch's state after the transition, and how it went. */
+export interface Applied extends Timing {
+  manifest: Manifest;
+  state: PatchState;
+}
+
+/** Apply one package file; a failure throws (a UserError with the exit code) with the kernel as it was. */
+export async function applyPackage(path: string, options: ApplyOptions, record: Partial<UpdateRecord> = {}): Promise<Applied> {
   const started = performance.now();
-  const update = await openUpdate(positionals[0]);
+  const update = await openUpdate(path);
   try {
     const { manifest } = update;
     checkKernel(manifest, await runningKernel());
     if ((await readPatch(manifest.module)) || moduleLoaded(manifest.module)) {
       throw new UserError(`update ${manifest.id} is already applied (module ${manifest.module} is loaded); undo it first`);
     }
-    const runPre = await runPreCheck(update, { skip: Boolean(values['skip-run-pre']) });
+    const runPre = await runPreCheck(update, { skip: options.skipRunPre });
     const before = await listPatches();
     // The record first: a state directory that cannot take it fails here, with nothing loaded.
     await writeRecord({
       id: manifest.id,
       module: manifest.module,
       since: new Date().toISOString(),
-      package: positionals[0],
+      package: path,
       replace: manifest.replace,
       kernel: manifest.kernel,
       objects: manifest.objects,
+      ...fixesOf(manifest),
+      ...record,
     });
     const loadStart = performance.now();
     const mark = kernelLogMark();
@@ -49,13 +75,12 @@ export async function applyCommand(args: string[]): Promise<number> {
       throw err;
     });
     const force = ForceUnsafe.of(manifest);
-    const state = await waitForTransition(update, timeoutMs, mark, force);
+    const state = await waitForTransition(update, options.timeoutMs, mark, force);
     const applyMs = performance.now() - loadStart;
     const replaced = manifest.replace ? before.filter((p) => p.module !== manifest.module).map((p) => p.module) : [];
     const warning = force?.describe(manifest.id);
     if (warning) process.stderr.write(`${warning}\n`);
-    print(Boolean(values.json), update, state, { applyMs, totalMs: performance.now() - started, runPre, replaced, forced: force?.forced });
-    return 0;
+    return { manifest, state, applyMs, totalMs: performance.now() - started, runPre, replaced, forced: force?.forced };
   } finally {
     await update.close();
   }
@@ -112,14 +137,15 @@ interface Timing {
   forced?: ForceUnsafe['forced'];
 }
 
-function print(json: boolean, update: OpenedUpdate, state: PatchState, t: Timing): void {
-  const { manifest } = update;
+function print(json: boolean, t: Applied): void {
+  const { manifest, state } = t;
   const functions = state.objects.flatMap((o) => o.functions.map((f) => ({ object: o.name, ...f, patched: o.patched })));
   if (json) {
     const out = {
       id: manifest.id,
       module: manifest.module,
       state: 'applied',
+      ...fixesOf(manifest),
       functions,
       replaced: t.replaced,
       ...(t.forced ? { forced: t.forced } : {}),
@@ -130,14 +156,21 @@ function print(json: boolean, update: OpenedUpdate, state: PatchState, t: Timing
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
   }
-  const lines = [`applied ${manifest.id} in ${Math.round(t.applyMs)} ms: ${functions.length} function(s) patched`];
+  process.stdout.write(`${describeApplied(t).join('\n')}\n`);
+}
+
+/** The lines of a successful apply: functions per klp object, run-pre, what it took over. */
+export function describeApplied(t: Applied): string[] {
+  const { manifest, state } = t;
+  const count = state.objects.reduce((n, o) => n + o.functions.length, 0);
+  const lines = [`applied ${manifest.id}${manifest.level !== undefined ? ` (level ${manifest.level})` : ''} in ${Math.round(t.applyMs)} ms: ${count} function(s) patched`];
   for (const o of state.objects) {
     const waiting = o.patched ? '' : ' (patched when the module loads)';
     lines.push(`  ${o.name}${waiting}: ${o.functions.map((f) => (f.sympos > 1 ? `${f.name},${f.sympos}` : f.name)).join(', ')}`);
   }
   lines.push(`  run-pre: ${t.runPre.summary}`);
   if (t.replaced.length) lines.push(`  replaced: ${t.replaced.join(', ')} (atomic replace; their modules stay loaded until undone)`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return lines;
 }
 
 export function seconds(text: string | undefined): number {

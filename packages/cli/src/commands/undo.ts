@@ -21,9 +21,26 @@ import { seconds } from './apply';
 export async function undoCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseVerb(UNDO, args);
   if (positionals.length !== 1) throw usageError(UNDO);
-  const timeoutMs = seconds(values.timeout) * 1000;
-  const module = await moduleOf(positionals[0]);
   const id = positionals[0];
+  const { module, undoMs, warnings, unloaded } = await undoUpdate(id, { timeoutMs: seconds(values.timeout) * 1000, force: Boolean(values.force) });
+  for (const w of warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, warnings }, null, 2)}\n`);
+  else process.stdout.write(`undone ${id} in ${undoMs} ms${unloaded ? '; module unloaded' : ''}\n`);
+  return 0;
+}
+
+export interface Undone {
+  module: string;
+  undoMs: number;
+  /** Lines for stderr: a forced transition, a module that stays, a record that could not go. */
+  warnings: string[];
+  unloaded: boolean;
+}
+
+/** Take update `id` out of the kernel; a failure throws (a UserError with the exit code: 1, or 124 on a timeout). */
+export async function undoUpdate(id: string, values: { timeoutMs: number; force: boolean }): Promise<Undone> {
+  const { timeoutMs } = values;
+  const module = await moduleOf(id);
   const started = performance.now();
   const mark = kernelLogMark();
   const warnings: string[] = [];
@@ -67,11 +84,7 @@ export async function undoCommand(args: string[]): Promise<number> {
   if (rmmodError) warnings.push(`module ${module} stays loaded: ${rmmodError}`);
   const stale = await removeRecord(module);
   if (stale) warnings.push(stale);
-  const undoMs = Math.round(performance.now() - started);
-  for (const w of warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
-  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, warnings }, null, 2)}\n`);
-  else process.stdout.write(`undone ${id} in ${undoMs} ms${rmmodError ? '' : '; module unloaded'}\n`);
-  return 0;
+  return { module, undoMs: Math.round(performance.now() - started), warnings, unloaded: !rmmodError };
 }
 
 /** The module of an update id: the one its apply recorded, else the name the link stage derives from the id. */

@@ -17,6 +17,8 @@ const EXPECT: Record<string, { object: string; objname: string; changed: string[
   'sched-yield.patch': { object: 'kernel/sched/core.o', objname: 'vmlinux', changed: ['yield'], newData: ['__already_done.2'] },
   'ext4-get-block.patch': { object: 'fs/ext4/inode.o', objname: 'ext4', changed: ['ext4_get_block'], newData: [] },
   'exit-mask.patch': { object: 'kernel/exit.o', objname: 'vmlinux', changed: [], newData: [] },
+  // `tokens` is a local of five objects, four of them built from a file named inode.c (devpts, debugfs, tracefs, pstore).
+  'debugfs-mode-mask.patch': { object: 'fs/debugfs/inode.o', objname: 'vmlinux', changed: ['debugfs_parse_options'], newData: [] },
 };
 
 describe('objdiff on real objects of the Debian tree', () => {
@@ -74,6 +76,19 @@ describe('objdiff on real objects of the Debian tree', () => {
       expect(s.flags & SHF_RELA_LIVEPATCH).toBe(SHF_RELA_LIVEPATCH);
     }
     for (const s of elf.symbols.filter((x) => x.shndx === SHN_LIVEPATCH)) expect(s.name).toMatch(/^\.klp\.sym\.[\w-]+\.[^,]+,\d+$/);
+  });
+
+  it('tells same-named locals of objects whose sources share a basename apart by the object the file group holds', () => {
+    const read = (side: string) => parseElf(readFileSync(join(work, 'debugfs-mode-mask.patch', side, 'fs/debugfs/inode.o')));
+    const { newCode } = diffObjects(read('pre'), read('post'), { object: 'fs/debugfs/inode.o', parent, exported });
+    const klp = parseElf(newCode!).symbols.filter((s) => s.shndx === SHN_LIVEPATCH).map((s) => s.name);
+    const tokens = klp.find((n) => n.startsWith('.klp.sym.vmlinux.tokens,'))!;
+    // System.map (kallsyms order): the sympos-th `tokens` sits among debugfs's own data.
+    const map = readFileSync(kernel.systemMap, 'utf8').split('\n');
+    const at = map.filter((l) => l.endsWith(' tokens')).map((l) => map.indexOf(l));
+    const sympos = Number(tokens.split(',')[1]);
+    expect(at.length).toBeGreaterThan(2);
+    expect([map[at[sympos - 1]! - 1], map[at[sympos - 1]! + 1]].map((l) => l!.split(' ')[2])).toEqual(['debugfs_super_operations', 'debugfs_symlink_inode_operations']);
   });
 
   it('binds the example patch to the kernel: linux_proc_banner is not exported, so it goes through livepatch', () => {
