@@ -1,8 +1,7 @@
 // The patch suite on trixie's newest 6.12, sized for CI: one case of each kind the issue names (a module, `.sched.text`,
 // a shadow variable, callbacks, a header change, a refusal), built for that ABI in its gcc-14 build root with each
 // case's 6.12 patch where 6.1's does not apply, then applied, checked and undone alone and stacked in ONE boot of
-// the trixie kernel. The whole suite runs on trixie with HOTSPLICE_ABI=<its ABI> and patch-suite.test.ts (case 13
-// is skipped on 6.12 until the differ tells same-named locals of two inode.c objects apart: see its case.json).
+// the trixie kernel. The whole suite runs on trixie with HOTSPLICE_ABI=<its ABI> and patch-suite.test.ts.
 import { expect, inject, it } from 'vitest';
 import { loadCases } from './suite/cases';
 import { describeSuite } from './suite/suite';
