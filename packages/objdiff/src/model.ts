@@ -52,6 +52,12 @@ export interface UnitReloc {
   raw: Relocation;
 }
 
+/**
+ * gcc -fpatchable-function-entry=N,N's table (6.12's CALL_PADDING): one entry per function, pointing at its own
+ * padding. An entry about the function itself, never a use of it (x86 ftrace reads __mcount_loc instead).
+ */
+export const PADDING_ENTRIES = '__patchable_function_entries';
+
 /** Sections that carry no code or data the differ compares (debug info, notes, module metadata). */
 export function isIgnoredSection(name: string): boolean {
   return (
@@ -135,7 +141,7 @@ export class ObjectModel {
    * NOPs before a function's entry: that many bytes are the function's padding.
    */
   private findPadding(): void {
-    for (const table of this.elf.sections.filter((s) => s.name === '__patchable_function_entries')) {
+    for (const table of this.elf.sections.filter((s) => s.name === PADDING_ENTRIES)) {
       for (const { r, sym } of this.relocsBySection.get(table.index) ?? []) {
         const section = definedInSection(sym);
         if (section === undefined) continue;

@@ -123,6 +123,26 @@ describe('trixie 6.12: the example patch', () => {
   });
 });
 
+describe('trixie 6.12: a changed SYSCALL_DEFINE body (e2e case 17, kernel/sys.c sysinfo)', () => {
+  it('is carried by its wrappers: its own __patchable_function_entries entry takes no address of it', async () => {
+    const PATCH = join(__dirname, '..', '..', '..', '..', 'test', 'e2e', 'patches', '17-notrace-syscall-body-sysinfo', 'fix.patch');
+    const text = readFileSync(PATCH, 'utf8');
+    const out = join(dir, 'sysinfo');
+    await buildPrePost(kernel, [{ name: 'fix.patch', text }], ['kernel/sys.o'], out);
+    const pre = parseElf(readFileSync(join(out, 'pre', 'kernel', 'sys.o')));
+    // CALL_PADDING: every function has an entry, __do_sys_sysinfo (notrace: no fentry call) too.
+    expect(pre.sections.map((s) => s.name)).toContain('__patchable_function_entries');
+    const { report } = diffObjects(pre, parseElf(readFileSync(join(out, 'post', 'kernel', 'sys.o'))), {
+      object: 'kernel/sys.o',
+      parent: readParent(kernel.vmlinux),
+      lineMap: lineMapFromPatch(text, 'kernel/sys.c'),
+    });
+    expect(report.refused).toEqual([]);
+    expect(report.promoted?.map((p) => [p.function, p.calledBy])).toEqual([['__do_sys_sysinfo', ['__ia32_sys_sysinfo', '__x64_sys_sysinfo']]]);
+    expect(report.patched.map((p) => p.oldName).sort()).toEqual(['__ia32_sys_sysinfo', '__x64_sys_sysinfo']);
+  });
+});
+
 describe('trixie 6.12: new code of a single-object module (drivers/net/dummy.o, e2e case 11)', () => {
   const OBJECT = 'drivers/net/dummy.o';
   const PATCH = join(__dirname, '..', '..', '..', '..', 'test', 'e2e', 'patches', '11-module-before-dummy', 'fix.patch');
