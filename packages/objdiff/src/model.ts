@@ -92,6 +92,7 @@ export class ObjectModel {
   readonly units: Unit[] = [];
   private readonly unitsBySection = new Map<number, Unit[]>();
   private readonly relocsBySection = new Map<number, Array<{ r: Relocation; sym: ElfSymbol }>>();
+  private readonly wholeSectionRelocs = new Map<number, UnitReloc[]>();
 
   constructor(readonly elf: ElfObject) {
     for (const [relaIndex, list] of elf.relocations) {
@@ -197,9 +198,19 @@ export class ObjectModel {
     return out;
   }
 
+  /**
+   * A whole section's relocations, the same objects on every call: the inclusion keys each relocation's target by
+   * its object, and the writer looks them up again. (New objects per call dropped every relocation of a copied
+   * section, e.g. .altinstr_replacement's `jmp` back into the function, which left objtool's pass of 6.12's old code
+   * at "can't find jump dest" with no tables.)
+   */
   sectionRelocs(sectionIndex: number): UnitReloc[] {
-    const section = this.elf.sections[sectionIndex];
-    return this.relocsIn(sectionIndex, 0, Math.max(section.size, 1 << 30));
+    let relocs = this.wholeSectionRelocs.get(sectionIndex);
+    if (!relocs) {
+      relocs = this.relocsIn(sectionIndex, 0, Math.max(this.elf.sections[sectionIndex].size, 1 << 30));
+      this.wholeSectionRelocs.set(sectionIndex, relocs);
+    }
+    return relocs;
   }
 
   /** The unit a (symbol, addend) reference lands in, for section-symbol references. */
