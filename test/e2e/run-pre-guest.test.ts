@@ -71,7 +71,7 @@ describe('run-pre at apply time in the guest', () => {
     writeFileSync(join(scratch, 'version.patch'), VERSION_PATCH);
     const good = create(ws, GOOD, [join(scratch, 'version.patch')]);
     // The largest update: every positive case of the patch suite in one package (vmlinux and two module objects).
-    const big = create(ws, BIG, positive.map((c) => join(c.dir, 'fix.patch')));
+    const big = create(ws, BIG, positive.map((c) => c.patch));
     const wrong = await wrongBuild(kernel.sourceTree, scratch);
     writeFileSync(join(scratch, 'wrong-old.o'), wrong.oldCode);
     await linkOldCode([{ path: join(scratch, 'wrong-old.o'), object: wrong.object }], join(scratch, 'old-code-O1.o'));

@@ -27,7 +27,7 @@ export const kernel = {
 
 export const create = {
   name: 'create',
-  usage: 'create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT | --debian-update VERSION [--only PATH…]) [--id ID] [--abi ABI] [--fuzz N] [--replace [--level N]] [--cve ID]… [--json]',
+  usage: 'create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT | --debian-update VERSION [--only PATH…]) [--id ID] [--abi ABI] [--fuzz N] [--replace [--level N]] [--cve ID]… [--compiler PATH [--force-compiler]] [--json]',
   summary:
     'ksplice-create: build a live update of the kernel from a source patch, through the Nx pipeline (nx run ' +
     'kernel-<id>:hotpatch); writes dist/hotpatch/<id>/hotsplice-<id>.tar.gz, report.json and summary.txt.',
@@ -43,6 +43,8 @@ export const create = {
     abi,
     fuzz: { type: 'string', value: 'N', help: 'let N (0-3) context lines of a hunk differ; such hunks are reported' },
     replace: { type: 'boolean', help: 'an atomic-replace update: it replaces every update loaded before it' },
+    compiler: { type: 'string', value: 'PATH', help: "compile with this compiler instead of the kernel's (its --version must be the kernel's)" },
+    'force-compiler': { type: 'boolean', help: 'with --compiler: build although its version is not the kernel\'s (recorded in the package)' },
     level: { type: 'string', value: 'N', help: "the patch level (with --replace): level N holds every fix of the ABI's earlier levels and takes over from them; the .deb's version" },
     cve: { type: 'string', multiple: true, value: 'ID', help: "a CVE id the update fixes (patch headers' CVE ids count too)" },
     json,

@@ -11,7 +11,7 @@ export { linkOldCode, oldCodeAsLinked, sourceName, withFileSymbol, type OldCodeO
 export { MANIFEST_FORMAT, summary, writePackage, type Manifest, type PackageOptions, type PackageResult, type UpdateReport } from './package';
 export { buildIdNote, readBuildId } from './build-id';
 export { TAR_MODE, TAR_MTIME, TAR_OWNER, gzip, tar, tarGz, type TarMember } from './tar';
-export { NOT_CARRIED, changelogCoverage, fileOutcomes, type FileOutcome, type InputFile, type Outcome, type UpdateInputs } from './update-report';
+export { NOT_CARRIED, changelogCoverage, fileOutcomes, type FileOutcome, type ForcedCompiler, type InputFile, type Outcome, type UpdateInputs } from './update-report';
 export { cvesOfPatchHeader, isCveId, updateFixes, type Fixes } from './fixes';
 export { TARGET_LIB, buildDeb, maintainer, toolsDeb, updateDeb, type DebFile, type DebPackage } from './deb';
 export { writeAptRepo, type RepoOptions, type RepoResult } from './apt-repo';

@@ -1,10 +1,11 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { type KernelPaths, UserError, buildExternalModule } from '@hotsplice/kernel';
+import { type KernelPaths, UserError, buildExternalModule, objtoolAtLink, parseConfig } from '@hotsplice/kernel';
 import { type DiffReport, parseSymvers } from '@hotsplice/objdiff';
 import { definedGlobals, finalizeKlp, toLinkable } from './klp-form';
 import { generateMeta, moduleName } from './meta';
 import { importedNamespaces } from './namespaces';
+import { objtoolTables, withoutObjtoolTables } from './objtool-tables';
 import { KERNEL_MODULE_DIR } from './paths';
 
 export interface NewCodeObject {
@@ -16,7 +17,7 @@ export interface NewCodeObject {
 export interface LinkModuleOptions {
   /** The update id; the module (and /sys/kernel/livepatch/<name>) is moduleName(id). */
   id: string;
-  kernel: Pick<KernelPaths, 'headersTree' | 'compiler' | 'buildRoot'>;
+  kernel: Pick<KernelPaths, 'headersTree' | 'compiler' | 'buildRoot' | 'config'>;
   newCodeObjects: NewCodeObject[];
   /** Scratch folder of this link (emptied): `src/` is the kbuild folder laid out here, `build/` where kbuild runs. */
   workDir: string;
@@ -63,7 +64,10 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
     ),
   );
   const defined = definedGlobals(newCode);
-  const linkable = newCode.map((code) => toLinkable(code, defined));
+  const config = parseConfig(await readFile(options.kernel.config, 'utf8'));
+  // objtool runs over the whole module at its link: it writes the tables for the new code too.
+  const tables = objtoolAtLink(config) ? objtoolTables(config.get('CONFIG_FTRACE_MCOUNT_USE_OBJTOOL') === 'y') : [];
+  const linkable = newCode.map((code) => toLinkable(tables.length ? withoutObjtoolTables(code, tables) : code, defined));
   const symversFile = join(options.kernel.headersTree, 'Module.symvers');
   const symvers = await readFile(symversFile, 'utf8').catch(() => undefined);
   const namespaces = symvers === undefined ? [] : importedNamespaces(linkable, parseSymvers(symvers, symversFile), defined);

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type KernelPaths, UserError } from '@hotsplice/kernel';
 import type { DiffReport } from '@hotsplice/objdiff';
-import { type FileOutcome, type UpdateInputs, fileOutcomes, inputSections } from './update-report';
+import { type FileOutcome, type ForcedCompiler, type UpdateInputs, fileOutcomes, inputSections } from './update-report';
 import { readBuildId } from './build-id';
 import { updateFixes } from './fixes';
 import { metaObjects, moduleName } from './meta';
@@ -45,6 +45,8 @@ export interface Manifest {
   module: string;
   kernel: { abi: string; version: string; vmlinuxBuildId: string };
   replace: boolean;
+  /** Present when the update was compiled by a compiler the user forced although its version is not the kernel's. */
+  compiler?: ForcedCompiler;
   patches: Array<{ name: string; sha256: string }>;
   /** sha256 of every other member of the tarball. */
   members: Record<string, string>;
@@ -101,6 +103,7 @@ export async function writePackage(options: PackageOptions): Promise<PackageResu
     module,
     kernel: { abi: options.kernel.abi, version: options.kernel.version, vmlinuxBuildId: readBuildId(options.kernel.vmlinux) },
     replace: options.replace ?? false,
+    ...(inputs.compiler ? { compiler: inputs.compiler } : {}),
     patches: options.patches.map((p) => ({ name: p.name, sha256: sha256(p.text) })),
     members: Object.fromEntries(members.map((m) => [m.name, sha256(m.data)])),
     sizes: Object.fromEntries(members.map((m) => [m.name, m.data.length])),
@@ -141,6 +144,7 @@ export function summary(options: Pick<PackageOptions, 'id' | 'kernel' | 'reports
     `hotsplice update ${options.id} for Linux ${options.kernel.abi} (Debian ${options.kernel.version})`,
     `module ${manifest.module}.ko (${koBytes} bytes): ${functions} function(s) in ${manifest.objects.map((o) => o.objname).join(', ') || 'no object'}`,
     `package hotsplice-${options.id}.tar.gz`,
+    ...forcedCompilerLine(options.inputs?.compiler),
     ...(manifest.level !== undefined ? [`patch level ${manifest.level} of ${options.kernel.abi} (atomic replace: takes over every earlier level)`] : []),
     `fixes ${manifest.cves?.length ? manifest.cves.join(' ') : 'no CVE named'}; effective Debian version ${manifest.effectiveVersion ?? options.kernel.version}`,
     '',
@@ -157,6 +161,11 @@ export function summary(options: Pick<PackageOptions, 'id' | 'kernel' | 'reports
   if (refused.length) lines.push('', 'refused:', ...refused);
   lines.push(...inputSections(options.inputs, fileOutcomes(options.inputs?.files ?? [], options.reports)));
   return `${lines.join('\n')}\n`;
+}
+
+/** A forced compiler stands out at the top of the summary: the objects are not the kernel compiler's. */
+function forcedCompilerLine(cc: ForcedCompiler | undefined): string[] {
+  return cc ? [`compiler FORCED: ${cc.path} ("${cc.version}"); the kernel was built by "${cc.kernel}"`] : [];
 }
 
 function sha256(data: string | Uint8Array): string {

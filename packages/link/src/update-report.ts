@@ -24,10 +24,21 @@ export interface UpdateInputs {
   files: InputFile[];
   /** `create --debian-update`: the versions and the changelog items between them. */
   debian?: { from: string; to: string; changelog: ChangelogItem[] };
+  /** A compiler the user forced although its version is not the kernel's (`create --compiler … --force-compiler`). */
+  compiler?: ForcedCompiler;
   /** hotpatch.json "level": the update's place in its ABI's sequence of cumulative atomic-replace updates. */
   level?: number;
   /** CVE ids the update's author says it fixes: hotpatch.json "cves" and the patches' headers. */
   cves?: string[];
+}
+
+/** What a package records of a forced compiler mismatch. */
+export interface ForcedCompiler {
+  path: string;
+  /** Its `--version` line. */
+  version: string;
+  /** The kernel's CONFIG_CC_VERSION_TEXT. */
+  kernel: string;
 }
 
 export type Outcome = 'built' | 'no functional change' | 'refused' | 'not built in this config' | 'not live-patchable' | 'not selected' | 'outside the kernel';

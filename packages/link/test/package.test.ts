@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DiffReport } from '@hotsplice/objdiff';
-import { type Manifest, buildIdNote, gzip, readBuildId, summary, tar, tarGz, writePackage } from '../src';
+import { type Manifest, type UpdateInputs, buildIdNote, gzip, readBuildId, summary, tar, tarGz, writePackage } from '../src';
 import { Scratch, run } from './helpers/toolchain';
 
 const scratch = new Scratch();
@@ -83,7 +83,7 @@ describe('writePackage', () => {
     return path;
   };
 
-  async function build(outDir: string) {
+  async function build(outDir: string, inputs?: UpdateInputs) {
     const ko = scratch.write('m.ko', Buffer.from('not really a module'));
     const oldCode = scratch.write('old.o', Buffer.from('old code'));
     return writePackage({
@@ -97,8 +97,25 @@ describe('writePackage', () => {
         report('fs/a.o', [], { changed: [], refused: [{ symbol: 'table', reason: 'changed existing data: size 8 -> 16' }] }),
       ],
       patches: [{ name: 'fix.patch', text: '--- a/x\n+++ b/x\n' }],
+      inputs,
     });
   }
+
+  it('records a forced compiler in manifest.json and at the top of the summary; none otherwise', async () => {
+    const compiler = { path: '/usr/bin/gcc', version: 'gcc (Debian 12.2.0-14+deb12u1) 12.2.0', kernel: 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0' };
+    const forced = await build(join(scratch.dir, 'pkg-cc'), { hunks: [], files: [], compiler });
+    const extract = join(scratch.dir, 'x-cc');
+    mkdirSync(extract);
+    run('tar', ['-xzf', forced.tarball, '-C', extract]);
+    expect(JSON.parse(readFileSync(join(extract, 'manifest.json'), 'utf8')).compiler).toEqual(compiler);
+    expect(JSON.parse(readFileSync(forced.report, 'utf8')).compiler).toEqual(compiler);
+    expect(readFileSync(forced.summary, 'utf8').split('\n')[3]).toBe(
+      'compiler FORCED: /usr/bin/gcc ("gcc (Debian 12.2.0-14+deb12u1) 12.2.0"); the kernel was built by "gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0"',
+    );
+    const plain = await build(join(scratch.dir, 'pkg-plain'));
+    expect(plain.manifest).not.toHaveProperty('compiler');
+    expect(readFileSync(plain.summary, 'utf8')).not.toContain('compiler');
+  });
 
   it('writes the tarball, report.json and summary.txt; same inputs, same bytes', async () => {
     const a = await build(join(scratch.dir, 'pkg-a'));

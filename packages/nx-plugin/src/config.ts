@@ -35,6 +35,13 @@ export interface HotpatchConfig {
   /** Context lines a hunk may ignore to apply (GNU patch's fuzz); 0, exact context, unless set. */
   fuzz?: number;
   /**
+   * A compiler of this machine for the update's compiles in place of the kernel's own (a path, or a name on PATH).
+   * Its `--version` line must be the kernel's CONFIG_CC_VERSION_TEXT unless "forceCompiler" is true; a forced
+   * mismatch is recorded in the package (manifest.json, report.json, summary.txt).
+   */
+  compiler?: string;
+  forceCompiler?: boolean;
+  /**
    * The update's patch level: updates of one ABI form a sequence, level N cumulative (it holds every fix of the
    * levels before it) and atomic replace, so it takes over level N-1 in one transition. Its .deb's version.
    */
@@ -95,6 +102,9 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
   }
   if (config.check !== undefined && typeof config.check !== 'string') throw new Error(`${file}: "check" must be a shell command`);
   if (config.ccWrapper !== undefined && typeof config.ccWrapper !== 'string') throw new Error(`${file}: "ccWrapper" must be a command, e.g. "distcc"`);
+  if (config.compiler !== undefined && !(typeof config.compiler === 'string' && config.compiler.trim())) throw new Error(`${file}: "compiler" must be a compiler's path or name`);
+  if (config.forceCompiler !== undefined && typeof config.forceCompiler !== 'boolean') throw new Error(`${file}: "forceCompiler" must be true or false`);
+  if (config.forceCompiler && config.compiler === undefined) throw new Error(`${file}: "forceCompiler" forces the "compiler" it names; give "compiler"`);
   if (config.replace !== undefined && typeof config.replace !== 'boolean') throw new Error(`${file}: "replace" must be true or false`);
   if (config.fuzz !== undefined && !(Number.isInteger(config.fuzz) && config.fuzz >= 0 && config.fuzz <= MAX_FUZZ)) {
     throw new Error(`${file}: "fuzz" must be a whole number of context lines from 0 to ${MAX_FUZZ}`);
@@ -132,6 +142,7 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
     fuzz: config.fuzz ?? 0,
     ...(config.check ? { check: config.check } : {}),
     ...(config.ccWrapper?.trim() ? { ccWrapper: config.ccWrapper.trim() } : {}),
+    ...(config.compiler ? { compiler: config.compiler.trim(), ...(config.forceCompiler ? { forceCompiler: true } : {}) } : {}),
     ...(config.level !== undefined ? { level: config.level } : {}),
     ...(config.cves ? { cves: config.cves } : {}),
   };

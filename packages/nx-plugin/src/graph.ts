@@ -146,7 +146,8 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
       dependsOn: [manifestDep],
       inputs: [{ dependentTasksOutputFiles: `**/hash/${object}.pre` }, ...CODE.tree],
       outputs: [at(layout.pre(place, object))],
-      options: { id, ...where, object, abi },
+      // `root`: snap reads a chosen "compiler" (and "ccWrapper") from hotpatch.json itself.
+      options: { id, ...where, object, abi, root },
     };
     const diff: TargetConfiguration = {
       executor: `${PLUGIN}:diff`,
@@ -198,7 +199,8 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
         ...CODE.link,
       ],
       outputs: [at(layout.link(place))],
-      options: { id, ...where, abi, replace: config.replace ?? false },
+      // `root`: link reads a chosen "compiler" from hotpatch.json itself.
+      options: { id, ...where, abi, root, replace: config.replace ?? false },
     },
     // Build-time run-pre: the old code of every changed vmlinux object against the -dbg vmlinux (same compiler,
     // config and flags as the shipped kernel) and the differ's sympos against the copy that matched. The vmlinux

@@ -21,6 +21,15 @@ describe('hotpatch.json', () => {
     expect(() => readHotpatchConfig(bad)).toThrow(`${bad}: "replace" must be true or false`);
   });
 
+  it('takes a compiler to use instead of the kernel\'s, forced only with one named', async () => {
+    expect(readHotpatchConfig(await configFile('{"id":"x","patches":["a.patch"],"compiler":" /opt/gcc ","forceCompiler":true}'))).toMatchObject({ compiler: '/opt/gcc', forceCompiler: true });
+    expect(readHotpatchConfig(await configFile('{"id":"x","patches":["a.patch"],"compiler":"gcc"}'))).not.toHaveProperty('forceCompiler');
+    const lone = await configFile('{"id":"x","patches":["a.patch"],"forceCompiler":true}');
+    expect(() => readHotpatchConfig(lone)).toThrow(`${lone}: "forceCompiler" forces the "compiler" it names; give "compiler"`);
+    const empty = await configFile('{"id":"x","patches":["a.patch"],"compiler":""}');
+    expect(() => readHotpatchConfig(empty)).toThrow(`${empty}: "compiler" must be a compiler's path or name`);
+  });
+
   it('takes a fuzz of 0 to 3 context lines, and nothing else', async () => {
     expect(readHotpatchConfig(await configFile('{"id":"x","patches":["a.patch"],"fuzz":2}')).fuzz).toBe(2);
     for (const fuzz of ['4', '-1', '1.5', '"2"']) {

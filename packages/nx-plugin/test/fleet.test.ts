@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseFleetFile, readHotpatchConfig } from '../src/config';
-import { failureLine, summaryText } from '../src/executors/fleet';
+import { failureLine, kernelOutput, summaryText, taskOutputs } from '../src/executors/fleet';
 import { fleetProject, fleetScope, pipelineProjects } from '../src/graph';
 
 async function configFile(content: string, files: Record<string, string> = {}): Promise<string> {
@@ -73,5 +73,25 @@ describe('hotpatch.json fleets', () => {
     );
     const nested = '> nx run kernel-x:manifest\nhotsplice: kernel 6.1.0-57-amd64 ready (/t)\n\x1b[31mhotsplice: fs/proc/version.c: hunk 1 does not apply\x1b[0m\n NX   Running target package failed\n';
     expect(failureLine(nested)).toBe('fs/proc/version.c: hunk 1 does not apply');
+  });
+
+  it('gives each kernel of one nested run-many the output of its own tasks, and so its own failure line', () => {
+    const [trixie, cloud] = ['kernel-f-6.12.118_deb13-amd64', 'kernel-f-6.12.118_deb13-cloud-amd64'];
+    const output = [
+      ` NX   Running target package for 2 projects and 14 tasks they depend on:`,
+      `> nx run ${trixie}:manifest`,
+      'hotsplice: 1 affected object(s): fs/proc/version.o',
+      `> nx run ${cloud}-fs-proc-version:diff`,
+      '\x1b[31mhotsplice: fs/proc/version.o: compile failed: version.c:12: error: oops\x1b[0m',
+      `> nx run ${trixie}-fs-proc-version:diff`,
+      'f: fs/proc/version.o [vmlinux]: changed (version_proc_show)',
+      `> nx run ${trixie}:package`,
+      'hotsplice: package dist/hotpatch/f/6.12.118+deb13-amd64/hotsplice-f.tar.gz',
+      '',
+    ].join('\n');
+    const blocks = taskOutputs(output);
+    expect([...blocks.keys()]).toEqual([`${trixie}:manifest`, `${cloud}-fs-proc-version:diff`, `${trixie}-fs-proc-version:diff`, `${trixie}:package`]);
+    expect(failureLine(kernelOutput(blocks, cloud, [trixie, cloud]))).toBe('fs/proc/version.o: compile failed: version.c:12: error: oops');
+    expect(kernelOutput(blocks, trixie, [trixie, cloud])).not.toContain('oops');
   });
 });

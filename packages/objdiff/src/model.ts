@@ -52,6 +52,12 @@ export interface UnitReloc {
   raw: Relocation;
 }
 
+/**
+ * gcc -fpatchable-function-entry=N,N's table (6.12's CALL_PADDING): one entry per function, pointing at its own
+ * padding. An entry about the function itself, never a use of it (x86 ftrace reads __mcount_loc instead).
+ */
+export const PADDING_ENTRIES = '__patchable_function_entries';
+
 /** Sections that carry no code or data the differ compares (debug info, notes, module metadata). */
 export function isIgnoredSection(name: string): boolean {
   return (
@@ -86,6 +92,7 @@ export class ObjectModel {
   readonly units: Unit[] = [];
   private readonly unitsBySection = new Map<number, Unit[]>();
   private readonly relocsBySection = new Map<number, Array<{ r: Relocation; sym: ElfSymbol }>>();
+  private readonly wholeSectionRelocs = new Map<number, UnitReloc[]>();
 
   constructor(readonly elf: ElfObject) {
     for (const [relaIndex, list] of elf.relocations) {
@@ -135,7 +142,7 @@ export class ObjectModel {
    * NOPs before a function's entry: that many bytes are the function's padding.
    */
   private findPadding(): void {
-    for (const table of this.elf.sections.filter((s) => s.name === '__patchable_function_entries')) {
+    for (const table of this.elf.sections.filter((s) => s.name === PADDING_ENTRIES)) {
       for (const { r, sym } of this.relocsBySection.get(table.index) ?? []) {
         const section = definedInSection(sym);
         if (section === undefined) continue;
@@ -191,9 +198,19 @@ export class ObjectModel {
     return out;
   }
 
+  /**
+   * A whole section's relocations, the same objects on every call: the inclusion keys each relocation's target by
+   * its object, and the writer looks them up again. (New objects per call dropped every relocation of a copied
+   * section, e.g. .altinstr_replacement's `jmp` back into the function, which left objtool's pass of 6.12's old code
+   * at "can't find jump dest" with no tables.)
+   */
   sectionRelocs(sectionIndex: number): UnitReloc[] {
-    const section = this.elf.sections[sectionIndex];
-    return this.relocsIn(sectionIndex, 0, Math.max(section.size, 1 << 30));
+    let relocs = this.wholeSectionRelocs.get(sectionIndex);
+    if (!relocs) {
+      relocs = this.relocsIn(sectionIndex, 0, Math.max(this.elf.sections[sectionIndex].size, 1 << 30));
+      this.wholeSectionRelocs.set(sectionIndex, relocs);
+    }
+    return relocs;
   }
 
   /** The unit a (symbol, addend) reference lands in, for section-symbol references. */

@@ -1,7 +1,7 @@
 import { SHF_ALLOC, SHF_EXECINSTR } from '@hotsplice/elf';
 import { INIT_EXIT, hasFentry, isBranch, isJump } from './branch';
 import { targetUnit } from './correlate';
-import { type ObjectModel, type Unit, isIgnoredSection } from './model';
+import { PADDING_ENTRIES, type ObjectModel, type Unit, isIgnoredSection } from './model';
 import { coldParent } from './names';
 import { PATCH_API_SECTION } from './patch-api';
 import { ORC_DATA, TABLES, type TableEntry } from './special';
@@ -166,7 +166,8 @@ function referencesIndex(model: ObjectModel, entries: TableEntry[]): Map<Unit, R
     }
   }
   for (const section of model.elf.sections) {
-    if (!(section.flags & SHF_ALLOC) || isIgnoredSection(section.name) || TABLES[section.name] || section.name === ORC_DATA) continue;
+    // A function's own padding entry takes no address of it (6.12: __do_sys_sysinfo's refused a promotion).
+    if (!(section.flags & SHF_ALLOC) || isIgnoredSection(section.name) || TABLES[section.name] || section.name === ORC_DATA || section.name === PADDING_ENTRIES) continue;
     const code = section.flags & SHF_EXECINSTR ? model.elf.sectionData(section.index) : undefined;
     for (const r of model.sectionRelocs(section.index)) {
       if (model.unitAt(section.index, r.offset)) continue; // a unit's own relocation, indexed above

@@ -18,9 +18,16 @@ const NOPS = [
 export const NOP5 = Uint8Array.from(NOPS[4]);
 /** `ret; int3; int3; int3; int3`: a return-thunk site without the thunk (patch_return). */
 export const RET_INT3 = Uint8Array.from([0xc3, 0xcc, 0xcc, 0xcc, 0xcc]);
-/** ENDBR64 and what apply_ibt_endbr() seals it with (gen_endbr_poison: nopl -42(%rax)). */
+/**
+ * ENDBR64 and what apply_seal_endbr() seals it with: gen_endbr_poison() in arch/x86/include/asm/ibt.h is
+ * `osp nopl (%rax)` (66 0f 1f 00) in both 6.1.192 and 6.12 (found live on 6.12's __ia32_sys_sysinfo); upstream's
+ * first form, `nopl -42(%rax)` (0f 1f 40 d6), is kept for older 6.1 ABIs.
+ */
 const ENDBR64 = [0xf3, 0x0f, 0x1e, 0xfa];
-const ENDBR_POISON = [0x0f, 0x1f, 0x40, 0xd6];
+const ENDBR_POISONS = [
+  [0x66, 0x0f, 0x1f, 0x00],
+  [0x0f, 0x1f, 0x40, 0xd6],
+];
 
 /** The native instruction sequences PARAVIRT_XXL inlines at call sites (arch/x86/kernel/paravirt_patch.c, 6.1). */
 const NATIVE_PARAVIRT = [
@@ -115,7 +122,7 @@ export function isLegalForm(site: PatchSite, live: Uint8Array, replacements: Pat
     case 'jump-label':
       return end === 2 ? live[0] === 0xeb || isPadding(live, 0, 2) : live[0] === 0xe9 || isPadding(live, 0, end);
     case 'endbr':
-      return startsWith(live, 0, ENDBR64) || startsWith(live, 0, ENDBR_POISON);
+      return [ENDBR64, ...ENDBR_POISONS].some((form) => startsWith(live, 0, form));
     case 'call':
       // callthunks: the call now enters the callee's padding, where the accounting thunk was written.
       return isRel32(live, 0, 0xe8);

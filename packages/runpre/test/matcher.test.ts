@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '@hotsplice/kernel';
-import { type FunctionMatch, assertMatched, matchObject } from '../src';
+import { type FunctionMatch, assertMatched, isLegalForm, matchObject } from '../src';
 import { BASE, OTHER_COUNTER, OTHER_HELPERS, STRONG_W, fixtureKernel } from './helpers/fixture-kernel';
 import { EXTERNALS, F, sampleObject } from './helpers/sample-object';
 
@@ -152,6 +152,13 @@ describe('patch sites: legal patched forms are wildcards, anything else is a dif
       });
     }
   }
+
+  it('an endbr site may hold ENDBR64 or the seal apply_seal_endbr() writes (gen_endbr_poison: osp nopl (%rax))', () => {
+    const site = { kind: 'endbr' as const, section: 1, offset: 0, length: 4, replacements: [] };
+    const original = [0xf3, 0x0f, 0x1e, 0xfa];
+    for (const live of [original, [0x66, 0x0f, 0x1f, 0x00], [0x0f, 0x1f, 0x40, 0xd6]]) expect(isLegalForm(site, Uint8Array.from(live), [], original), Buffer.from(live).toString('hex')).toBe(true);
+    expect(isLegalForm(site, Uint8Array.from([0x0f, 0x1f, 0x44, 0x00]), [], original)).toBe(false);
+  });
 
   it('a static call trampoline (__SCT__*) may jump elsewhere or return, in a live kernel only', async () => {
     for (const [bytes, kind, status] of [

@@ -4,6 +4,7 @@ export { toolchainCommand } from './toolchain-command';
 export { objtoolArgs, objtoolAtLink, parseConfig, runLinkObjtool } from './objtool';
 export { altInstrEntrySize } from './x86-tables';
 export { BUILD_ROOT_PACKAGES, currentBuildRoot, ensureBuildRoot, inBuildRoot, type BuildRoot } from './build-root';
+export { type ChosenCompiler, type CompilerUse, checkChosenCompiler, keepConfigMakeflag } from './chosen-compiler';
 export { type KernelCompiler, type Toolchain, compilerPackage, compilerVersionLine, hostMatches, parseCompiler, readCompiler } from './toolchain';
 export { FLAVOURS, RELEASES, compareAbis, parseAbi, parseRequest, releaseBySuite, releasePackages, requireAbi, unbuildableFlavour, type AbiName, type DebianRelease, type Flavour } from './release';
 export { aptConfigFor, aptOptions, hostSuite, releaseSources, type AptConfig } from './apt-config';

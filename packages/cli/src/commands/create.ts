@@ -40,6 +40,7 @@ export async function createCommand(args: string[]): Promise<number> {
   const debianUpdate = values['debian-update'];
   if (debianUpdate !== undefined && !/^\d[\w.+~-]*$/.test(debianUpdate)) throw new UserError(`--debian-update "${debianUpdate}": give a Debian package version such as 6.1.192-3`, 2);
   if (!patches.length && !values.git && !(values.diffext && values.ext) && !debianUpdate) throw usageError(CREATE);
+  if (values['force-compiler'] && !values.compiler) throw new UserError('--force-compiler forces the compiler --compiler names', 2);
   const only = values.only ?? [];
   if (only.length && !debianUpdate) throw new UserError('--only selects files of a --debian-update', 2);
   for (const path of only) if (!/^[\w.+-][\w./+-]*$/.test(path) || path.includes('..')) throw new UserError(`--only "${path}": give a tree path such as fs/ext4/ or fs/ext4/mballoc.c`, 2);
@@ -70,6 +71,9 @@ export async function createCommand(args: string[]): Promise<number> {
     ...(only.length ? { debianFiles: only } : {}),
     ...(values.replace ? { replace: true } : {}),
     ...(fuzz ? { fuzz } : {}),
+    // A path is made absolute (hotpatch.json lives elsewhere); a bare name is looked up on PATH.
+    ...(values.compiler ? { compiler: values.compiler.includes('/') ? resolve(values.compiler) : values.compiler } : {}),
+    ...(values['force-compiler'] ? { forceCompiler: true } : {}),
     ...(level ? { level } : {}),
     ...(cves.length ? { cves } : {}),
   };

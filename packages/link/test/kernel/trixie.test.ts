@@ -2,16 +2,16 @@
 // gcc-12), objtool at link time (X86_KERNEL_IBT), CALL_PADDING's 16-byte function padding, 14-byte alt_instr. The
 // example patch is diffed, its old code matched against the 6.12 -dbg vmlinux, linked into a livepatch module, and
 // its old code given the kernel's link-time objtool pass. Each assertion is a 6.12 fact the pipeline depends on.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseElf } from '@hotsplice/elf';
-import { compilerVersionLine, objtoolArgs, parseConfig } from '@hotsplice/kernel';
+import { compilerVersionLine, objtoolArgs, parseConfig, uncompressedModule } from '@hotsplice/kernel';
 import { VmlinuxSource, matchObject } from '@hotsplice/runpre';
 import { type LinkModuleResult, linkModule, linkOldCode, oldCodeAsLinked } from '../../src';
-import { diffObjects, readParent } from '@hotsplice/objdiff';
+import { diffObjects, parseSymvers, readParent } from '@hotsplice/objdiff';
 import { buildPrePost, lineMapFromPatch } from '@hotsplice/tree';
 import { type BuiltExample, EXAMPLE_ID, EXAMPLE_OBJECT, diffExample } from '../helpers/example';
 import { sections, symbols } from '../helpers/toolchain';
@@ -120,5 +120,70 @@ describe('trixie 6.12: the example patch', () => {
   it('gives the old code the sites the kernel rewrites at boot: return thunk, call sites, sealed endbr', () => {
     const names = sections(oldCode).map((s) => s.name);
     for (const table of ['.return_sites', '.call_sites', '.ibt_endbr_seal', '.orc_unwind_ip']) expect(names).toContain(table);
+  });
+});
+
+describe('trixie 6.12: a changed SYSCALL_DEFINE body (e2e case 17, kernel/sys.c sysinfo)', () => {
+  it('is carried by its wrappers: its own __patchable_function_entries entry takes no address of it', async () => {
+    const PATCH = join(__dirname, '..', '..', '..', '..', 'test', 'e2e', 'patches', '17-notrace-syscall-body-sysinfo', 'fix.patch');
+    const text = readFileSync(PATCH, 'utf8');
+    const out = join(dir, 'sysinfo');
+    await buildPrePost(kernel, [{ name: 'fix.patch', text }], ['kernel/sys.o'], out);
+    const pre = parseElf(readFileSync(join(out, 'pre', 'kernel', 'sys.o')));
+    // CALL_PADDING: every function has an entry, __do_sys_sysinfo (notrace: no fentry call) too.
+    expect(pre.sections.map((s) => s.name)).toContain('__patchable_function_entries');
+    const { report } = diffObjects(pre, parseElf(readFileSync(join(out, 'post', 'kernel', 'sys.o'))), {
+      object: 'kernel/sys.o',
+      parent: readParent(kernel.vmlinux),
+      lineMap: lineMapFromPatch(text, 'kernel/sys.c'),
+    });
+    expect(report.refused).toEqual([]);
+    expect(report.promoted?.map((p) => [p.function, p.calledBy])).toEqual([['__do_sys_sysinfo', ['__ia32_sys_sysinfo', '__x64_sys_sysinfo']]]);
+    expect(report.patched.map((p) => p.oldName).sort()).toEqual(['__ia32_sys_sysinfo', '__x64_sys_sysinfo']);
+  });
+});
+
+describe('trixie 6.12: new code of a single-object module (drivers/net/dummy.o, e2e case 11)', () => {
+  const OBJECT = 'drivers/net/dummy.o';
+  const PATCH = join(__dirname, '..', '..', '..', '..', 'test', 'e2e', 'patches', '11-module-before-dummy', 'fix.patch');
+  let ko: Buffer;
+  let newCode: Buffer;
+
+  beforeAll(async () => {
+    const text = readFileSync(PATCH, 'utf8');
+    const out = join(dir, 'dummy');
+    await buildPrePost(kernel, [{ name: 'fix.patch', text }], [OBJECT], out);
+    const parent = readParent(await uncompressedModule(join(kernel.modulesDir, 'kernel', 'drivers', 'net', 'dummy.ko')), 'dummy');
+    const diffed = diffObjects(parseElf(readFileSync(join(out, 'pre', OBJECT))), parseElf(readFileSync(join(out, 'post', OBJECT))), {
+      object: OBJECT,
+      objname: 'dummy',
+      parent,
+      exported: parseSymvers(readFileSync(kernel.symvers, 'utf8')),
+      lineMap: lineMapFromPatch(text, 'drivers/net/dummy.c'),
+    });
+    newCode = diffed.newCode!;
+    writeFileSync(join(out, 'new.o'), newCode);
+    const result = await linkModule({ id: 'dummy_stats', kernel, newCodeObjects: [{ path: join(out, 'new.o'), report: diffed.report }], workDir: join(out, 'link') });
+    ko = readFileSync(result.ko);
+  });
+
+  it('comes with the tables kbuild\'s per-object objtool gave dummy.o', () => {
+    const names = parseElf(newCode).sections.map((s) => s.name);
+    for (const table of ['.return_sites', '.orc_unwind']) expect(names).toContain(table);
+  });
+
+  it('links a module whose every return thunk jump is a return site, the loader\'s too (objtool skips a table the object has)', () => {
+    const elf = parseElf(ko);
+    const sites = elf.sections.find((s) => s.name === '.return_sites')!;
+    const thunk = elf.symbols.findIndex((s) => s.name === '__x86_return_thunk');
+    const thunkJumps = elf.sections
+      .filter((s) => s.name.startsWith('.rela.') && !s.name.endsWith('_sites'))
+      .flatMap((s) => elf.relocations.get(s.index) ?? [])
+      .filter((r) => r.symbol === thunk);
+    expect(thunkJumps.length).toBeGreaterThan(1);
+    expect(Number(sites.size) / 4).toBe(thunkJumps.length);
+    // And ORC for every function of the module (the loader's included), not only dummy_get_stats64's.
+    const orcIp = elf.sections.find((s) => s.name === '.orc_unwind_ip')!;
+    expect(Number(orcIp.size) / 4).toBeGreaterThan(10);
   });
 });

@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { type KernelPaths, UserError, environmentError, preparedKernel } from '@hotsplice/kernel';
+import { type CompilerUse, type KernelPaths, UserError, checkChosenCompiler, environmentError, keepConfigMakeflag, preparedKernel } from '@hotsplice/kernel';
 import { readHotpatchConfig } from '../config';
 import { readPatches } from '../patches';
 
@@ -74,29 +74,37 @@ export function oneLine(err: unknown): string {
 }
 
 /**
- * Run a batch executor's work once for all its tasks and report every task with the same outcome (they share one
- * compile step, so they succeed or fail together). Nx passes the tasks' options keyed by task id.
+ * Run a batch executor's work once per group of its tasks (`groupOf`: by default one group) and report every task
+ * of a group with that group's outcome (they share one compile step, so they succeed or fail together). Nx batches
+ * the ready tasks of one executor across projects: a fleet's kernels each form their own group, so one kernel whose
+ * build fails leaves the others' tasks to succeed. Nx passes the tasks' options keyed by task id.
  */
 export async function runAll<T>(
   taskGraph: TaskGraph,
   inputs: Record<string, T>,
   work: (options: T[]) => Promise<string>,
+  groupOf: (options: T) => string = () => '',
 ): Promise<TaskResults> {
-  const ids = Object.keys(inputs).filter((id) => taskGraph.tasks[id]);
-  const start = Date.now();
-  let output: string;
-  let success = true;
-  try {
-    output = await work(ids.map((id) => inputs[id]));
-  } catch (err) {
-    success = false;
-    output = `hotsplice: ${oneLine(err)}`;
-    process.stderr.write(`${output}\n`);
+  const groups = new Map<string, string[]>();
+  for (const id of Object.keys(inputs).filter((id) => taskGraph.tasks[id])) groups.set(groupOf(inputs[id]!), [...(groups.get(groupOf(inputs[id]!)) ?? []), id]);
+  const results: TaskResults = {};
+  for (const ids of groups.values()) {
+    const start = Date.now();
+    let output: string;
+    let success = true;
+    try {
+      output = await work(ids.map((id) => inputs[id]!));
+    } catch (err) {
+      success = false;
+      output = `hotsplice: ${oneLine(err)}`;
+      process.stderr.write(`${output}\n`);
+    }
+    const end = Date.now();
+    ids.forEach(recordRun);
+    if (success) console.log(output);
+    for (const id of ids) results[id] = { success, terminalOutput: output, startTime: start, endTime: end };
   }
-  const end = Date.now();
-  ids.forEach(recordRun);
-  if (success) console.log(output);
-  return Object.fromEntries(ids.map((id) => [id, { success, terminalOutput: output, startTime: start, endTime: end }]));
+  return results;
 }
 
 /** Adapt a batch implementation to Nx's single-task executor signature. */
@@ -157,11 +165,33 @@ async function capturingOutput<V>(work: () => Promise<V>): Promise<{ value: V; o
 export function compilerWrapper(context: ExecutorContext, root = '.'): string | undefined {
   const fromEnv = process.env.HOTSPLICE_CC_WRAPPER?.trim();
   if (fromEnv) return fromEnv;
+  return configOf(context, root)?.ccWrapper;
+}
+
+function configOf(context: ExecutorContext, root: string) {
   try {
-    return readHotpatchConfig(join(context.root, root, 'hotpatch.json')).ccWrapper;
+    return readHotpatchConfig(join(context.root, root, 'hotpatch.json'));
   } catch {
     return undefined;
   }
+}
+
+/** How an update's compiles run: through a wrapper (distcc…), with a compiler the user chose (hotpatch.json "compiler"). */
+export interface CompileSetup {
+  wrapper?: string;
+  use?: CompilerUse;
+}
+
+/** The update's compile setup; a chosen compiler whose version is not the kernel's is refused here unless forced. */
+export async function compileSetup(context: ExecutorContext, root: string | undefined, kernel: KernelPaths): Promise<CompileSetup> {
+  const config = configOf(context, root ?? '.');
+  const use = config?.compiler ? await checkChosenCompiler(kernel, { path: config.compiler, force: config.forceCompiler }) : undefined;
+  return { wrapper: compilerWrapper(context, root), use };
+}
+
+/** withCompilerWrapper for a CompileSetup. */
+export function withCompileSetup<T>(setup: CompileSetup, kernel: KernelPaths, work: () => Promise<T>): Promise<T> {
+  return withCompilerWrapper(setup.wrapper, kernel, work, setup.use);
 }
 
 /**
@@ -170,26 +200,35 @@ export function compilerWrapper(context: ExecutorContext, root = '.'): string | 
  * kbuild's CC stays `gcc-12`, so its command lines (`.o.cmd`), Kconfig's CC check and every hotsplice cache key are
  * those of a local build; only where the compiler runs changes. (CC="distcc gcc-12" would make Kconfig re-sync and
  * kbuild rebuild everything.) A kernel built in a build root has no wrapper there: refused.
+ *
+ * A chosen compiler (`use`) takes the kernel compiler's place the same way: the masquerade runs `[wrapper] <its
+ * path>`. When its version line differs (forced), make is also told the kernel's CC_VERSION_TEXT so that kbuild
+ * keeps the prepared tree's config (chosen-compiler.ts keepConfigMakeflag).
  */
 export async function withCompilerWrapper<T>(
   wrapper: string | undefined,
   kernel: Pick<KernelPaths, 'compiler' | 'buildRoot' | 'abi'>,
   work: () => Promise<T>,
+  use?: CompilerUse,
 ): Promise<T> {
-  if (!wrapper) return work();
-  if (kernel.buildRoot) throw new UserError(`compiler wrapper "${wrapper}": ${kernel.abi}'s compiler ${kernel.compiler} runs in a build root, which has no ${wrapper.split(/\s+/)[0]}`);
+  if (!wrapper && !use) return work();
+  if (wrapper && kernel.buildRoot) throw new UserError(`compiler wrapper "${wrapper}": ${kernel.abi}'s compiler ${kernel.compiler} runs in a build root, which has no ${wrapper.split(/\s+/)[0]}`);
   const cc = kernel.compiler;
   const dir = await mkdtemp(join(tmpdir(), 'hotsplice-cc-'));
   const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
   const original = process.env.PATH ?? '/usr/bin:/bin';
-  const words = wrapper.split(/\s+/).map(quote).join(' ');
-  await writeFile(join(dir, cc), `#!/bin/sh\nPATH=${quote(original)}; export PATH\nexec ${words} ${cc} "$@"\n`);
+  const savedMakeflags = process.env.MAKEFLAGS;
+  const words = [...(wrapper ? wrapper.split(/\s+/) : []), use?.path ?? cc].map(quote).join(' ');
+  await writeFile(join(dir, cc), `#!/bin/sh\nPATH=${quote(original)}; export PATH\nexec ${words} "$@"\n`);
   await chmod(join(dir, cc), 0o755);
   process.env.PATH = `${dir}:${original}`;
+  if (use?.mismatch) process.env.MAKEFLAGS = [savedMakeflags, keepConfigMakeflag(use.kernelVersionText)].filter(Boolean).join(' ');
   try {
     return await work();
   } finally {
     process.env.PATH = original;
+    if (savedMakeflags === undefined) delete process.env.MAKEFLAGS;
+    else process.env.MAKEFLAGS = savedMakeflags;
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -7,7 +7,7 @@ import { diffFiles, parseSymvers, readParent, type ParentSymbol } from '@hotspli
 import { applyPatches, compileObjects, copyObjects, journalFor, lineMapFromPatch, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
 import { layout, placeOf } from '../layout';
 import { findModule } from '../modules';
-import { type ObjectOptions, type TaskResults, compilerWrapper, kernelFor, patchesOf, runAll, single, withCompilerWrapper, writeOutput } from './common';
+import { type ObjectOptions, type TaskResults, compileSetup, kernelFor, patchesOf, runAll, single, withCompileSetup, writeOutput } from './common';
 
 /** What Makefile.ksplice's `X.o.KSPLICE` marker records here: the verdict and the differ's report. */
 export interface Marker {
@@ -22,14 +22,9 @@ export interface Marker {
  * restore the tree; then per object a byte compare (identical: done, the marker says so) and the symbol diff.
  */
 export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectOptions>, _o: ObjectOptions, context: ExecutorContext): Promise<TaskResults> {
-  return runAll(taskGraph, inputs, async (tasks) => {
-    // `nx run-many` over several updates batches their diff tasks together: each update has its own patches.
-    const updates = new Map<string, ObjectOptions[]>();
-    for (const t of tasks) updates.set(`${t.abi}\0${t.root ?? '.'}`, [...(updates.get(`${t.abi}\0${t.root ?? '.'}`) ?? []), t]);
-    const lines: string[] = [];
-    for (const group of updates.values()) lines.push(...(await diffUpdate(context, group)));
-    return lines.join('\n');
-  });
+  // `nx run-many` over several updates, or a fleet's kernels, batches their diff tasks together: each update has its
+  // own patches, each kernel its own tree, and each such group its own outcome.
+  return runAll(taskGraph, inputs, async (tasks) => (await diffUpdate(context, tasks)).join('\n'), (t) => `${t.abi}\0${t.root ?? '.'}`);
 }
 
 /** One update's tasks: patch, build all its post objects, restore, then diff each object. */
@@ -38,15 +33,18 @@ async function diffUpdate(context: ExecutorContext, tasks: ObjectOptions[]): Pro
   const patches = patchesOf(context, tasks[0].root)(kernel);
   const tree = kernel.sourceTree;
   const modules = new Map<string, string | undefined>();
+  const setup = await compileSetup(context, tasks[0].root, kernel);
   await withTreeLock(tree, async () => {
     await restoreTree(tree, journalFor(tree));
     await installPatchApi(tree);
     await applyPatches(tree, journalFor(tree), patches);
     try {
       const objects = tasks.map((t) => t.object);
-      await withCompilerWrapper(compilerWrapper(context, tasks[0].root), kernel, () => compileObjects(kernel, objects));
+      await withCompileSetup(setup, kernel, () => compileObjects(kernel, objects));
       for (const t of tasks) await copyObjects(tree, [t.object], (o) => join(context.root, layout.post(placeOf(t), o)));
       for (const object of objects) modules.set(object, (await readKbuildRecord(tree, object))?.module);
+      // No object of a chosen compiler stays in the shared tree (snap.ts).
+      if (setup.use) await Promise.all(objects.map((o) => rm(join(tree, o), { force: true })));
     } finally {
       await restoreTree(tree, journalFor(tree));
     }

@@ -31,9 +31,11 @@ export interface FleetEntry {
 }
 
 /**
- * A fleet update's `hotpatch`: prepare and plan every kernel, then build each one's package with Nx (a nested run per
- * kernel, so one kernel whose version the patch does not fit, or whose change is refused, leaves the others to
- * build), and write the fleet summary (`dist/hotpatch/<id>/fleet.json`, `fleet.txt`): each kernel's package, or
+ * A fleet update's `hotpatch`: prepare and plan every kernel, then build every kernel's package in one nested Nx run
+ * (`run-many`: one start and one graph for all, the kernels' tasks side by side; Nx stops only the dependants of a
+ * failed task, and the batch executors give each kernel its own outcome, so one kernel whose version the patch
+ * does not fit, or whose change is refused, leaves the others to build), and write the fleet summary
+ * (`dist/hotpatch/<id>/fleet.json`, `fleet.txt`): each kernel's package, or
  * the reason it has none. Succeeds only when every kernel has its package.
  */
 export default async function fleet(options: FleetOptions, context: ExecutorContext): Promise<{ success: boolean }> {
@@ -60,13 +62,19 @@ export default async function fleet(options: FleetOptions, context: ExecutorCont
       entry.reason = `prepare: ${oneLine(err)}`;
     }
   }
-  for (const entry of entries.filter((e) => e.abi && !e.reason)) {
-    const project = fleetProjectName(options.root, options.id, entry.abi!);
-    console.log(`hotsplice fleet: ${entry.abi} (${entry.request})`);
-    const { code, output } = await nestedNx(context.root, `${project}:package`);
-    const tarball = join(layout.packageDir(fleetPlace(options.id, entry.abi!)), `hotsplice-${options.id}.tar.gz`);
-    if (code === 0 && existsSync(join(context.root, tarball))) entry.package = tarball;
-    else entry.reason = failureLine(output) ?? `nx run ${project}:package failed (exit ${code})`;
+  const ready = entries.filter((e) => e.abi && !e.reason);
+  if (ready.length) {
+    const projects = ready.map((e) => fleetProjectName(options.root, options.id, e.abi!));
+    // What is there after the run is this run's (built, or restored from Nx's cache).
+    for (const e of ready) await rm(join(context.root, layout.packageDir(fleetPlace(options.id, e.abi!))), { recursive: true, force: true });
+    console.log(`hotsplice fleet: ${ready.map((e) => `${e.abi} (${e.request})`).join(', ')}`);
+    const { code, output } = await nestedNx(context.root, ['run-many', '-t', 'package', '-p', projects.join(',')]);
+    const blocks = taskOutputs(output);
+    for (const [i, entry] of ready.entries()) {
+      const tarball = join(layout.packageDir(fleetPlace(options.id, entry.abi!)), `hotsplice-${options.id}.tar.gz`);
+      if (existsSync(join(context.root, tarball))) entry.package = tarball;
+      else entry.reason = failureLine(kernelOutput(blocks, projects[i]!, projects)) ?? `nx run ${projects[i]}:package failed (exit ${code})`;
+    }
   }
   const text = summaryText(options.id, entries);
   await writeOutput(context, layout.fleetSummary(options.id), `${JSON.stringify({ id: options.id, kernels: entries }, null, 2)}\n`);
@@ -93,13 +101,44 @@ export function failureLine(output: string): string | undefined {
   return own.at(-1)?.replace(/^hotsplice:\s*/, '');
 }
 
-/** `nx run TARGET` as a child (its output shown and kept), outside this task's Nx environment. */
-async function nestedNx(root: string, target: string): Promise<{ code: number; output: string }> {
+/** Each task's output in Nx's static output style: the lines under its `> nx run <project>:<target>` header. */
+export function taskOutputs(output: string): Map<string, string> {
+  const blocks = new Map<string, string>();
+  let task: string | undefined;
+  for (const line of output.replace(/\x1b\[[0-9;]*m/g, '').split('\n')) {
+    const header = /^> nx run (\S+)/.exec(line.trim());
+    if (header) task = header[1]!;
+    else if (task) blocks.set(task, `${blocks.get(task) ?? ''}${line}\n`);
+  }
+  return blocks;
+}
+
+/**
+ * The output of one kernel's tasks: its own project's and its object projects' (`<project>-<object>`), never those
+ * of another kernel whose project name starts with this one's.
+ */
+export function kernelOutput(blocks: Map<string, string>, project: string, projects: string[]): string {
+  const owner = (task: string) => {
+    const name = task.slice(0, task.lastIndexOf(':'));
+    return projects.filter((p) => name === p || name.startsWith(`${p}-`)).sort((a, b) => b.length - a.length)[0];
+  };
+  return [...blocks].filter(([task]) => owner(task) === project).map(([, text]) => text).join('');
+}
+
+/** Where the nested run writes its Nx task profile when the outer one writes FILE. */
+export function nestedProfile(file: string): string {
+  return file.replace(/(\.json)?$/, '-kernels.json');
+}
+
+/** `nx ARGS…` as a child (its output shown and kept), outside this task's Nx environment. */
+async function nestedNx(root: string, args: string[]): Promise<{ code: number; output: string }> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NX_TASK') && k !== 'NX_CLI_SET'));
+  // Nx's task profile (NX_PROFILE=FILE, bench:fleet reads it): the nested run's goes beside the outer run's.
+  if (env.NX_PROFILE) env.NX_PROFILE = nestedProfile(env.NX_PROFILE);
   const nx = join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
   const chunks: string[] = [];
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [nx, 'run', target, '--output-style=static'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [nx, ...args, '--output-style=static'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [child.stdout, child.stderr]) {
       stream.on('data', (chunk: Buffer) => {
         chunks.push(chunk.toString());

@@ -4,7 +4,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { linkModule, linkOldCode } from '@hotsplice/link';
 import { layout, placeOf } from '../layout';
 import { readCollected } from './collect';
-import { kernelFor, runTask, eachTask } from './common';
+import { compileSetup, eachTask, kernelFor, runTask, withCompilerWrapper } from './common';
 
 interface LinkOptions {
   id: string;
@@ -12,6 +12,8 @@ interface LinkOptions {
   place?: string;
   abi: string;
   replace?: boolean;
+  /** Folder of hotpatch.json, relative to the workspace (its "compiler"). */
+  root?: string;
 }
 
 /**
@@ -26,13 +28,16 @@ export default async function link(options: LinkOptions, context: ExecutorContex
     const out = join(context.root, layout.link(placeOf(options)));
     await rm(out, { recursive: true, force: true });
     await mkdir(out, { recursive: true });
-    const { ko } = await linkModule({
-      id: options.id,
-      kernel,
-      newCodeObjects: changed.map((m) => ({ path: join(context.root, layout.newCode(placeOf(options), m.object)), report: m.report! })),
-      workDir: join(context.root, layout.kbuild(placeOf(options))),
-      replace: options.replace,
-    });
+    // A chosen compiler builds the loader too (a compile wrapper such as distcc is for the tree's objects only).
+    const { use } = await compileSetup(context, options.root, kernel);
+    const { ko } = await withCompilerWrapper(undefined, kernel, () =>
+      linkModule({
+        id: options.id,
+        kernel,
+        newCodeObjects: changed.map((m) => ({ path: join(context.root, layout.newCode(placeOf(options), m.object)), report: m.report! })),
+        workDir: join(context.root, layout.kbuild(placeOf(options))),
+        replace: options.replace,
+      }), use);
     await copyFile(ko, join(out, basename(ko)));
     await linkOldCode(
       changed.map((m) => ({ path: join(context.root, layout.oldCode(placeOf(options), m.object)), object: m.object, module: m.report!.objname !== 'vmlinux' })),

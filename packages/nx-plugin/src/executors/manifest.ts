@@ -8,7 +8,7 @@ import { layout, updateTag, workDir, placeOf } from '../layout';
 import { readHotpatchConfig } from '../config';
 import { updateInputs } from '../inputs';
 import { kernelModuleNames } from '../modules';
-import { kernelFor, patchesOf, sha256, writeOutput, runTask } from './common';
+import { compileSetup, kernelFor, patchesOf, sha256, writeOutput, runTask } from './common';
 
 interface ManifestOptions {
   id: string;
@@ -41,6 +41,8 @@ export default async function manifest(options: ManifestOptions, context: Execut
     await clearEarlierRun(context, placeOf(options));
     const kernel = await kernelFor(options.abi);
     await refuseTakenModuleName(kernel, options.id);
+    // A chosen compiler whose version is not the kernel's stops the update here, in one line, unless forced.
+    const { use } = await compileSetup(context, options.root, kernel);
     const objects = affectedObjects(context);
     const tree = kernel.sourceTree;
     const patches = patchesOf(context, options.root)(kernel);
@@ -58,7 +60,7 @@ export default async function manifest(options: ManifestOptions, context: Execut
     const common = sha256(
       JSON.stringify({
         recipe: RECIPE,
-        compiler: await compilerVersionLine(kernel),
+        compiler: use ? `${use.versionText} (${use.path})` : await compilerVersionLine(kernel),
         make: kbuildVariables({ ...kernel, sourceTree: '<tree>' }),
         config: sha256(await readFile(join(tree, '.config'))),
       }),
@@ -86,6 +88,10 @@ export default async function manifest(options: ManifestOptions, context: Execut
       `${JSON.stringify({ objects, patches: patches.map((p) => ({ name: p.name, sha256: sha256(p.text) })) }, null, 2)}\n`,
     );
     const inputs = await updateInputs(kernel, readHotpatchConfig(join(context.root, options.root, 'hotpatch.json')), patches, hunks);
+    if (use?.mismatch) {
+      inputs.compiler = { path: use.path, version: use.versionText, kernel: use.kernelVersionText };
+      console.log(`hotsplice: compiler FORCED: ${use.path} ("${use.versionText}") for ${kernel.abi}, built by "${use.kernelVersionText}"`);
+    }
     await writeOutput(context, layout.inputs(placeOf(options)), `${JSON.stringify(inputs, null, 2)}\n`);
     for (const hunk of hunks) console.log(`hotsplice: ${hunk.fuzz ? 'FUZZ: ' : ''}${describeHunk(hunk)}`);
     console.log(`hotsplice: ${objects.length} affected object(s): ${objects.join(', ')}`);
