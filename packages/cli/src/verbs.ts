@@ -5,6 +5,12 @@ import type { Verb } from './verb';
 const json = { type: 'boolean', help: 'print the result as JSON on stdout (progress stays on stderr)' } as const;
 const abi = { type: 'string', value: 'ABI', help: 'the Debian kernel: an ABI (6.1.0-57-amd64, 6.12.118+deb13-amd64), newest-bookworm, newest-trixie (default: newest, the machine\'s release)' } as const;
 const timeout = (what: string) => ({ type: 'string', value: 'S', default: '60', help: `seconds to wait for ${what}` }) as const;
+const grace = {
+  type: 'string',
+  value: 'S',
+  default: '1',
+  help: "seconds before the update signals the tasks still holding the transition, as livepatch's own fake signal does after 15 s (0: never)",
+} as const;
 
 export const kernel = {
   name: 'kernel',
@@ -118,13 +124,14 @@ export const cacheServer = {
 
 export const apply = {
   name: 'apply',
-  usage: 'apply PACKAGE [--timeout S] [--skip-run-pre] [--json]',
+  usage: 'apply PACKAGE [--timeout S] [--grace S] [--skip-run-pre] [--json]',
   summary:
     'ksplice-apply: verify the package, check it was built for the running kernel, match its old code against the ' +
     "running kernel's (run-pre), load it and wait for livepatch's transition. Any failure leaves the kernel as it was.",
   args: { PACKAGE: 'hotsplice-<id>.tar.gz, as create wrote it' },
   options: {
     timeout: timeout('the patch transition (on timeout it is reversed and the module unloaded)'),
+    grace,
     'skip-run-pre': { type: 'boolean', help: 'load it even if the old code does not match (or cannot be read)' },
     json,
   },
@@ -134,11 +141,12 @@ export const apply = {
 
 export const undo = {
   name: 'undo',
-  usage: 'undo ID [--timeout S] [--force] [--json]',
+  usage: 'undo ID [--timeout S] [--grace S] [--force] [--json]',
   summary: "ksplice-undo: disable the update's livepatch, wait for the unpatch transition and unload its module.",
   args: { ID: 'the update id (hotsplice view lists them)' },
   options: {
     timeout: timeout('the unpatch transition'),
+    grace,
     force: { type: 'boolean', help: "end a transition a task holds open with livepatch's force (the kernel then keeps the module loaded)" },
     json,
   },

@@ -1,4 +1,5 @@
 import { UserError, environmentError } from '@hotsplice/kernel';
+import { type ControlReport, type ControlSettings, controlParameters, describeControl, graceMs, readControl } from '../target/control';
 import { ForceUnsafe } from '../target/force-unsafe';
 import { kernelLogMark, kernelLogSince } from '../target/kmsg';
 import { type PatchState, listPatches, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
@@ -7,8 +8,8 @@ import { removeRecord, writeRecord } from '../target/records';
 import { runPreCheck } from '../target/run-pre';
 import { checkKernel, runningKernel } from '../target/running-kernel';
 import { type OpenedUpdate, openUpdate } from '../target/update-package';
-import { describeBlockers } from '../target/blockers';
-import { awaitTransition } from '../target/transition';
+import { type Blocker, describeBlockers } from '../target/blockers';
+import { type TransitionWait, awaitTransition } from '../target/transition';
 import { waitUntil } from '../target/wait';
 import { parseVerb, usageError } from '../verb';
 import { apply as APPLY } from '../verbs';
@@ -22,6 +23,7 @@ export async function applyCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseVerb(APPLY, args);
   if (positionals.length !== 1) throw usageError(APPLY);
   const timeoutMs = seconds(values.timeout) * 1000;
+  const control: ControlSettings = { graceMs: graceMs(values.grace), timeoutMs };
   const started = performance.now();
   const update = await openUpdate(positionals[0]);
   try {
@@ -44,17 +46,18 @@ export async function applyCommand(args: string[]): Promise<number> {
     });
     const loadStart = performance.now();
     const mark = kernelLogMark();
-    await insmod(update.ko, `update ${manifest.id}`).catch(async (err: unknown) => {
-      await removeRecord(manifest.module);
-      throw err;
-    });
-    const force = ForceUnsafe.of(manifest);
-    const state = await waitForTransition(update, timeoutMs, mark, force);
+    const load = () =>
+      insmod(update.ko, `update ${manifest.id}`, controlParameters(control)).catch(async (err: unknown) => {
+        await removeRecord(manifest.module);
+        throw err;
+      });
+    const force = ForceUnsafe.of(manifest, control);
+    const { state, transition } = await waitForTransition(update, load, timeoutMs, mark, force);
     const applyMs = performance.now() - loadStart;
     const replaced = manifest.replace ? before.filter((p) => p.module !== manifest.module).map((p) => p.module) : [];
     const warning = force?.describe(manifest.id);
     if (warning) process.stderr.write(`${warning}\n`);
-    print(Boolean(values.json), update, state, { applyMs, totalMs: performance.now() - started, runPre, replaced, forced: force?.forced });
+    print(Boolean(values.json), update, state, { applyMs, totalMs: performance.now() - started, runPre, replaced, forced: force?.forced, ...transition });
     return 0;
   } finally {
     await update.close();
@@ -62,24 +65,36 @@ export async function applyCommand(args: string[]): Promise<number> {
 }
 
 /**
- * After insmod: wait for the patch transition. Whatever fails from here on (the transition's timeout, sysfs
+ * Load the module and wait for the patch transition. Whatever fails after insmod (the transition's timeout, sysfs
  * reads) backs the update out again, so apply never ends with the update live and an error.
  */
-async function waitForTransition(update: OpenedUpdate, timeoutMs: number, mark: number, force?: ForceUnsafe): Promise<PatchState> {
+async function waitForTransition(
+  update: OpenedUpdate,
+  load: () => Promise<void>,
+  timeoutMs: number,
+  mark: number,
+  force?: ForceUnsafe,
+): Promise<{ state: PatchState; transition: TransitionReport }> {
   const { module, id } = update.manifest;
   let state: PatchState | undefined;
   let held = '';
+  let loaded = false;
   try {
     const wait = await awaitTransition(async () => (state = await readPatch(module))?.transition === false, {
       target: 1,
       what: `the patch transition of ${id}`,
       timeoutMs,
       progress: process.stderr,
-      onBlockers: async (blockers) => force?.consider(module, blockers),
+      start: async () => {
+        await load();
+        loaded = true;
+      },
+      onBlockers: async (blockers, elapsedMs) => force?.consider(module, blockers, elapsedMs),
     });
-    if (wait.ms !== undefined && state) return state;
-    held = wait.blockers.length ? `; held by ${describeBlockers(wait.blockers)}` : '';
+    if (wait.ms !== undefined && state) return { state, transition: await transitionReport(module, wait) };
+    held = wait.holding.length ? `; held by ${describeBlockers(wait.holding)}` : '';
   } catch (err) {
+    if (!loaded) throw err; // insmod refused it: nothing to back out
     const known = err instanceof UserError ? err : environmentError(err);
     const line = `update ${id}: ${known ? known.message : `internal error: ${err instanceof Error ? err.message : String(err)}`}`;
     return backOut(update, timeoutMs, mark, line, known ? 1 : 70);
@@ -104,7 +119,17 @@ async function backOut(update: OpenedUpdate, timeoutMs: number, mark: number, li
   throw new UserError(withKernelLines(line + after, kernelLogSince(mark)), exitCode);
 }
 
-interface Timing {
+/** What held the transition and what the update's transition control did about it (--json). */
+interface TransitionReport {
+  blockers: Blocker[];
+  control?: ControlReport;
+}
+
+async function transitionReport(module: string, wait: TransitionWait): Promise<TransitionReport> {
+  return { blockers: wait.blockers, control: await readControl(module) };
+}
+
+interface Timing extends TransitionReport {
   applyMs: number;
   totalMs: number;
   runPre: Awaited<ReturnType<typeof runPreCheck>>;
@@ -123,6 +148,8 @@ function print(json: boolean, update: OpenedUpdate, state: PatchState, t: Timing
       functions,
       replaced: t.replaced,
       ...(t.forced ? { forced: t.forced } : {}),
+      blockers: t.blockers,
+      ...(t.control ? { control: t.control } : {}),
       runPre: t.runPre,
       applyMs: Math.round(t.applyMs),
       totalMs: Math.round(t.totalMs),
@@ -136,6 +163,8 @@ function print(json: boolean, update: OpenedUpdate, state: PatchState, t: Timing
     lines.push(`  ${o.name}${waiting}: ${o.functions.map((f) => (f.sympos > 1 ? `${f.name},${f.sympos}` : f.name)).join(', ')}`);
   }
   lines.push(`  run-pre: ${t.runPre.summary}`);
+  const controlled = describeControl(t.control);
+  if (t.blockers.length) lines.push(`  held by: ${describeBlockers(t.blockers)}${controlled ? `; ${controlled}` : ''}`);
   if (t.replaced.length) lines.push(`  replaced: ${t.replaced.join(', ')} (atomic replace; their modules stay loaded until undone)`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

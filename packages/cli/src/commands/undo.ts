@@ -4,7 +4,8 @@ import { kernelLogMark, kernelLogSince } from '../target/kmsg';
 import { forceTransition, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
 import { rmmod, withKernelLines } from '../target/module-load';
 import { readRecords, removeRecord } from '../target/records';
-import { describeBlockers } from '../target/blockers';
+import { type Blocker, describeBlockers } from '../target/blockers';
+import { type ControlReport, describeControl, graceMs, readControl, setControl } from '../target/control';
 import { awaitTransition } from '../target/transition';
 import { waitUntil } from '../target/wait';
 import { parseVerb, usageError } from '../verb';
@@ -22,28 +23,40 @@ export async function undoCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseVerb(UNDO, args);
   if (positionals.length !== 1) throw usageError(UNDO);
   const timeoutMs = seconds(values.timeout) * 1000;
+  const settings = { graceMs: graceMs(values.grace), timeoutMs };
   const module = await moduleOf(positionals[0]);
   const id = positionals[0];
   const started = performance.now();
   const mark = kernelLogMark();
   const warnings: string[] = [];
+  let blockers: Blocker[] = [];
+  let control: ControlReport | undefined;
   const patch = await readPatch(module);
   if (!patch && !moduleLoaded(module)) {
     await removeRecord(module); // a leftover; failing to remove it changes nothing
     throw new UserError(`update ${id} is not applied (no livepatch or module named ${module})`);
   }
   if (patch) {
-    if (patch.enabled) await setEnabled(module, false);
+    // The module's transition control arms itself when the unpatch transition starts (its pre-unpatch callback).
+    const controlled = patch.enabled && (await setControl(module, settings));
+    const disable = async () => {
+      if (patch.enabled) await setEnabled(module, false);
+    };
     const progress = process.stderr;
     const gone = () => readPatch(module).then((p) => !p);
     // Already undoing (an earlier undo timed out): --force ends it now, the waiting has been done. Waiting again
     // would race livepatch's own fake signals, which finish such a transition ~15 s after it began
     // (kernel/livepatch/transition.c SIGNALS_TIMEOUT).
     const forceNow = values.force && !patch.enabled && patch.transition;
-    const wait = forceNow ? { ms: undefined, blockers: [] } : await awaitTransition(gone, { target: 0, what: `the unpatch transition of ${id}`, timeoutMs, progress });
+    const wait = forceNow
+      ? { ms: undefined, blockers: [], holding: [] }
+      : await awaitTransition(gone, { target: 0, what: `the unpatch transition of ${id}`, timeoutMs, progress, start: disable });
+    blockers = wait.blockers;
+    // Its counters stay readable until rmmod.
+    if (controlled) control = await readControl(module);
     let done = wait.ms;
     if (done === undefined && !values.force) {
-      const held = wait.blockers.length ? ` (held by ${describeBlockers(wait.blockers)})` : '';
+      const held = wait.holding.length ? ` (held by ${describeBlockers(wait.holding)})` : '';
       const line = `undo of ${id} did not finish within ${timeoutMs / 1000} s: a task still runs patched code${held}; the kernel keeps trying (hotsplice undo --force ${id} ends it, unsafely)`;
       throw new UserError(withKernelLines(line, kernelLogSince(mark)), 124);
     }
@@ -69,8 +82,12 @@ export async function undoCommand(args: string[]): Promise<number> {
   if (stale) warnings.push(stale);
   const undoMs = Math.round(performance.now() - started);
   for (const w of warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
-  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, warnings }, null, 2)}\n`);
-  else process.stdout.write(`undone ${id} in ${undoMs} ms${rmmodError ? '' : '; module unloaded'}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, warnings, blockers, ...(control ? { control } : {}) }, null, 2)}\n`);
+  else {
+    const controlled = describeControl(control);
+    const held = blockers.length ? `\n  held by: ${describeBlockers(blockers)}${controlled ? `; ${controlled}` : ''}` : '';
+    process.stdout.write(`undone ${id} in ${undoMs} ms${rmmodError ? '' : '; module unloaded'}${held}\n`);
+  }
   return 0;
 }
 

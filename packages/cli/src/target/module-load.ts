@@ -4,10 +4,10 @@ import { execa } from 'execa';
 import { UserError } from '@hotsplice/kernel';
 import { kernelLogMark, kernelLogSince } from './kmsg';
 
-/** insmod; on failure a UserError with insmod's message and the kernel's lines for it. */
-export async function insmod(ko: string, what: string): Promise<void> {
+/** insmod with the module's parameters; on failure a UserError with insmod's message and the kernel's lines for it. */
+export async function insmod(ko: string, what: string, parameters: string[] = []): Promise<void> {
   const mark = kernelLogMark();
-  const result = await execa('insmod', [ko], { reject: false, all: true });
+  const result = await execa('insmod', [ko, ...parameters], { reject: false, all: true });
   if (result.exitCode === 0) return;
   const said = String(result.all ?? result.shortMessage ?? '').trim().split('\n').pop();
   throw new UserError(withKernelLines(`${what}: insmod refused the module: ${said}`, kernelLogSince(mark)));
