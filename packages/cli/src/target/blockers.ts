@@ -23,6 +23,9 @@ const CONTROL = '/proc/dynamic_debug/control';
 const SOURCE = 'kernel/livepatch/transition.c';
 const SWITCH = /klp_try_switch_task: (.*):(\d+) (is running|has an unreliable stack|is sleeping on function (\S+))$/;
 
+/** livepatch's per-task report (switched on for the watch): a failure's "held by" says it once, shortly. */
+export const isSwitchReport = (line: string) => SWITCH.test(line);
+
 /** Watches one transition: livepatch's own account of its blockers, switched on for the watch (dynamic debug). */
 export class TransitionWatch {
   private seq: number;
@@ -34,7 +37,9 @@ export class TransitionWatch {
 
   /**
    * Turn on klp_try_switch_task's pr_debug lines (CONFIG_DYNAMIC_DEBUG, as in Debian's kernels) and remember which
-   * were off; without dynamic debug the watch still lists the blockers, without livepatch's reasons.
+   * were off; without dynamic debug the watch still lists the blockers, without livepatch's reasons. Started before
+   * the transition is: its first attempt runs inside insmod (klp_enable_patch) or the `enabled` write, and a task
+   * the update's transition control frees a second later is named only there.
    */
   static async start(): Promise<TransitionWatch> {
     const control = await readFile(CONTROL, 'utf8').catch(() => '');

@@ -2,6 +2,7 @@
 // when the kernel says no.
 import { execa } from 'execa';
 import { UserError } from '@hotsplice/kernel';
+import { isSwitchReport } from './blockers';
 import { kernelLogMark, kernelLogSince } from './kmsg';
 
 /** insmod with the module's parameters; on failure a UserError with insmod's message and the kernel's lines for it. */
@@ -21,6 +22,6 @@ export async function rmmod(module: string): Promise<string | undefined> {
 
 /** One line for the user, then the kernel's own lines (indented) that explain it. */
 export function withKernelLines(line: string, kernel: string[]): string {
-  const shown = kernel.slice(-12);
+  const shown = kernel.filter((l) => !isSwitchReport(l)).slice(-12);
   return shown.length ? `${line}\n${shown.map((l) => `  kernel: ${l}`).join('\n')}` : line;
 }
