@@ -81,6 +81,7 @@ async function waitForTransition(
   let loaded = false;
   try {
     const wait = await awaitTransition(async () => (state = await readPatch(module))?.transition === false, {
+      module,
       target: 1,
       what: `the patch transition of ${id}`,
       timeoutMs,
@@ -119,14 +120,15 @@ async function backOut(update: OpenedUpdate, timeoutMs: number, mark: number, li
   throw new UserError(withKernelLines(line + after, kernelLogSince(mark)), exitCode);
 }
 
-/** What held the transition and what the update's transition control did about it (--json). */
+/** How long the transition took by the kernel's clock, what held it, what transition control did (--json). */
 interface TransitionReport {
+  transitionMs?: number;
   blockers: Blocker[];
   control?: ControlReport;
 }
 
 async function transitionReport(module: string, wait: TransitionWait): Promise<TransitionReport> {
-  return { blockers: wait.blockers, control: await readControl(module) };
+  return { transitionMs: wait.kernelMs, blockers: wait.blockers, control: await readControl(module) };
 }
 
 interface Timing extends TransitionReport {
@@ -148,6 +150,7 @@ function print(json: boolean, update: OpenedUpdate, state: PatchState, t: Timing
       functions,
       replaced: t.replaced,
       ...(t.forced ? { forced: t.forced } : {}),
+      ...(t.transitionMs !== undefined ? { transitionMs: Math.round(t.transitionMs) } : {}),
       blockers: t.blockers,
       ...(t.control ? { control: t.control } : {}),
       runPre: t.runPre,
@@ -164,7 +167,8 @@ function print(json: boolean, update: OpenedUpdate, state: PatchState, t: Timing
   }
   lines.push(`  run-pre: ${t.runPre.summary}`);
   const controlled = describeControl(t.control);
-  if (t.blockers.length) lines.push(`  held by: ${describeBlockers(t.blockers)}${controlled ? `; ${controlled}` : ''}`);
+  const took = t.transitionMs === undefined ? '' : ` for ${Math.round(t.transitionMs)} ms`;
+  if (t.blockers.length) lines.push(`  held${took} by: ${describeBlockers(t.blockers)}${controlled ? `; ${controlled}` : ''}`);
   if (t.replaced.length) lines.push(`  replaced: ${t.replaced.join(', ')} (atomic replace; their modules stay loaded until undone)`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

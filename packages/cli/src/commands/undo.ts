@@ -30,6 +30,7 @@ export async function undoCommand(args: string[]): Promise<number> {
   const mark = kernelLogMark();
   const warnings: string[] = [];
   let blockers: Blocker[] = [];
+  let transitionMs: number | undefined;
   let control: ControlReport | undefined;
   const patch = await readPatch(module);
   if (!patch && !moduleLoaded(module)) {
@@ -50,8 +51,9 @@ export async function undoCommand(args: string[]): Promise<number> {
     const forceNow = values.force && !patch.enabled && patch.transition;
     const wait = forceNow
       ? { ms: undefined, blockers: [], holding: [] }
-      : await awaitTransition(gone, { target: 0, what: `the unpatch transition of ${id}`, timeoutMs, progress, start: disable });
+      : await awaitTransition(gone, { module, target: 0, what: `the unpatch transition of ${id}`, timeoutMs, progress, start: disable });
     blockers = wait.blockers;
+    transitionMs = wait.kernelMs;
     // Its counters stay readable until rmmod.
     if (controlled) control = await readControl(module);
     let done = wait.ms;
@@ -82,10 +84,11 @@ export async function undoCommand(args: string[]): Promise<number> {
   if (stale) warnings.push(stale);
   const undoMs = Math.round(performance.now() - started);
   for (const w of warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
-  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, warnings, blockers, ...(control ? { control } : {}) }, null, 2)}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, ...(transitionMs !== undefined ? { transitionMs: Math.round(transitionMs) } : {}), warnings, blockers, ...(control ? { control } : {}) }, null, 2)}\n`);
   else {
     const controlled = describeControl(control);
-    const held = blockers.length ? `\n  held by: ${describeBlockers(blockers)}${controlled ? `; ${controlled}` : ''}` : '';
+    const took = transitionMs === undefined ? '' : ` for ${Math.round(transitionMs)} ms`;
+    const held = blockers.length ? `\n  held${took} by: ${describeBlockers(blockers)}${controlled ? `; ${controlled}` : ''}` : '';
     process.stdout.write(`undone ${id} in ${undoMs} ms${rmmodError ? '' : '; module unloaded'}${held}\n`);
   }
   return 0;

@@ -6,7 +6,7 @@
 // stack_trace_consume_entry_nosched), and do_nanosleep, schedule and mutex_lock are such functions.
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { kernelLogMark, kernelLogSince } from './kmsg';
+import { kernelLogMark, readKernelLog } from './kmsg';
 
 export interface Blocker {
   pid: number;
@@ -26,12 +26,21 @@ const SWITCH = /klp_try_switch_task: (.*):(\d+) (is running|has an unreliable st
 /** livepatch's per-task report (switched on for the watch): a failure's "held by" says it once, shortly. */
 export const isSwitchReport = (line: string) => SWITCH.test(line);
 
-/** Watches one transition: livepatch's own account of its blockers, switched on for the watch (dynamic debug). */
+/**
+ * Watches one transition of `module`: livepatch's own account of its blockers, switched on for the watch (dynamic
+ * debug), and its start and end as the kernel logged them (kernel/livepatch/transition.c klp_start_transition:
+ * "'<patch>': starting patching transition", klp_complete_transition: "'<patch>': patching complete").
+ */
 export class TransitionWatch {
   private seq: number;
   private readonly said = new Map<number, Pick<Blocker, 'why' | 'function'>>();
+  private startedUs?: number;
+  private endedUs?: number;
 
-  private constructor(private readonly restore: string[]) {
+  private constructor(
+    private readonly restore: string[],
+    private readonly module: string,
+  ) {
     this.seq = kernelLogMark();
   }
 
@@ -41,23 +50,41 @@ export class TransitionWatch {
    * the transition is: its first attempt runs inside insmod (klp_enable_patch) or the `enabled` write, and a task
    * the update's transition control frees a second later is named only there.
    */
-  static async start(): Promise<TransitionWatch> {
+  static async start(module: string): Promise<TransitionWatch> {
     const control = await readFile(CONTROL, 'utf8').catch(() => '');
     const off = control.split('\n').filter((l) => l.startsWith(`${SOURCE}:`) && /klp_try_switch_task =_ /.test(l));
     if (off.length) await writeFile(CONTROL, `file ${SOURCE} func klp_try_switch_task +p`).catch(() => undefined);
-    return new TransitionWatch(off.length ? [`file ${SOURCE} func klp_try_switch_task -p`] : []);
+    return new TransitionWatch(off.length ? [`file ${SOURCE} func klp_try_switch_task -p`] : [], module);
   }
 
   /** The tasks not yet at `target` (1 while patching, 0 while unpatching), with what livepatch last said of each. */
   async blockers(target: 0 | 1): Promise<Blocker[]> {
-    for (const line of kernelLogSince(this.seq)) {
-      const m = SWITCH.exec(line);
-      if (!m) continue;
-      const why = m[4] ? `sleeping on ${m[4]}` : m[3] === 'is running' ? 'running' : 'unreliable stack';
-      this.said.set(Number(m[2]), { why, function: m[4] });
-    }
-    this.seq = kernelLogMark();
+    this.scan();
     return (await pendingTasks(target)).map((t) => ({ ...t, ...this.said.get(t.pid) }));
+  }
+
+  /** The transition's length by the kernel's own clock, once both of its lines were seen (read after it ended). */
+  kernelMs(): number | undefined {
+    this.scan();
+    return this.startedUs !== undefined && this.endedUs !== undefined ? (this.endedUs - this.startedUs) / 1000 : undefined;
+  }
+
+  private scan(): void {
+    const quoted = `livepatch: '${this.module}': `;
+    for (const line of readKernelLog()) {
+      if (line.seq <= this.seq) continue;
+      this.seq = line.seq;
+      const m = SWITCH.exec(line.text);
+      if (m) {
+        const why = m[4] ? `sleeping on ${m[4]}` : m[3] === 'is running' ? 'running' : 'unreliable stack';
+        this.said.set(Number(m[2]), { why, function: m[4] });
+      } else if (line.text.startsWith(quoted)) {
+        const what = line.text.slice(quoted.length);
+        // A reversed transition has one start and ends once, in the other direction: its start is the first.
+        if (/^starting (un)?patching transition$/.test(what)) this.startedUs ??= line.usec;
+        else if (/^(un)?patching complete$/.test(what)) this.endedUs = line.usec;
+      }
+    }
   }
 
   async stop(): Promise<void> {

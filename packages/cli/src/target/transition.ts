@@ -7,6 +7,8 @@ import { type WaitStream, waitUntil } from './wait';
 export interface TransitionWait {
   /** Elapsed ms, or undefined when the timeout passed first. */
   ms: number | undefined;
+  /** From livepatch's "starting … transition" to its "… complete" line, by the kernel's clock. */
+  kernelMs?: number;
   /** Every task seen holding the transition, as last seen (empty when it finished at its first attempt). */
   blockers: Blocker[];
   /** The tasks that held it at the last look (on a timeout: the ones that kept it open). */
@@ -14,6 +16,8 @@ export interface TransitionWait {
 }
 
 export interface TransitionOptions {
+  /** The livepatch (module) whose transition it is. */
+  module: string;
   target: 0 | 1;
   what: string;
   timeoutMs: number;
@@ -30,7 +34,7 @@ export interface TransitionOptions {
 const LOOK_EVERY_MS = 1000;
 
 export async function awaitTransition(done: () => Promise<boolean>, options: TransitionOptions): Promise<TransitionWait> {
-  const watch = await TransitionWatch.start();
+  const watch = await TransitionWatch.start(options.module);
   const seen = new Map<number, Blocker>();
   let holding: Blocker[] = [];
   let looked: number | undefined;
@@ -54,7 +58,7 @@ export async function awaitTransition(done: () => Promise<boolean>, options: Tra
       progress: options.progress,
       detail: () => (holding.length ? `held by ${describeBlockers(holding)}` : undefined),
     });
-    return { ms, blockers: [...seen.values()], holding };
+    return { ms, kernelMs: ms === undefined ? undefined : watch.kernelMs(), blockers: [...seen.values()], holding };
   } finally {
     await watch.stop();
   }
