@@ -141,7 +141,7 @@ describe('the e2e patch suite in the guest', () => {
   it('stacks every positive update, then undoes them newest first', () => {
     for (const c of positive) expect(step(c.name, 'stack-apply').rc, `${c.name}: ${step(c.name, 'stack-apply').out}`).toBe(0);
     const view = step('all', 'stack-view').out;
-    for (const c of positive) expect(view).toMatch(new RegExp(`${c.id} +\\d+ +\\S+ +applied`));
+    for (const c of positive) expect(view).toMatch(new RegExp(`${c.id} +- +\\d+ +\\S+ +applied`));
     for (const c of positive) expect(step(c.name, 'stacked').rc, `${c.name}: ${step(c.name, 'stacked').out}`).toBe(0);
     for (const c of positive) expect(step(c.name, 'stack-undo').rc, `${c.name}: ${step(c.name, 'stack-undo').out}`).toBe(0);
     for (const c of positive) expect(step(c.name, 'unstacked').rc, `${c.name}: ${step(c.name, 'unstacked').out}`).not.toBe(0);

@@ -34,6 +34,10 @@ export async function runCli(argv: string[], commands: CommandTable): Promise<nu
     process.stdout.write(`hotsplice ${packageJson.version}\n`);
     return 0;
   }
+  if (name === '--man') {
+    process.stdout.write(manPage(commands));
+    return 0;
+  }
   if (name === 'help' && rest[0] && Object.hasOwn(commands, rest[0])) return runCli([rest[0], '--help'], commands);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage(commands)}\n`);
@@ -76,4 +80,36 @@ function userError(err: unknown): UserError | undefined {
   if (err instanceof UserError) return err;
   const e = err as { name?: unknown; message?: unknown; exitCode?: unknown } | undefined;
   return e?.name === 'UserError' && typeof e.message === 'string' && typeof e.exitCode === 'number' ? new UserError(e.message, e.exitCode) : undefined;
+}
+
+/** hotsplice(8) in roff, from the same verb table as --help (`hotsplice --man`; the hotsplice-tools package ships it). */
+export function manPage(commands: CommandTable): string {
+  const esc = (text: string) => text.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/gm, '\\&$1');
+  const lines = [
+    `.TH HOTSPLICE 8 "" "hotsplice ${packageJson.version}" "System Administration"`,
+    '.SH NAME',
+    'hotsplice \\- apply live updates to the running Linux kernel and keep them across reboots',
+    '.SH SYNOPSIS',
+    ...Object.values(commands).flatMap(({ verb }) => ['.B hotsplice', esc(verb.usage), '.br']),
+    '.SH COMMANDS',
+  ];
+  for (const { verb } of Object.values(commands)) {
+    lines.push('.TP', `.B ${esc(verb.usage.split(' ')[0])}`, esc(verb.summary));
+    for (const [option, o] of Object.entries(verb.options)) {
+      lines.push('.RS', '.TP', `.B \\-\\-${esc(option)}${o.type === 'string' ? ` ${esc(o.value ?? 'VALUE')}` : ''}`, esc(o.help), '.RE');
+    }
+  }
+  lines.push(
+    '.SH FILES',
+    '.TP',
+    '.I /var/lib/hotsplice',
+    'applied updates (applied/) and installed ones per kernel ABI (updates/); HOTSPLICE_STATE_DIR overrides it',
+    '.TP',
+    '.I /lib/systemd/system/hotsplice.service',
+    'runs hotsplice apply \\-\\-installed early at boot',
+    '.SH "EXIT STATUS"',
+    '0 success, 1 refused or failed (one line says why), 2 bad usage, 124 a livepatch transition timed out, 70 an internal error.',
+    '',
+  );
+  return lines.join('\n');
 }

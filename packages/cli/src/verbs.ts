@@ -33,7 +33,7 @@ export const kernel = {
 
 export const create = {
   name: 'create',
-  usage: 'create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT | --debian-update VERSION [--only PATH…]) [--id ID] [--abi ABI] [--fuzz N] [--replace] [--json]',
+  usage: 'create (--patch FILE… | --git RANGE [--repo DIR] | --diffext DIR --ext EXT | --debian-update VERSION [--only PATH…]) [--id ID] [--abi ABI] [--fuzz N] [--replace [--level N]] [--cve ID]… [--json]',
   summary:
     'ksplice-create: build a live update of the kernel from a source patch, through the Nx pipeline (nx run ' +
     'kernel-<id>:hotpatch); writes dist/hotpatch/<id>/hotsplice-<id>.tar.gz, report.json and summary.txt.',
@@ -49,6 +49,8 @@ export const create = {
     abi,
     fuzz: { type: 'string', value: 'N', help: 'let N (0-3) context lines of a hunk differ; such hunks are reported' },
     replace: { type: 'boolean', help: 'an atomic-replace update: it replaces every update loaded before it' },
+    level: { type: 'string', value: 'N', help: "the patch level (with --replace): level N holds every fix of the ABI's earlier levels and takes over from them; the .deb's version" },
+    cve: { type: 'string', multiple: true, value: 'ID', help: "a CVE id the update fixes (patch headers' CVE ids count too)" },
     json,
   },
   exits: {
@@ -122,21 +124,91 @@ export const cacheServer = {
   example: 'hotsplice cache-server --dir /srv/hotsplice-cache --port 8080 --listen 0.0.0.0',
 } as const satisfies Verb;
 
+export const repo = {
+  name: 'repo',
+  usage: 'repo [--out DIR] [--sign KEY] [--json]',
+  summary:
+    "An apt repository of the workspace's update packages (every .deb the package steps wrote under dist/hotpatch, " +
+    'with hotsplice-tools): a flat folder with Packages and Release (apt-ftparchive) that any web server serves; with ' +
+    '--sign, InRelease and Release.gpg signed by your gpg key (GNUPGHOME applies) and its public key for signed-by.',
+  options: {
+    out: { type: 'string', value: 'DIR', help: 'the repository folder (default: dist/apt); its old packages are replaced' },
+    sign: { type: 'string', value: 'KEY', help: 'the gpg key id or user id to sign Release with' },
+    json,
+  },
+  exits: { 0: 'repository written', 1: 'no packages, two different packages of one name and version, or signing failed' },
+  example: 'hotsplice repo --out /srv/hotsplice-cache/apt --sign fleet@example.org',
+} as const satisfies Verb;
+
 export const apply = {
   name: 'apply',
-  usage: 'apply PACKAGE [--timeout S] [--grace S] [--skip-run-pre] [--json]',
+  usage: 'apply (PACKAGE | --installed) [--timeout S] [--grace S] [--skip-run-pre] [--json]',
   summary:
     'ksplice-apply: verify the package, check it was built for the running kernel, match its old code against the ' +
-    "running kernel's (run-pre), load it and wait for livepatch's transition. Any failure leaves the kernel as it was.",
+    "running kernel's (run-pre), load it and wait for livepatch's transition. Any failure leaves the kernel as it was. " +
+    'With --installed (hotsplice.service at boot): every installed update of the running release and build id, in ' +
+    'install order; each refusal is one line and the others go on.',
   args: { PACKAGE: 'hotsplice-<id>.tar.gz, as create wrote it' },
   options: {
+    installed: { type: 'boolean', help: 'apply the updates `hotsplice install` keeps for the running kernel instead of a package' },
     timeout: timeout('the patch transition (on timeout it is reversed and the module unloaded)'),
     grace,
     'skip-run-pre': { type: 'boolean', help: 'load it even if the old code does not match (or cannot be read)' },
     json,
   },
-  exits: { 0: 'applied', 1: 'refused or failed (one line, plus the kernel log lines for it)', 124: 'the transition did not finish in time (reversed)' },
+  exits: {
+    0: 'applied (--installed: every installed update of this kernel is live)',
+    1: 'refused or failed (one line, plus the kernel log lines for it; --installed: one or more updates)',
+    124: 'the transition did not finish in time (reversed)',
+  },
   example: 'hotsplice apply hotsplice-cve_2024_1234.tar.gz',
+} as const satisfies Verb;
+
+export const install = {
+  name: 'install',
+  usage: 'install PACKAGE [--timeout S] [--grace S] [--skip-run-pre] [--json]',
+  summary:
+    'Keep an update across reboots: verify the package as apply does, store it under ' +
+    '$HOTSPLICE_STATE_DIR/updates/<abi>/ (default /var/lib/hotsplice) and apply it now when the machine runs that ' +
+    "kernel; for another kernel it stays dormant until that kernel boots (hotsplice.service). A patch level replaces " +
+    "the ABI's earlier levels: its atomic replace takes them over and their modules are unloaded.",
+  args: { PACKAGE: 'hotsplice-<id>.tar.gz' },
+  options: {
+    timeout: timeout('the patch transition'),
+    grace,
+    'skip-run-pre': { type: 'boolean', help: 'load it even if the old code does not match' },
+    json,
+  },
+  exits: {
+    0: 'installed: applied now, already applied, or dormant for another kernel',
+    1: 'refused (bad package, another build of the running kernel, apply refused): nothing stays installed',
+    124: 'the transition did not finish in time (reversed; not installed)',
+  },
+  example: 'hotsplice install /usr/lib/hotsplice/6.1.0-57-amd64/hotsplice-fleet_fix.tar.gz',
+} as const satisfies Verb;
+
+export const uninstall = {
+  name: 'uninstall',
+  usage: 'uninstall ID [--timeout S] [--grace S] [--force] [--json]',
+  summary: 'Undo an update if it is loaded, and remove it from the store of every ABI it was installed for. An update neither installed nor loaded is nothing to do (exit 0), so a package\'s prerm can always run.',
+  args: { ID: 'the update id (hotsplice list shows them)' },
+  options: {
+    timeout: timeout('the unpatch transition'),
+    grace,
+    force: { type: 'boolean', help: "end a transition a task holds open with livepatch's force" },
+    json,
+  },
+  exits: { 0: 'uninstalled, or it was not installed', 1: 'the undo failed (it stays installed)', 124: 'the unpatch transition did not finish in time (still installed)' },
+  example: 'hotsplice uninstall fleet_fix',
+} as const satisfies Verb;
+
+export const list = {
+  name: 'list',
+  usage: 'list [--json]',
+  summary: 'The installed updates per kernel ABI, each with its level, CVEs and state (applied, replaced, not loaded, dormant for another kernel), and updates loaded by hand.',
+  options: { json },
+  exits: { 0: 'always' },
+  example: 'hotsplice list --json',
 } as const satisfies Verb;
 
 export const undo = {
@@ -157,7 +229,7 @@ export const undo = {
 export const view = {
   name: 'view',
   usage: 'view [--json]',
-  summary: 'ksplice-view: the loaded updates (id, functions, objects, state applied/applying/undoing/replaced, since).',
+  summary: 'ksplice-view: the machine\'s kernel, patch level, effective Debian version and live CVEs, then the loaded updates (id, level, functions, objects, state applied/applying/undoing/replaced, CVEs, since).',
   options: { json },
   exits: { 0: 'always (no update loaded is not an error)' },
   example: 'hotsplice view --json',
@@ -165,12 +237,15 @@ export const view = {
 
 export const status = {
   name: 'status',
-  usage: 'status ID [--json]',
-  summary: 'One update in detail: its state, objects and every function.',
-  args: { ID: 'the update id' },
+  usage: 'status [ID] [--json]',
+  summary:
+    'Without ID, the machine: the running kernel and its Debian version, the patch level live, the CVEs the live ' +
+    'updates fix and the effective Debian version (the newest whose every fix is live), for scanners with --json. ' +
+    'With ID, one update in detail: its state, level, CVEs, objects and every function.',
+  args: { ID: 'the update id (optional)' },
   options: { json },
-  exits: { 0: 'the update is loaded', 1: 'it is not applied' },
-  example: 'hotsplice status cve_2024_1234',
+  exits: { 0: 'the machine status, or the update is loaded', 1: 'the update is not applied' },
+  example: 'hotsplice status --json',
 } as const satisfies Verb;
 
 export const verify = {

@@ -8,8 +8,8 @@ import { bundleCli } from '../../../tools/guest/src/bundle';
 import { hotsplice, runScript } from './helpers/run-cli';
 
 const VERSION = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version as string;
-const TARGET_VERBS = ['apply', 'undo', 'view', 'status', 'verify'];
-const VERBS = ['kernel', 'create', 'diff', 'guest', 'cache-server', ...TARGET_VERBS];
+const TARGET_VERBS = ['apply', 'undo', 'view', 'status', 'install', 'uninstall', 'list', 'verify'];
+const VERBS = ['kernel', 'create', 'diff', 'guest', 'repo', 'cache-server', ...TARGET_VERBS];
 
 /** The options a verb's help lists: "--timeout", "--json"… */
 const listedOptions = (help: string) => [...help.split('\noptions:\n')[1].split('\n\n')[0].matchAll(/^ {2}(?:-h, )?(--[\w-]+)/gm)].map((m) => m[1]);
@@ -47,7 +47,7 @@ describe('hotsplice VERB --help / -h', () => {
 
   it('lists every option the verb accepts, each of which the parser takes', async () => {
     const page = (await hotsplice('apply', '--help')).stdout;
-    expect(listedOptions(page)).toEqual(['--timeout', '--grace', '--skip-run-pre', '--json', '--help']);
+    expect(listedOptions(page)).toEqual(['--installed', '--timeout', '--grace', '--skip-run-pre', '--json', '--help']);
     // An option the page does not list is refused, and the refusal points at the page.
     const r = await hotsplice('apply', '--frobnicate', 'x.tar.gz');
     expect(r.code).toBe(2);

@@ -12,3 +12,6 @@ export { MANIFEST_FORMAT, summary, writePackage, type Manifest, type PackageOpti
 export { buildIdNote, readBuildId } from './build-id';
 export { TAR_MODE, TAR_MTIME, TAR_OWNER, gzip, tar, tarGz, type TarMember } from './tar';
 export { NOT_CARRIED, changelogCoverage, fileOutcomes, type FileOutcome, type InputFile, type Outcome, type UpdateInputs } from './update-report';
+export { cvesOfPatchHeader, isCveId, updateFixes, type Fixes } from './fixes';
+export { TARGET_LIB, buildDeb, maintainer, toolsDeb, updateDeb, type DebFile, type DebPackage } from './deb';
+export { writeAptRepo, type RepoOptions, type RepoResult } from './apt-repo';

@@ -5,6 +5,7 @@ import { type KernelPaths, UserError } from '@hotsplice/kernel';
 import type { DiffReport } from '@hotsplice/objdiff';
 import { type FileOutcome, type UpdateInputs, fileOutcomes, inputSections } from './update-report';
 import { readBuildId } from './build-id';
+import { updateFixes } from './fixes';
 import { metaObjects, moduleName } from './meta';
 import { type TarMember, tarGz } from './tar';
 
@@ -58,6 +59,12 @@ export interface Manifest {
     /** forceUnsafe: the patch marks it hotsplice_force_unsafe (KPATCH_FORCE_UNSAFE); apply may force the transition. */
     functions: Array<{ name: string; sympos: number; object: string; newSymbol: string; forceUnsafe?: true }>;
   }>;
+  /** Its place in the ABI's sequence of cumulative atomic-replace updates (absent: a standalone update). */
+  level?: number;
+  /** The CVE ids it fixes (fixes.ts). Absent in packages written before delivery existed. */
+  cves?: string[];
+  /** The newest Debian kernel version whose every fix is live with it (fixes.ts). */
+  effectiveVersion?: string;
 }
 
 export interface PackageResult {
@@ -78,7 +85,9 @@ export async function writePackage(options: PackageOptions): Promise<PackageResu
   const module = moduleName(options.id);
   const [ko, oldCode] = await Promise.all([readInput(options.ko, 'module'), readInput(options.oldCode, 'old code')]);
   const inputs = options.inputs ?? { hunks: [], files: [] };
-  const updateReport: UpdateReport = { id: options.id, ...inputs, outcomes: fileOutcomes(inputs.files, options.reports), objects: options.reports };
+  const outcomes = fileOutcomes(inputs.files, options.reports);
+  const updateReport: UpdateReport = { id: options.id, ...inputs, outcomes, objects: options.reports };
+  const fixes = updateFixes(inputs, outcomes, options.kernel.version);
   const report = `${JSON.stringify(updateReport, null, 2)}\n`;
   const members: TarMember[] = [
     { name: `${module}.ko`, data: ko },
@@ -99,6 +108,9 @@ export async function writePackage(options: PackageOptions): Promise<PackageResu
       objname: o.objname,
       functions: o.funcs.map((f) => ({ name: f.oldName, sympos: f.sympos, object: f.object, newSymbol: f.newSymbol, ...(f.forceUnsafe ? { forceUnsafe: true as const } : {}) })),
     })),
+    ...(inputs.level !== undefined ? { level: inputs.level } : {}),
+    cves: fixes.cves,
+    effectiveVersion: fixes.effectiveVersion,
   };
   members.push({ name: 'manifest.json', data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) });
 
@@ -129,6 +141,8 @@ export function summary(options: Pick<PackageOptions, 'id' | 'kernel' | 'reports
     `hotsplice update ${options.id} for Linux ${options.kernel.abi} (Debian ${options.kernel.version})`,
     `module ${manifest.module}.ko (${koBytes} bytes): ${functions} function(s) in ${manifest.objects.map((o) => o.objname).join(', ') || 'no object'}`,
     `package hotsplice-${options.id}.tar.gz`,
+    ...(manifest.level !== undefined ? [`patch level ${manifest.level} of ${options.kernel.abi} (atomic replace: takes over every earlier level)`] : []),
+    `fixes ${manifest.cves?.length ? manifest.cves.join(' ') : 'no CVE named'}; effective Debian version ${manifest.effectiveVersion ?? options.kernel.version}`,
     '',
     ...table,
   ];

@@ -18,6 +18,10 @@ export interface UpdateInputs {
   files: InputFile[];
   /** `create --debian-update`: the versions and the changelog items between them. */
   debian?: { from: string; to: string; changelog: ChangelogItem[] };
+  /** hotpatch.json "level": the update's place in its ABI's sequence of cumulative atomic-replace updates. */
+  level?: number;
+  /** CVE ids the update's author says it fixes: hotpatch.json "cves" and the patches' headers. */
+  cves?: string[];
 }
 
 export type Outcome = 'built' | 'no functional change' | 'refused' | 'not built in this config' | 'not live-patchable' | 'not selected' | 'outside the kernel';

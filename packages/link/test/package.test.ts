@@ -149,6 +149,7 @@ describe('writePackage', () => {
         'hotsplice update fix_thing for Linux 6.1.0-99-amd64 (Debian 6.1.999-1)',
         'module fix_thing.ko (19 bytes): 2 function(s) in vmlinux',
         'package hotsplice-fix_thing.tar.gz',
+        'fixes no CVE named; effective Debian version 6.1.999-1',
         '',
         'object      klp object  changed      new  refused',
         'fs/a.o      vmlinux     -            -    table',

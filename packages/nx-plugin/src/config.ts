@@ -34,6 +34,13 @@ export interface HotpatchConfig {
   ccWrapper?: string;
   /** Context lines a hunk may ignore to apply (GNU patch's fuzz); 0, exact context, unless set. */
   fuzz?: number;
+  /**
+   * The update's patch level: updates of one ABI form a sequence, level N cumulative (it holds every fix of the
+   * levels before it) and atomic replace, so it takes over level N-1 in one transition. Its .deb's version.
+   */
+  level?: number;
+  /** CVE ids the update fixes, beside those its patches' headers name (report, manifest, `hotsplice status`). */
+  cves?: string[];
 }
 
 /** GNU patch's hunks have at most 3 context lines on a side (diff -u): a larger fuzz ignores all of them. */
@@ -101,6 +108,14 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
       throw new Error(`${file}: "debianFiles" must be a list of tree paths (a directory ends in /)`);
     }
   }
+  if (config.level !== undefined) {
+    if (!(Number.isInteger(config.level) && config.level >= 1)) throw new Error(`${file}: "level" must be a whole number from 1 up`);
+    // Level N must take over N-1 in one transition, whatever of the sequence is loaded: only atomic replace does.
+    if (config.replace !== true) throw new Error(`${file}: "level" needs "replace": true (level N takes over level N-1 by atomic replace)`);
+  }
+  if (config.cves !== undefined && !(Array.isArray(config.cves) && config.cves.every((c) => typeof c === 'string' && /^CVE-\d{4}-\d{4,}$/.test(c)))) {
+    throw new Error(`${file}: "cves" must be a list of CVE ids such as "CVE-2024-1234"`);
+  }
   if (!patches.length && !config.git && !config.diffext && !config.debianUpdate) throw new Error(`${file}: give "patches", "git", "diffext" or "debianUpdate"`);
   const kernels = fleetOf(file, raw as { kernels?: unknown; fleet?: unknown });
   if (kernels && config.kernel) throw new Error(`${file}: give "kernel" or a fleet ("kernels", "fleet"), not both`);
@@ -117,6 +132,8 @@ export function readHotpatchConfig(file: string): HotpatchConfig {
     fuzz: config.fuzz ?? 0,
     ...(config.check ? { check: config.check } : {}),
     ...(config.ccWrapper?.trim() ? { ccWrapper: config.ccWrapper.trim() } : {}),
+    ...(config.level !== undefined ? { level: config.level } : {}),
+    ...(config.cves ? { cves: config.cves } : {}),
   };
 }
 

@@ -24,6 +24,9 @@ const CODE = {
   /** The target CLI bundled beside the package, and run-pre's link map written into it. */
   target: [
     '{workspaceRoot}/packages/cli/src/**/*',
+    // hotsplice-tools' unit and version (the .deb beside the package).
+    '{workspaceRoot}/packages/cli/systemd/*',
+    '{workspaceRoot}/packages/cli/package.json',
     '{workspaceRoot}/packages/runpre/src/**/*',
     '{workspaceRoot}/packages/elf/src/**/*',
     '{workspaceRoot}/tools/guest/src/**/*',

@@ -151,5 +151,5 @@ describe('journaled patching (presrc revert)', () => {
       expect(await snapshot(tree)).toEqual(pristine);
     }
     console.log(`kill rounds: ${outcomes.patched} with the tree patched, ${outcomes.clean} before the journal committed`);
-  });
+  }, 180_000); // 20 child processes, each starting Node with the TypeScript loader: slow on a loaded 2-core machine
 });

@@ -15,7 +15,8 @@ export async function bundleCli(outFile = join(REPO_ROOT, 'dist', 'cli', 'hotspl
     entryPoints: [ENTRY],
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    // Debian 12's nodejs is 18: hotsplice-tools depends on it.
+    target: 'node18',
     format: 'cjs',
     write: false,
     legalComments: 'none',

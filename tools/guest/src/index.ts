@@ -6,3 +6,4 @@ export { initramfsEntries, withParentDirs, type GuestFile, type GuestScript } fr
 export { nodeRuntimeEntries, parseLdd } from './node-runtime';
 export { boot, qemuArgs } from './qemu';
 export { runGuest, type GuestOptions, type GuestResult } from './run';
+export { ROOTFS_PACKAGES, bootRootfs, ensureRootfsImage, makeRunDisk, type RootfsBoot, type RootfsImage } from './rootfs';

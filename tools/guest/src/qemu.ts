@@ -7,6 +7,8 @@ export interface BootOptions {
   timeoutMs: number;
   memoryMiB?: number;
   append?: string;
+  /** Raw disk images attached as virtio disks, in order (/dev/vda, /dev/vdb…). */
+  drives?: string[];
   /** Each console line as it arrives (streaming). */
   onLine?: (line: string) => void;
 }
@@ -31,6 +33,7 @@ export function qemuArgs(options: BootOptions): string[] {
     '-initrd', options.initrd,
     // panic=-1: reboot at once on panic, which -no-reboot turns into QEMU exiting.
     '-append', options.append ?? 'console=ttyS0 panic=-1 oops=panic quiet',
+    ...(options.drives ?? []).flatMap((file) => ['-drive', `file=${file},format=raw,if=virtio`]),
   ];
 }
 

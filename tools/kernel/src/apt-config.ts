@@ -87,3 +87,8 @@ export async function ensureLists(config: AptConfig, release: DebianRelease, ref
   }
   return stat(join(config.dir, 'updated')).then((s) => s.mtimeMs);
 }
+
+/** The one-line sources of `release` on this machine's own mirrors, as mmdebstrap takes them (build roots, the guest's rootfs). */
+export async function releaseSources(release: DebianRelease): Promise<string[]> {
+  return privateSources(release, parseMirrors(await run('apt-cache', ['policy']), hostSuite())).trim().split('\n');
+}

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AptConfig, aptOptions, ensureLists, hostSuite, parseMirrors, privateSources } from './apt-config';
+import { type AptConfig, aptOptions, ensureLists, releaseSources } from './apt-config';
 import { RECIPE, isDone, once } from './cache';
 import { UserError } from './errors';
 import { run } from './exec';
@@ -81,7 +81,7 @@ export async function ensureBuildRoot(
   let createdSeconds = 0;
   const made = await once(dir, key, async (target) => {
     // The release's sources, one-line form, as mmdebstrap takes them (the private apt configuration's).
-    const sources = privateSources(release, parseMirrors(await run('apt-cache', ['policy']), hostSuite())).trim().split('\n');
+    const sources = await releaseSources(release);
     say(`build root: making ${release.suite} with ${names.join(', ')} (mmdebstrap)`);
     const started = Date.now();
     // mmdebstrap wants an empty directory or none; `once` has just made it empty.

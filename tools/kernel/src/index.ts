@@ -6,7 +6,7 @@ export { altInstrEntrySize } from './x86-tables';
 export { BUILD_ROOT_PACKAGES, currentBuildRoot, ensureBuildRoot, inBuildRoot, type BuildRoot } from './build-root';
 export { type KernelCompiler, type Toolchain, compilerPackage, compilerVersionLine, hostMatches, parseCompiler, readCompiler } from './toolchain';
 export { FLAVOURS, RELEASES, compareAbis, parseAbi, parseRequest, releaseBySuite, releasePackages, requireAbi, unbuildableFlavour, type AbiName, type DebianRelease, type Flavour } from './release';
-export { aptConfigFor, aptOptions, hostSuite, type AptConfig } from './apt-config';
+export { aptConfigFor, aptOptions, hostSuite, releaseSources, type AptConfig } from './apt-config';
 export { RECIPE, cacheRoot, isDone, markDone, once } from './cache';
 export { debDataMember, extractDeb, parseAr, parseArHeader } from './deb';
 export { UserError, environmentError, naming, systemCause } from './errors';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '@hotsplice/kernel';
 
 /** The steps of tools/setup/system-packages.txt: each installs its Debian packages when it first runs. */
-export type SystemStep = 'build' | 'guest' | 'cache-server' | 'distcc';
+export type SystemStep = 'build' | 'guest' | 'cache-server' | 'distcc' | 'deliver';
 
 // Bundled code lives in node_modules/.cache: the bundle names the repository in HOTSPLICE_REPO_ROOT.
 const SCRIPT = join(process.env.HOTSPLICE_REPO_ROOT ?? join(__dirname, '..', '..', '..'), 'tools', 'setup', 'ensure-system.sh');

@@ -37,6 +37,7 @@ describe('system packages per step', () => {
     expect(names('guest')).toEqual(['qemu-system-x86', 'busybox-static', 'e2fsprogs']);
     expect(names('cache-server')).toEqual(['nginx']);
     expect(names('distcc')).toEqual(['distcc']);
-    expect(names().length).toBe(build.length + 5);
+    expect(names('deliver')).toEqual(['apt-utils', 'gpg', 'lintian']);
+    expect(names().length).toBe(build.length + 8);
   });
 });

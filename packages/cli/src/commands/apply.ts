@@ -4,7 +4,9 @@ import { ForceUnsafe } from '../target/force-unsafe';
 import { kernelLogMark, kernelLogSince } from '../target/kmsg';
 import { type PatchState, listPatches, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
 import { insmod, rmmod, withKernelLines } from '../target/module-load';
-import { removeRecord, writeRecord } from '../target/records';
+import { type UpdateRecord, fixesOf, removeRecord, writeRecord } from '../target/records';
+import type { Manifest } from '@hotsplice/link';
+import { applyInstalled } from './installed';
 import { runPreCheck } from '../target/run-pre';
 import { checkKernel, runningKernel } from '../target/running-kernel';
 import { type OpenedUpdate, openUpdate } from '../target/update-package';
@@ -21,44 +23,71 @@ import { apply as APPLY } from '../verbs';
  */
 export async function applyCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseVerb(APPLY, args);
+  const options = applyOptions(values);
+  if (values.installed) {
+    if (positionals.length) throw usageError(APPLY);
+    return applyInstalled(options, Boolean(values.json));
+  }
   if (positionals.length !== 1) throw usageError(APPLY);
-  const timeoutMs = seconds(values.timeout) * 1000;
-  const control: ControlSettings = { graceMs: graceMs(values.grace), timeoutMs };
+  const applied = await applyPackage(positionals[0], options);
+  print(Boolean(values.json), applied);
+  return 0;
+}
+
+/** The transition's timeout and transition control's grace (--timeout, --grace), and --skip-run-pre. */
+export interface ApplyOptions extends ControlSettings {
+  skipRunPre: boolean;
+}
+
+/** apply's and install's options: --timeout, --grace, --skip-run-pre. */
+export function applyOptions(values: { timeout?: string; grace?: string; 'skip-run-pre'?: boolean }): ApplyOptions {
+  return { timeoutMs: seconds(values.timeout) * 1000, graceMs: graceMs(values.grace), skipRunPre: Boolean(values['skip-run-pre']) };
+}
+
+/** What one apply did: the manifest, livepatch's state after the transition, and how it went. */
+export interface Applied extends Timing {
+  manifest: Manifest;
+  state: PatchState;
+}
+
+/** Apply one package file; a failure throws (a UserError with the exit code) with the kernel as it was. */
+export async function applyPackage(path: string, options: ApplyOptions, record: Partial<UpdateRecord> = {}): Promise<Applied> {
   const started = performance.now();
-  const update = await openUpdate(positionals[0]);
+  const update = await openUpdate(path);
   try {
     const { manifest } = update;
     checkKernel(manifest, await runningKernel());
     if ((await readPatch(manifest.module)) || moduleLoaded(manifest.module)) {
       throw new UserError(`update ${manifest.id} is already applied (module ${manifest.module} is loaded); undo it first`);
     }
-    const runPre = await runPreCheck(update, { skip: Boolean(values['skip-run-pre']) });
+    const runPre = await runPreCheck(update, { skip: options.skipRunPre });
     const before = await listPatches();
     // The record first: a state directory that cannot take it fails here, with nothing loaded.
     await writeRecord({
       id: manifest.id,
       module: manifest.module,
       since: new Date().toISOString(),
-      package: positionals[0],
+      package: path,
       replace: manifest.replace,
       kernel: manifest.kernel,
       objects: manifest.objects,
+      ...fixesOf(manifest),
+      ...record,
     });
     const loadStart = performance.now();
     const mark = kernelLogMark();
     const load = () =>
-      insmod(update.ko, `update ${manifest.id}`, controlParameters(control)).catch(async (err: unknown) => {
+      insmod(update.ko, `update ${manifest.id}`, controlParameters(options)).catch(async (err: unknown) => {
         await removeRecord(manifest.module);
         throw err;
       });
-    const force = ForceUnsafe.of(manifest, control);
-    const { state, transition } = await waitForTransition(update, load, timeoutMs, mark, force);
+    const force = ForceUnsafe.of(manifest, options);
+    const { state, transition } = await waitForTransition(update, load, options.timeoutMs, mark, force);
     const applyMs = performance.now() - loadStart;
     const replaced = manifest.replace ? before.filter((p) => p.module !== manifest.module).map((p) => p.module) : [];
     const warning = force?.describe(manifest.id);
     if (warning) process.stderr.write(`${warning}\n`);
-    print(Boolean(values.json), update, state, { applyMs, totalMs: performance.now() - started, runPre, replaced, forced: force?.forced, ...transition });
-    return 0;
+    return { manifest, state, applyMs, totalMs: performance.now() - started, runPre, replaced, forced: force?.forced, ...transition };
   } finally {
     await update.close();
   }
@@ -139,14 +168,15 @@ interface Timing extends TransitionReport {
   forced?: ForceUnsafe['forced'];
 }
 
-function print(json: boolean, update: OpenedUpdate, state: PatchState, t: Timing): void {
-  const { manifest } = update;
+function print(json: boolean, t: Applied): void {
+  const { manifest, state } = t;
   const functions = state.objects.flatMap((o) => o.functions.map((f) => ({ object: o.name, ...f, patched: o.patched })));
   if (json) {
     const out = {
       id: manifest.id,
       module: manifest.module,
       state: 'applied',
+      ...fixesOf(manifest),
       functions,
       replaced: t.replaced,
       ...(t.forced ? { forced: t.forced } : {}),
@@ -160,7 +190,14 @@ function print(json: boolean, update: OpenedUpdate, state: PatchState, t: Timing
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
   }
-  const lines = [`applied ${manifest.id} in ${Math.round(t.applyMs)} ms: ${functions.length} function(s) patched`];
+  process.stdout.write(`${describeApplied(t).join('\n')}\n`);
+}
+
+/** The lines of a successful apply: functions per klp object, run-pre, what it took over. */
+export function describeApplied(t: Applied): string[] {
+  const { manifest, state } = t;
+  const count = state.objects.reduce((n, o) => n + o.functions.length, 0);
+  const lines = [`applied ${manifest.id}${manifest.level !== undefined ? ` (level ${manifest.level})` : ''} in ${Math.round(t.applyMs)} ms: ${count} function(s) patched`];
   for (const o of state.objects) {
     const waiting = o.patched ? '' : ' (patched when the module loads)';
     lines.push(`  ${o.name}${waiting}: ${o.functions.map((f) => (f.sympos > 1 ? `${f.name},${f.sympos}` : f.name)).join(', ')}`);
@@ -170,7 +207,7 @@ function print(json: boolean, update: OpenedUpdate, state: PatchState, t: Timing
   const took = t.transitionMs === undefined ? '' : ` for ${Math.round(t.transitionMs)} ms`;
   if (t.blockers.length) lines.push(`  held${took} by: ${describeBlockers(t.blockers)}${controlled ? `; ${controlled}` : ''}`);
   if (t.replaced.length) lines.push(`  replaced: ${t.replaced.join(', ')} (atomic replace; their modules stay loaded until undone)`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return lines;
 }
 
 export function seconds(text: string | undefined): number {

@@ -47,6 +47,10 @@ export async function createCommand(args: string[]): Promise<number> {
     const text = await readFile(patch, 'utf8').catch(() => Promise.reject(new UserError(`cannot read patch ${patch}`)));
     parsePatch(text, patch); // bad input fails here, in one line, before Nx starts
   }
+  const level = values.level === undefined ? undefined : Number(values.level);
+  if (level !== undefined && !(/^[1-9]\d*$/.test(values.level!) && values.replace)) throw new UserError(`--level "${values.level}": give a whole number from 1 up, with --replace (level N takes over N-1)`, 2);
+  const cves = values.cve ?? [];
+  for (const cve of cves) if (!/^CVE-\d{4}-\d{4,}$/.test(cve)) throw new UserError(`--cve "${cve}": give a CVE id such as CVE-2024-1234`, 2);
   const repo = values.git ? await folder(values.repo ?? '.', '--repo') : undefined;
   const diffext = values.diffext ? await folder(values.diffext, '--diffext') : undefined;
   const id = values.id ?? idFromName(patches[0] ?? values.git ?? values.diffext ?? (debianUpdate ? `debian-${debianUpdate}` : 'update'));
@@ -66,6 +70,8 @@ export async function createCommand(args: string[]): Promise<number> {
     ...(only.length ? { debianFiles: only } : {}),
     ...(values.replace ? { replace: true } : {}),
     ...(fuzz ? { fuzz } : {}),
+    ...(level ? { level } : {}),
+    ...(cves.length ? { cves } : {}),
   };
   await writeFile(join(dir, 'hotpatch.json'), `${JSON.stringify(config, null, 2)}\n`);
   const code = await nx(root, ['run', `kernel-${id}:hotpatch`], Boolean(values.json));

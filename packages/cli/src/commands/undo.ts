@@ -5,7 +5,7 @@ import { forceTransition, moduleLoaded, readPatch, setEnabled } from '../target/
 import { rmmod, withKernelLines } from '../target/module-load';
 import { readRecords, removeRecord } from '../target/records';
 import { type Blocker, describeBlockers } from '../target/blockers';
-import { type ControlReport, describeControl, graceMs, readControl, setControl } from '../target/control';
+import { type ControlReport, type ControlSettings, describeControl, graceMs, readControl, setControl } from '../target/control';
 import { awaitTransition } from '../target/transition';
 import { waitUntil } from '../target/wait';
 import { parseVerb, usageError } from '../verb';
@@ -22,10 +22,48 @@ import { seconds } from './apply';
 export async function undoCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseVerb(UNDO, args);
   if (positionals.length !== 1) throw usageError(UNDO);
-  const timeoutMs = seconds(values.timeout) * 1000;
-  const settings = { graceMs: graceMs(values.grace), timeoutMs };
-  const module = await moduleOf(positionals[0]);
   const id = positionals[0];
+  const u = await undoUpdate(id, undoOptions(values));
+  for (const w of u.warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
+  const { module, undoMs, transitionMs, warnings, blockers, control } = u;
+  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, ...(transitionMs !== undefined ? { transitionMs: Math.round(transitionMs) } : {}), warnings, blockers, ...(control ? { control } : {}) }, null, 2)}\n`);
+  else process.stdout.write(`undone ${id} in ${undoMs} ms${u.unloaded ? '; module unloaded' : ''}${describeHeld(u)}\n`);
+  return 0;
+}
+
+/** undo's and uninstall's options: --timeout, --grace, --force. */
+export function undoOptions(values: { timeout?: string; grace?: string; force?: boolean }): UndoOptions {
+  return { timeoutMs: seconds(values.timeout) * 1000, graceMs: graceMs(values.grace), force: Boolean(values.force) };
+}
+
+export interface UndoOptions extends ControlSettings {
+  force: boolean;
+}
+
+/** The line about what held the unpatch transition, and what transition control did; '' when nothing held it. */
+function describeHeld(u: Undone): string {
+  if (!u.blockers.length) return '';
+  const controlled = describeControl(u.control);
+  const took = u.transitionMs === undefined ? '' : ` for ${Math.round(u.transitionMs)} ms`;
+  return `\n  held${took} by: ${describeBlockers(u.blockers)}${controlled ? `; ${controlled}` : ''}`;
+}
+
+export interface Undone {
+  module: string;
+  undoMs: number;
+  /** Lines for stderr: a forced transition, a module that stays, a record that could not go. */
+  warnings: string[];
+  unloaded: boolean;
+  /** The unpatch transition by the kernel's clock, the tasks that held it, what transition control did. */
+  transitionMs?: number;
+  blockers: Blocker[];
+  control?: ControlReport;
+}
+
+/** Take update `id` out of the kernel; a failure throws (a UserError with the exit code: 1, or 124 on a timeout). */
+export async function undoUpdate(id: string, values: UndoOptions): Promise<Undone> {
+  const { timeoutMs } = values;
+  const module = await moduleOf(id);
   const started = performance.now();
   const mark = kernelLogMark();
   const warnings: string[] = [];
@@ -39,7 +77,7 @@ export async function undoCommand(args: string[]): Promise<number> {
   }
   if (patch) {
     // The module's transition control arms itself when the unpatch transition starts (its pre-unpatch callback).
-    const controlled = patch.enabled && (await setControl(module, settings));
+    const controlled = patch.enabled && (await setControl(module, values));
     const disable = async () => {
       if (patch.enabled) await setEnabled(module, false);
     };
@@ -82,16 +120,7 @@ export async function undoCommand(args: string[]): Promise<number> {
   if (rmmodError) warnings.push(`module ${module} stays loaded: ${rmmodError}`);
   const stale = await removeRecord(module);
   if (stale) warnings.push(stale);
-  const undoMs = Math.round(performance.now() - started);
-  for (const w of warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
-  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, ...(transitionMs !== undefined ? { transitionMs: Math.round(transitionMs) } : {}), warnings, blockers, ...(control ? { control } : {}) }, null, 2)}\n`);
-  else {
-    const controlled = describeControl(control);
-    const took = transitionMs === undefined ? '' : ` for ${Math.round(transitionMs)} ms`;
-    const held = blockers.length ? `\n  held${took} by: ${describeBlockers(blockers)}${controlled ? `; ${controlled}` : ''}` : '';
-    process.stdout.write(`undone ${id} in ${undoMs} ms${rmmodError ? '' : '; module unloaded'}${held}\n`);
-  }
-  return 0;
+  return { module, undoMs: Math.round(performance.now() - started), warnings, unloaded: !rmmodError, transitionMs, blockers, control };
 }
 
 /** The module of an update id: the one its apply recorded, else the name the link stage derives from the id. */

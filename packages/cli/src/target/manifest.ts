@@ -93,5 +93,9 @@ export function parseManifest(data: Buffer | undefined, label: string): Manifest
       if (func.forceUnsafe !== undefined && func.forceUnsafe !== true) f.wrong(`${at}.forceUnsafe`, 'true when present', func.forceUnsafe);
     });
   });
+  if (m.level !== undefined && !(Number.isSafeInteger(m.level) && (m.level as number) >= 1)) f.wrong('level', 'a whole number ≥ 1', m.level);
+  if (m.level !== undefined && m.replace !== true) throw new UserError(`${label}: manifest.json: a patch level must be an atomic-replace update (replace is false)`);
+  if (m.cves !== undefined) f.array(m.cves, 'cves').forEach((c, i) => f.string(c, `cves[${i}]`));
+  if (m.effectiveVersion !== undefined) f.string(m.effectiveVersion, 'effectiveVersion');
   return m as unknown as Manifest;
 }

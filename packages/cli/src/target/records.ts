@@ -15,6 +15,19 @@ export interface UpdateRecord {
   replace: boolean;
   kernel: Manifest['kernel'];
   objects: Manifest['objects'];
+  /** From the manifest, for status and view: the patch level, the CVEs it fixes, its effective Debian version. */
+  level?: number;
+  cves?: string[];
+  effectiveVersion?: string;
+}
+
+/** The manifest's delivery facts as a record keeps them (absent ones stay absent). */
+export function fixesOf(manifest: Manifest): Pick<UpdateRecord, 'level' | 'cves' | 'effectiveVersion'> {
+  return {
+    ...(manifest.level !== undefined ? { level: manifest.level } : {}),
+    ...(manifest.cves ? { cves: manifest.cves } : {}),
+    ...(manifest.effectiveVersion ? { effectiveVersion: manifest.effectiveVersion } : {}),
+  };
 }
 
 export function stateDir(): string {
@@ -87,6 +100,9 @@ function recordProblem(text: string, module: string, keep: (r: UpdateRecord) => 
   const objects = r.objects;
   const valid = Array.isArray(objects) && objects.every((o) => typeof o?.objname === 'string' && Array.isArray(o.functions) && o.functions.every((f: { name?: unknown }) => typeof f?.name === 'string'));
   if (!valid) return 'objects is not a list of klp objects';
+  if (r.level !== undefined && !(Number.isSafeInteger(r.level) && (r.level as number) >= 1)) return 'level is not a whole number from 1 up';
+  if (r.cves !== undefined && !(Array.isArray(r.cves) && r.cves.every((c) => typeof c === 'string'))) return 'cves is not a list of strings';
+  if (r.effectiveVersion !== undefined && typeof r.effectiveVersion !== 'string') return 'effectiveVersion is not a string';
   keep(r as UpdateRecord);
   return undefined;
 }

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { bundleCli } from '@hotsplice/guest';
+import { REPO_ROOT, bundleCli } from '@hotsplice/guest';
+import { run } from '@hotsplice/kernel';
 import { parseElf } from '@hotsplice/elf';
-import { moduleName, writePackage } from '@hotsplice/link';
+import { type Manifest, buildDeb, moduleName, toolsDeb, updateDeb, writePackage } from '@hotsplice/link';
 import { linkMapOf, symbolNames } from '@hotsplice/runpre';
 import { layout, placeOf } from '../layout';
 import { readCollected } from './collect';
@@ -39,9 +40,12 @@ export default async function packageUpdate(options: PackageOptions, context: Ex
       extraMembers: [{ name: 'run-pre-symbols.json', data: await runPreSymbols(join(link, 'old-code.o'), kernel.systemMap) }],
       replace: options.replace,
     });
-    const cli = await bundleCli(join(context.root, layout.packageDir(placeOf(options)), 'hotsplice.cjs'));
+    const outDir = join(context.root, layout.packageDir(placeOf(options)));
+    const cli = await bundleCli(join(outDir, 'hotsplice.cjs'));
+    const debs = await deliveryDebs(result.manifest, result.tarball, cli, outDir);
     console.log(`hotsplice: package ${result.tarball}`);
     console.log(`hotsplice: target CLI ${cli} (on the target: node hotsplice.cjs apply hotsplice-${options.id}.tar.gz)`);
+    console.log(`hotsplice: Debian packages ${debs.join(', ')} (hotsplice repo makes an apt repository of them)`);
   });
 }
 
@@ -52,6 +56,20 @@ export default async function packageUpdate(options: PackageOptions, context: Ex
 async function runPreSymbols(oldCode: string, systemMap: string): Promise<Buffer> {
   const names = symbolNames(parseElf(await readFile(oldCode)));
   return Buffer.from(`${JSON.stringify(linkMapOf(await readFile(systemMap, 'latin1'), names), null, 1)}\n`);
+}
+
+/**
+ * The update's .deb for its ABI and hotsplice-tools (the target CLI, its man page and hotsplice.service) beside
+ * the package: what `hotsplice repo` serves to a fleet.
+ */
+async function deliveryDebs(manifest: Manifest, tarball: string, cli: string, outDir: string): Promise<string[]> {
+  const version = (JSON.parse(await readFile(join(REPO_ROOT, 'packages', 'cli', 'package.json'), 'utf8')) as { version: string }).version;
+  const unit = await readFile(join(REPO_ROOT, 'packages', 'cli', 'systemd', 'hotsplice.service'), 'utf8');
+  const man = Buffer.from(await run(process.execPath, [cli, '--man']));
+  return [
+    await buildDeb(updateDeb(manifest, await readFile(tarball), version), outDir),
+    await buildDeb(toolsDeb(await readFile(cli), unit, version, man), outDir),
+  ];
 }
 
 /** Several updates’ package tasks in one process (nx run-many). */

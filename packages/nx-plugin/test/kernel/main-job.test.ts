@@ -45,7 +45,7 @@ describe('nx run kernel:hotpatch (the main job)', () => {
     copyFileSync(join(ws, 'dist/hotpatch', ID, 'hotsplice.cjs'), join(bare, 'hotsplice.cjs'));
     const help = execFileSync(process.execPath, [join(bare, 'hotsplice.cjs'), '--help'], { cwd: bare, encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
     const commands = help.split('\ncommands:\n')[1].split('\n\n')[0].split('\n');
-    expect(commands.map((l) => l.trim().split(' ')[0])).toEqual(['apply', 'undo', 'view', 'status', 'verify']);
+    expect(commands.map((l) => l.trim().split(' ')[0])).toEqual(['apply', 'undo', 'view', 'status', 'install', 'uninstall', 'list', 'verify']);
   });
 
   it('builds a byte-identical package from the same input', () => {
