@@ -1,5 +1,5 @@
 // The busy-machine cases (issue 16): functions tasks sleep in, hot paths, a function an uninterruptible sleeper
-// holds, and the scheduler's own entry, each a one-instruction change (nop-patch.ts) measured while a load runs.
+// holds, each a one-instruction change (nop-patch.ts) measured while a load runs.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,9 +35,6 @@ export const HOT: BusyCase[] = [
 
 /** The parent of a vfork child waits in kernel_clone, uninterruptibly (wait_for_vfork_done: TASK_KILLABLE). */
 export const DSTATE: BusyCase = { fn: 'kernel_clone', file: 'kernel/fork.c', kind: 'dstate' };
-
-/** Every task that is switched out stops inside schedule (or a sibling that calls the context switch). */
-export const SCHEDULE: BusyCase = { fn: 'schedule', file: 'kernel/sched/core.c', kind: 'hot' };
 
 /** The patches of an update holding `cases` (one file each), written into `dir`; their paths. */
 export function writePatches(tree: string, dir: string, name: string, cases: Array<BusyCase & { at?: NopSite['at'] }>): string[] {
