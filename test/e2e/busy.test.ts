@@ -124,7 +124,7 @@ describe('busy machines: sleeping-stack and hot-path updates under load, in the 
     expect(step('dstate', 'apply-held').out).toMatch(
       new RegExp(`update ${HOT_ID}: the patch transition did not finish within 3 s \\(a task kept running old code; held by hs-load\\[${pid}\\] D sleeping on kernel_clone\\); reverted and unloaded`),
     );
-    expect(JSON.parse(step('dstate', 'apply-held-view').out)).toEqual([]);
+    expect(JSON.parse(stdoutOf(step('dstate', 'apply-held-view').out))).toEqual([]);
     expect(step('dstate', 'apply-held-module').rc).toBe(1);
     expect(step('dstate', 'load-held').out).toMatch(/vfork: parent waited \d+\.\d s, child status 0/);
   });
@@ -136,7 +136,7 @@ describe('busy machines: sleeping-stack and hot-path updates under load, in the 
     expect(step('dstate', 'undo-held').out).toMatch(new RegExp(`undo of ${HOT_ID} did not finish within 3 s: .*held by hs-load\\[${pid}\\] D sleeping on kernel_clone`));
     expect(json('dstate', 'undo-held-status')).toMatchObject({ id: HOT_ID, state: 'undoing' });
     expect(step('dstate', 'undo').rc, step('dstate', 'undo').out).toBe(0);
-    expect(JSON.parse(step('dstate', 'final-view').out)).toEqual([]);
+    expect(JSON.parse(stdoutOf(step('dstate', 'final-view').out))).toEqual([]);
   });
 
   it('leaves no oops, BUG or WARNING on the console', () => {

@@ -5,7 +5,7 @@ import { GUEST_DIR } from '../suite/driver';
 
 export const LOAD = `${GUEST_DIR}/hs-load`;
 /** Between a step's stderr and its stdout on its @@R line. */
-export const OUT = ' @@OUT';
+export const OUT = '@@OUT';
 /** A step's stdout (what follows OUT); the whole text when it has none. */
 export const stdoutOf = (text: string) => text.slice(text.indexOf(OUT) < 0 ? 0 : text.indexOf(OUT) + OUT.length).trim();
 
@@ -14,11 +14,13 @@ export const packageIn = (id: string) => `${GUEST_DIR}/hotsplice-${id}.tar.gz`;
 /** Shell functions every busy script uses. */
 export const PRELUDE = `
 export HOTSPLICE_STATE_DIR=/tmp/hotsplice-state
+# The guest's init brings no interface up; the TCP flood runs over loopback.
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 L=${LOAD}
 # report TAG STEP CMD…: run it, print its exit code, its stderr and then its stdout (after ${OUT}), each squeezed
 # onto one line: a --json step's stdout stays parseable whatever progress or warnings went to stderr.
 report() { t=$1; s=$2; shift 2; out=$("$@" 2>/tmp/report.err); rc=$?
-  echo "@@R $t $s rc=$rc $(tr '\\n' ' ' < /tmp/report.err)${OUT} $(echo "$out" | tr '\\n' ' ')"; }
+  echo "@@R $t $s rc=$rc $(tr '\\n' ' ' < /tmp/report.err) ${OUT} $(echo "$out" | tr '\\n' ' ')"; }
 # start_load NAME ARGS…: hs-load ARGS in the background (output in /tmp/NAME.out), back once it says "ready".
 start_load() { n=$1; shift; "$L" "$@" > /tmp/$n.out 2>&1 & eval "pid_$n=$!"; i=0
   while ! grep -q '^ready' /tmp/$n.out; do i=$((i+1)); [ $i -gt 1200 ] && break; sleep 0.1; done; }

@@ -33,7 +33,7 @@ export const isSwitchReport = (line: string) => SWITCH.test(line);
  */
 export class TransitionWatch {
   private seq: number;
-  private readonly said = new Map<number, Pick<Blocker, 'why' | 'function'>>();
+  private readonly said = new Map<number, Pick<Blocker, 'comm' | 'why' | 'function'>>();
   private startedUs?: number;
   private endedUs?: number;
 
@@ -57,10 +57,21 @@ export class TransitionWatch {
     return new TransitionWatch(off.length ? [`file ${SOURCE} func klp_try_switch_task -p`] : [], module);
   }
 
-  /** The tasks not yet at `target` (1 while patching, 0 while unpatching), with what livepatch last said of each. */
-  async blockers(target: 0 | 1): Promise<Blocker[]> {
+  /**
+   * The tasks not yet at `target` (1 while patching, 0 while unpatching), with what livepatch last said of each.
+   * The walk over /proc reads three files a thread (slow under TCG with a thousand threads): `stop` is asked every
+   * so often and ends it early (undefined), e.g. once the transition is over.
+   */
+  async blockers(target: 0 | 1, stop?: () => Promise<boolean>): Promise<Blocker[] | undefined> {
     this.scan();
-    return (await pendingTasks(target)).map((t) => ({ ...t, ...this.said.get(t.pid) }));
+    const tasks = await pendingTasks(target, stop);
+    return tasks?.map((t) => ({ ...t, ...this.said.get(t.pid) }));
+  }
+
+  /** Every task livepatch said it could not switch during the watch, as it said it (state unknown: '?'). */
+  named(): Blocker[] {
+    this.scan();
+    return [...this.said].map(([pid, s]) => ({ pid, state: '?', ...s }));
   }
 
   /** The transition's length by the kernel's own clock, once both of its lines were seen (read after it ended). */
@@ -77,7 +88,7 @@ export class TransitionWatch {
       const m = SWITCH.exec(line.text);
       if (m) {
         const why = m[4] ? `sleeping on ${m[4]}` : m[3] === 'is running' ? 'running' : 'unreliable stack';
-        this.said.set(Number(m[2]), { why, function: m[4] });
+        this.said.set(Number(m[2]), { comm: m[1], why, function: m[4] });
       } else if (line.text.startsWith(quoted)) {
         const what = line.text.slice(quoted.length);
         // A reversed transition has one start and ends once, in the other direction: its start is the first.
@@ -98,11 +109,15 @@ export function describeBlockers(blockers: Blocker[], max = 4): string {
   return blockers.length > max ? `${shown.join('; ')}; and ${blockers.length - max} more` : shown.join('; ');
 }
 
-/** Every task (thread) whose patch_state is not yet `target`. */
-async function pendingTasks(target: 0 | 1): Promise<Blocker[]> {
+const ASK_STOP_EVERY = 64;
+
+/** Every task (thread) whose patch_state is not yet `target`; undefined when `stop` said so first. */
+async function pendingTasks(target: 0 | 1, stop?: () => Promise<boolean>): Promise<Blocker[] | undefined> {
   const tasks: Blocker[] = [];
+  let visited = 0;
   for (const pid of await numbered('/proc')) {
     for (const tid of await numbered(join('/proc', String(pid), 'task'))) {
+      if (stop && ++visited % ASK_STOP_EVERY === 0 && (await stop())) return undefined;
       const dir = join('/proc', String(pid), 'task', String(tid));
       const state = Number((await read(join(dir, 'patch_state')))?.trim());
       if (!Number.isInteger(state) || state === -1 || state === target) continue;

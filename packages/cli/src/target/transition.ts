@@ -46,7 +46,9 @@ export async function awaitTransition(done: () => Promise<boolean>, options: Tra
       const elapsed = performance.now() - start;
       if (looked === undefined || elapsed - looked >= LOOK_EVERY_MS) {
         looked = elapsed;
-        holding = await watch.blockers(options.target);
+        const now = await watch.blockers(options.target, done);
+        if (!now) return true; // it ended during the look
+        holding = now;
         for (const b of holding) seen.set(b.pid, { ...seen.get(b.pid), ...b });
         await options.onBlockers?.(holding, elapsed);
       }
@@ -58,6 +60,8 @@ export async function awaitTransition(done: () => Promise<boolean>, options: Tra
       progress: options.progress,
       detail: () => (holding.length ? `held by ${describeBlockers(holding)}` : undefined),
     });
+    // livepatch names every task it could not switch, the ones a look over /proc came too late for too.
+    for (const b of watch.named()) seen.set(b.pid, { ...b, ...seen.get(b.pid) });
     return { ms, kernelMs: ms === undefined ? undefined : watch.kernelMs(), blockers: [...seen.values()], holding };
   } finally {
     await watch.stop();
