@@ -13,9 +13,8 @@ import { join } from 'node:path';
 import { runGuest } from '@hotsplice/guest';
 import { prepareKernel } from '@hotsplice/kernel';
 import { scratchWorkspace } from '../packages/nx-plugin/test/kernel/workspace';
-import { buildLoad } from '../test/e2e/busy/cases';
 import { type Lateness, PRELUDE, parseLateness, stdoutOf } from '../test/e2e/busy/script';
-import { createBusyUpdates, hotRound, sleepersRound } from '../test/e2e/busy/updates';
+import { busyFiles, createBusyUpdates, hotRound, sleepersRound } from '../test/e2e/busy/updates';
 import { type StepResult, parseSteps } from '../test/e2e/suite/driver';
 
 const RUNS = Number(process.env.HOTSPLICE_BENCH_BUSY_RUNS ?? 5);
@@ -43,7 +42,7 @@ function read(steps: Map<string, StepResult>): RunResult {
   const transition = (s: string) => {
     const r = steps.get(s);
     if (!r || r.rc !== 0) throw new Error(`${s}: rc ${r?.rc ?? '(did not run)'} ${r?.out.slice(0, 300) ?? ''}`);
-    return JSON.parse(stdoutOf(r.out)) as { transitionMs?: number; blockers: Array<{ function?: string }>; control?: { signalled: number } };
+    return JSON.parse(stdoutOf(r.out)) as { transitionMs?: number; blockers: { count: number; functions: Record<string, string[]> }; control?: { signalled: number } };
   };
   try {
     const a = transition('apply');
@@ -51,8 +50,8 @@ function read(steps: Map<string, StepResult>): RunResult {
     return {
       apply: a.transitionMs,
       undo: u.transitionMs,
-      blockers: a.blockers.length,
-      functions: [...new Set(a.blockers.map((b) => b.function ?? '?'))].sort(),
+      blockers: a.blockers.count,
+      functions: [...new Set(Object.values(a.blockers.functions).flat())].sort(),
       signalled: a.control?.signalled,
       lateApply: parseLateness(steps.get('late-apply')?.out ?? ''),
       lateBase: parseLateness(steps.get('late-base')?.out ?? ''),
@@ -79,7 +78,7 @@ async function main() {
     const guest = await runGuest({
       kernel: kernel.vmlinuz,
       cli: true,
-      files: [{ source: buildLoad(join(scratch, 'hs-load')), dest: 'hs-load', mode: 0o755 }, ...created.map((c) => ({ source: c.package, dest: `hotsplice-${c.id}.tar.gz` }))],
+      files: busyFiles(created, scratch),
       scripts: [{ name: 'bench', content: `${PRELUDE}\n${rounds.join('\n')}` }],
       memoryMiB: 2048,
       timeoutMs: 4 * 3600_000,

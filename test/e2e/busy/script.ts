@@ -9,6 +9,9 @@ export const OUT = '@@OUT';
 /** A step's stdout (what follows OUT); the whole text when it has none. */
 export const stdoutOf = (text: string) => text.slice(text.indexOf(OUT) < 0 ? 0 : text.indexOf(OUT) + OUT.length).trim();
 
+/** The guest's copy of digest.cjs (busyFiles ships it). */
+export const DIGEST = `${GUEST_DIR}/busy-digest.cjs`;
+
 export const packageIn = (id: string) => `${GUEST_DIR}/hotsplice-${id}.tar.gz`;
 
 /** Shell functions every busy script uses. */
@@ -21,6 +24,8 @@ L=${LOAD}
 # onto one line: a --json step's stdout stays parseable whatever progress or warnings went to stderr.
 report() { t=$1; s=$2; shift 2; out=$("$@" 2>/tmp/report.err); rc=$?
   echo "@@R $t $s rc=$rc $(tr '\\n' ' ' < /tmp/report.err) ${OUT} $(echo "$out" | tr '\\n' ' ')"; }
+# digested CMD…: CMD's --json output through digest.cjs (blockers summed up), CMD's exit code.
+digested() { "$@" > /tmp/digest.out; rc=$?; node ${DIGEST} < /tmp/digest.out; return $rc; }
 # start_load NAME ARGS…: hs-load ARGS in the background (output in /tmp/NAME.out), back once it says "ready".
 start_load() { n=$1; shift; "$L" "$@" > /tmp/$n.out 2>&1 & eval "pid_$n=$!"; i=0
   while ! grep -q '^ready' /tmp/$n.out; do i=$((i+1)); [ $i -gt 1200 ] && break; sleep 0.1; done; }
@@ -52,11 +57,11 @@ export function round(r: Round): string {
     `start_load ${r.tag}_probe timer /tmp/${r.tag}.probe`,
     ...r.loads.map((args, i) => `start_load ${names[i]} ${args.join(' ')}`),
     `a0=$($L now)`,
-    `report ${r.tag} apply hotsplice apply ${opts} ${packageIn(r.id)}`,
+    `report ${r.tag} apply digested hotsplice apply ${opts} ${packageIn(r.id)}`,
     `a1=$($L now)`,
     `$L pause $((a1 - a0))`,
     `b1=$($L now)`,
-    `report ${r.tag} undo hotsplice undo ${opts} ${r.id}`,
+    `report ${r.tag} undo digested hotsplice undo ${opts} ${r.id}`,
     `u1=$($L now)`,
     ...names.map((n) => `stop_load ${r.tag} ${n}`),
     `stop_load ${r.tag} ${r.tag}_probe`,

@@ -1,9 +1,9 @@
 // The busy cases' two updates, made with the real `hotsplice create` in a scratch workspace: the sleeping-stack
 // update (SLEEPING) and the hot-path one (HOT with the D-state case). Shared by the e2e test and bench:busy.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { DSTATE, HOT, SLEEPING, writePatches } from './cases';
-import { round } from './script';
+import { basename, join } from 'node:path';
+import { DSTATE, HOT, SLEEPING, buildLoad, writePatches } from './cases';
+import { DIGEST, round } from './script';
 
 export const SLEEPERS_ID = 'busy_sleepers';
 export const HOT_ID = 'busy_hot';
@@ -44,4 +44,13 @@ export function createBusyUpdates(ws: string, abi: string, tree: string, scratch
     if (c.code !== 0) throw new Error(`create ${c.id} failed:\n${c.stderr.trim().split('\n').slice(-8).join('\n')}`);
   }
   return made;
+}
+
+/** What the guest gets: hs-load (built into `scratch`), digest.cjs and the updates' packages. */
+export function busyFiles(created: Created[], scratch: string): Array<{ source: string; dest: string; mode?: number }> {
+  return [
+    { source: buildLoad(join(scratch, 'hs-load')), dest: 'hs-load', mode: 0o755 },
+    { source: join(__dirname, 'digest.cjs'), dest: basename(DIGEST) },
+    ...created.map((c) => ({ source: c.package, dest: `hotsplice-${c.id}.tar.gz` })),
+  ];
 }
