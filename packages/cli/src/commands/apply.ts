@@ -150,7 +150,7 @@ async function backOut(update: OpenedUpdate, timeoutMs: number, mark: number, li
 }
 
 /** How long the transition took by the kernel's clock, what held it, what transition control did (--json). */
-interface TransitionReport {
+export interface TransitionReport {
   transitionMs?: number;
   blockers: Blocker[];
   control?: ControlReport;
@@ -203,11 +203,18 @@ export function describeApplied(t: Applied): string[] {
     lines.push(`  ${o.name}${waiting}: ${o.functions.map((f) => (f.sympos > 1 ? `${f.name},${f.sympos}` : f.name)).join(', ')}`);
   }
   lines.push(`  run-pre: ${t.runPre.summary}`);
-  const controlled = describeControl(t.control);
-  const took = t.transitionMs === undefined ? '' : ` for ${Math.round(t.transitionMs)} ms`;
-  if (t.blockers.length) lines.push(`  held${took} by: ${describeBlockers(t.blockers)}${controlled ? `; ${controlled}` : ''}`);
+  const held = describeHeld(t);
+  if (held) lines.push(held);
   if (t.replaced.length) lines.push(`  replaced: ${t.replaced.join(', ')} (atomic replace; their modules stay loaded until undone)`);
   return lines;
+}
+
+/** "  held for N ms by: …; <what transition control did>", or '' when no task held the transition. */
+export function describeHeld(t: TransitionReport): string {
+  if (!t.blockers.length) return '';
+  const controlled = describeControl(t.control);
+  const took = t.transitionMs === undefined ? '' : ` for ${Math.round(t.transitionMs)} ms`;
+  return `  held${took} by: ${describeBlockers(t.blockers)}${controlled ? `; ${controlled}` : ''}`;
 }
 
 export function seconds(text: string | undefined): number {

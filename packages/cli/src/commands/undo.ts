@@ -5,12 +5,12 @@ import { forceTransition, moduleLoaded, readPatch, setEnabled } from '../target/
 import { rmmod, withKernelLines } from '../target/module-load';
 import { readRecords, removeRecord } from '../target/records';
 import { type Blocker, describeBlockers } from '../target/blockers';
-import { type ControlReport, type ControlSettings, describeControl, graceMs, readControl, setControl } from '../target/control';
+import { type ControlReport, type ControlSettings, graceMs, readControl, setControl } from '../target/control';
 import { awaitTransition } from '../target/transition';
 import { waitUntil } from '../target/wait';
 import { parseVerb, usageError } from '../verb';
 import { undo as UNDO } from '../verbs';
-import { seconds } from './apply';
+import { type TransitionReport, describeHeld, seconds } from './apply';
 
 /**
  * ksplice-undo: disable the update's livepatch, wait for the unpatch transition, unload the module.
@@ -27,7 +27,7 @@ export async function undoCommand(args: string[]): Promise<number> {
   for (const w of u.warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
   const { module, undoMs, transitionMs, warnings, blockers, control } = u;
   if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, ...(transitionMs !== undefined ? { transitionMs: Math.round(transitionMs) } : {}), warnings, blockers, ...(control ? { control } : {}) }, null, 2)}\n`);
-  else process.stdout.write(`undone ${id} in ${undoMs} ms${u.unloaded ? '; module unloaded' : ''}${describeHeld(u)}\n`);
+  else process.stdout.write(`undone ${id} in ${undoMs} ms${u.unloaded ? '; module unloaded' : ''}${describeHeld(u) ? `\n${describeHeld(u)}` : ''}\n`);
   return 0;
 }
 
@@ -40,24 +40,13 @@ export interface UndoOptions extends ControlSettings {
   force: boolean;
 }
 
-/** The line about what held the unpatch transition, and what transition control did; '' when nothing held it. */
-function describeHeld(u: Undone): string {
-  if (!u.blockers.length) return '';
-  const controlled = describeControl(u.control);
-  const took = u.transitionMs === undefined ? '' : ` for ${Math.round(u.transitionMs)} ms`;
-  return `\n  held${took} by: ${describeBlockers(u.blockers)}${controlled ? `; ${controlled}` : ''}`;
-}
-
-export interface Undone {
+/** TransitionReport: the unpatch transition by the kernel's clock, the tasks that held it, what transition control did. */
+export interface Undone extends TransitionReport {
   module: string;
   undoMs: number;
   /** Lines for stderr: a forced transition, a module that stays, a record that could not go. */
   warnings: string[];
   unloaded: boolean;
-  /** The unpatch transition by the kernel's clock, the tasks that held it, what transition control did. */
-  transitionMs?: number;
-  blockers: Blocker[];
-  control?: ControlReport;
 }
 
 /** Take update `id` out of the kernel; a failure throws (a UserError with the exit code: 1, or 124 on a timeout). */
