@@ -95,13 +95,10 @@ describe('busy machines: sleeping-stack and hot-path updates under load, in the 
     expect(r.control.signalled).toBeGreaterThanOrEqual(SLEEPING.length * PER_KIND);
     // livepatch's own fake signal comes after 15 s (kernel/livepatch/transition.c SIGNALS_TIMEOUT): the update's came first.
     expect(r.transitionMs).toBeLessThan(15_000);
-    // The tasks seen holding it, summed up in the guest (digest.cjs): the functions livepatch named, per comm. Not
-    // every sleeper is named: 1,200 of livepatch's lines at once overrun the kernel's 128 KiB log before they are
-    // read (measured: 886 of 1,200 named), so the signal count above is what proves all were held.
+    // Every task seen holding it, summed up in the guest (digest.cjs): the functions livepatch named, per comm.
+    expect(r.blockers.count).toBeGreaterThanOrEqual(SLEEPING.length * PER_KIND);
     // ep_poll is inlined into do_epoll_wait: the differ patched that, and livepatch names it.
-    const patched = ['do_epoll_wait', 'do_select', 'do_sys_poll', 'do_nanosleep', 'futex_wait', 'pipe_read'];
-    expect(r.blockers.functions['hs-load'].length).toBeGreaterThan(0);
-    expect(patched).toEqual(expect.arrayContaining(r.blockers.functions['hs-load']));
+    expect(r.blockers.functions['hs-load']).toEqual(['do_epoll_wait', 'do_select', 'do_sys_poll', 'do_nanosleep', 'futex_wait', 'pipe_read'].sort());
   });
 
   it.each(SLEEPING.map((c, i) => [c.load!, i] as const))('the %s sleepers’ syscalls returned what they must', (kind, i) => {
