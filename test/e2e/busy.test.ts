@@ -69,7 +69,7 @@ describe('busy machines: sleeping-stack and hot-path updates under load, in the 
     // HOTSPLICE_BUSY_CONSOLE=FILE keeps the guest's console for a look at what happened.
     if (process.env.HOTSPLICE_BUSY_CONSOLE) writeFileSync(process.env.HOTSPLICE_BUSY_CONSOLE, guest.console);
     steps = parseSteps(guest.console);
-    const ms = (t: string, s: string) => /"transitionMs": (\d+)/.exec(step(t, s).out)?.[1] ?? `rc ${step(t, s).rc}`;
+    const ms = (t: string, s: string) => /"transitionMs": ?(\d+)/.exec(step(t, s).out)?.[1] ?? `rc ${step(t, s).rc}`;
     console.log(
       `busy: creates ${[...created].map(([id, c]) => `${id} ${c.seconds.toFixed(0)} s`).join(', ')}; guest boot ${guest.bootSeconds?.toFixed(1)} s, total ${guest.totalSeconds.toFixed(1)} s\n` +
         `  sleepers: apply transition ${ms('sleepers', 'apply')} ms, undo ${ms('sleepers', 'undo')} ms; hot: apply ${ms('hot', 'apply')} ms, undo ${ms('hot', 'undo')} ms\n` +
