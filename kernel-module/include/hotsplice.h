@@ -95,6 +95,23 @@ extern struct klp_object hotsplice_objects[];
 #define HOTSPLICE_OBJECTS(...) \
 	struct klp_object hotsplice_objects[] = { __VA_ARGS__, {} }
 
+/*
+ * A vmlinux symbol the loader uses though vmlinux does not export it, reached the way a livepatch reaches any such
+ * symbol (Documentation/livepatch/module-elf-format.rst): the object file names it `.klp.sym.vmlinux.<name>,0`, a
+ * WEAK undefined symbol (modpost asks no export of a weak one) - the form the link step's toLinkable gives the new
+ * code's klp symbols. finalizeKlp then turns every reference into a `.klp.rela.vmlinux.*` relocation, which the
+ * module loader has livepatch resolve through kallsyms at load time (kernel/module/main.c apply_relocations →
+ * klp_apply_section_relocs). Position 0: the name must be unique in vmlinux (the link step checks System.map).
+ *
+ *	extern int hs_wake_up_state(struct task_struct *p, unsigned int state) HOTSPLICE_VMLINUX_SYMBOL(wake_up_state);
+ */
+#define HOTSPLICE_VMLINUX_SYMBOL(name) __asm__("\".klp.sym.vmlinux." #name ",0\"") __weak
+
+/* Transition control (hotsplice-control.c): signals the tasks that hold a transition of `patch` open. */
+void hotsplice_control_init(void);
+void hotsplice_control_arm(struct klp_patch *patch);
+void hotsplice_control_stop(void);
+
 /* klp_patch.replace: true makes this patch replace every patch enabled before it (atomic replace). */
 extern const bool hotsplice_replace;
 #define HOTSPLICE_REPLACE(value) const bool hotsplice_replace = (value)

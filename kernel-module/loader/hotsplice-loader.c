@@ -59,6 +59,8 @@ void hotsplice_pre_unpatch(struct klp_object *obj)
 	const struct hotsplice_hooks *hooks = hooks_of(obj);
 
 	pr_debug("pre-unpatch %s\n", object_name(obj));
+	/* The unpatch transition is set up (klp_init_transition) and starts right after these callbacks. */
+	hotsplice_control_arm(&hotsplice_patch);
 	if (hooks->pre_unpatch)
 		hooks->pre_unpatch(obj);
 }
@@ -74,16 +76,23 @@ void hotsplice_post_unpatch(struct klp_object *obj)
 
 static int __init hotsplice_init(void)
 {
+	int ret;
+
 	/* A const in the generated file, so it cannot be a static initializer of this translation unit. */
 	hotsplice_patch.replace = hotsplice_replace;
+	hotsplice_control_init();
 	/* The only entry into livepatch (kernel/livepatch/core.c); it registers the sysfs directory and starts
 	 * the patch transition. */
-	return klp_enable_patch(&hotsplice_patch);
+	ret = klp_enable_patch(&hotsplice_patch);
+	if (!ret)
+		hotsplice_control_arm(&hotsplice_patch);
+	return ret;
 }
 
-/* Nothing to undo: livepatch frees the patch when it is disabled, and refuses rmmod while it is enabled. */
+/* livepatch frees the patch when it is disabled, and refuses rmmod while it is enabled; only the control's work may be left. */
 static void __exit hotsplice_exit(void)
 {
+	hotsplice_control_stop();
 }
 
 module_init(hotsplice_init);

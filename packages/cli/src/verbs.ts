@@ -5,6 +5,12 @@ import type { Verb } from './verb';
 const json = { type: 'boolean', help: 'print the result as JSON on stdout (progress stays on stderr)' } as const;
 const abi = { type: 'string', value: 'ABI', help: 'the Debian kernel: an ABI (6.1.0-57-amd64, 6.12.118+deb13-amd64), newest-bookworm, newest-trixie (default: newest, the machine\'s release)' } as const;
 const timeout = (what: string) => ({ type: 'string', value: 'S', default: '60', help: `seconds to wait for ${what}` }) as const;
+const grace = {
+  type: 'string',
+  value: 'S',
+  default: '1',
+  help: "seconds before the update signals the tasks still holding the transition, as livepatch's own fake signal does after 15 s (0: never)",
+} as const;
 
 export const kernel = {
   name: 'kernel',
@@ -138,7 +144,7 @@ export const repo = {
 
 export const apply = {
   name: 'apply',
-  usage: 'apply (PACKAGE | --installed) [--timeout S] [--skip-run-pre] [--json]',
+  usage: 'apply (PACKAGE | --installed) [--timeout S] [--grace S] [--skip-run-pre] [--json]',
   summary:
     'ksplice-apply: verify the package, check it was built for the running kernel, match its old code against the ' +
     "running kernel's (run-pre), load it and wait for livepatch's transition. Any failure leaves the kernel as it was. " +
@@ -148,6 +154,7 @@ export const apply = {
   options: {
     installed: { type: 'boolean', help: 'apply the updates `hotsplice install` keeps for the running kernel instead of a package' },
     timeout: timeout('the patch transition (on timeout it is reversed and the module unloaded)'),
+    grace,
     'skip-run-pre': { type: 'boolean', help: 'load it even if the old code does not match (or cannot be read)' },
     json,
   },
@@ -161,7 +168,7 @@ export const apply = {
 
 export const install = {
   name: 'install',
-  usage: 'install PACKAGE [--timeout S] [--skip-run-pre] [--json]',
+  usage: 'install PACKAGE [--timeout S] [--grace S] [--skip-run-pre] [--json]',
   summary:
     'Keep an update across reboots: verify the package as apply does, store it under ' +
     '$HOTSPLICE_STATE_DIR/updates/<abi>/ (default /var/lib/hotsplice) and apply it now when the machine runs that ' +
@@ -170,6 +177,7 @@ export const install = {
   args: { PACKAGE: 'hotsplice-<id>.tar.gz' },
   options: {
     timeout: timeout('the patch transition'),
+    grace,
     'skip-run-pre': { type: 'boolean', help: 'load it even if the old code does not match' },
     json,
   },
@@ -183,11 +191,12 @@ export const install = {
 
 export const uninstall = {
   name: 'uninstall',
-  usage: 'uninstall ID [--timeout S] [--force] [--json]',
+  usage: 'uninstall ID [--timeout S] [--grace S] [--force] [--json]',
   summary: 'Undo an update if it is loaded, and remove it from the store of every ABI it was installed for. An update neither installed nor loaded is nothing to do (exit 0), so a package\'s prerm can always run.',
   args: { ID: 'the update id (hotsplice list shows them)' },
   options: {
     timeout: timeout('the unpatch transition'),
+    grace,
     force: { type: 'boolean', help: "end a transition a task holds open with livepatch's force" },
     json,
   },
@@ -206,11 +215,12 @@ export const list = {
 
 export const undo = {
   name: 'undo',
-  usage: 'undo ID [--timeout S] [--force] [--json]',
+  usage: 'undo ID [--timeout S] [--grace S] [--force] [--json]',
   summary: "ksplice-undo: disable the update's livepatch, wait for the unpatch transition and unload its module.",
   args: { ID: 'the update id (hotsplice view lists them)' },
   options: {
     timeout: timeout('the unpatch transition'),
+    grace,
     force: { type: 'boolean', help: "end a transition a task holds open with livepatch's force (the kernel then keeps the module loaded)" },
     json,
   },

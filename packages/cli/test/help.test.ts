@@ -47,7 +47,7 @@ describe('hotsplice VERB --help / -h', () => {
 
   it('lists every option the verb accepts, each of which the parser takes', async () => {
     const page = (await hotsplice('apply', '--help')).stdout;
-    expect(listedOptions(page)).toEqual(['--installed', '--timeout', '--skip-run-pre', '--json', '--help']);
+    expect(listedOptions(page)).toEqual(['--installed', '--timeout', '--grace', '--skip-run-pre', '--json', '--help']);
     // An option the page does not list is refused, and the refusal points at the page.
     const r = await hotsplice('apply', '--frobnicate', 'x.tar.gz');
     expect(r.code).toBe(2);

@@ -3,7 +3,7 @@
 export { KLP_RELA_FLAGS, finalizeKlp, parseKlpSymbol, toLinkable, type KlpSymbolName } from './klp-form';
 export { MAX_MODULE_NAME, generateMeta, metaObjects, moduleName, type MetaObject, type MetaOptions } from './meta';
 export {
-  LOADER_SOURCE, META_SOURCE, kbuildFile, linkModule, reproducibleCflags, shippedNames, type LinkModuleOptions,
+  CONTROL_SOURCE, LOADER_SOURCE, META_SOURCE, kbuildFile, linkModule, reproducibleCflags, shippedNames, type LinkModuleOptions,
   type LinkModuleResult, type NewCodeObject,
 } from './kbuild';
 export { KERNEL_MODULE_DIR } from './paths';

@@ -2,7 +2,8 @@ import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type KernelPaths, UserError, buildExternalModule, objtoolAtLink, parseConfig } from '@hotsplice/kernel';
 import { type DiffReport, parseSymvers } from '@hotsplice/objdiff';
-import { definedGlobals, finalizeKlp, toLinkable } from './klp-form';
+import { parseElf } from '@hotsplice/elf';
+import { definedGlobals, finalizeKlp, parseKlpSymbol, toLinkable } from './klp-form';
 import { generateMeta, moduleName } from './meta';
 import { importedNamespaces } from './namespaces';
 import { objtoolTables, withoutObjtoolTables } from './objtool-tables';
@@ -17,7 +18,8 @@ export interface NewCodeObject {
 export interface LinkModuleOptions {
   /** The update id; the module (and /sys/kernel/livepatch/<name>) is moduleName(id). */
   id: string;
-  kernel: Pick<KernelPaths, 'headersTree' | 'compiler' | 'buildRoot' | 'config'>;
+  /** systemMap: the loader's own klp symbols must name symbols vmlinux has exactly once. */
+  kernel: Pick<KernelPaths, 'headersTree' | 'compiler' | 'buildRoot' | 'config' | 'systemMap'>;
   newCodeObjects: NewCodeObject[];
   /** Scratch folder of this link (emptied): `src/` is the kbuild folder laid out here, `build/` where kbuild runs. */
   workDir: string;
@@ -35,6 +37,8 @@ export interface LinkModuleResult {
 }
 
 export const LOADER_SOURCE = 'hotsplice-loader.c';
+/** Transition control (kernel-module/loader/hotsplice-control.c), compiled into every update beside the loader. */
+export const CONTROL_SOURCE = 'hotsplice-control.c';
 export const META_SOURCE = 'hotsplice-meta.c';
 
 /**
@@ -53,7 +57,7 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
   await rm(options.workDir, { recursive: true, force: true });
   await mkdir(join(src, 'include'), { recursive: true });
 
-  await copyFile(join(KERNEL_MODULE_DIR, 'loader', LOADER_SOURCE), join(src, LOADER_SOURCE));
+  for (const source of [LOADER_SOURCE, CONTROL_SOURCE]) await copyFile(join(KERNEL_MODULE_DIR, 'loader', source), join(src, source));
   await copyFile(join(KERNEL_MODULE_DIR, 'include', 'hotsplice.h'), join(src, 'include', 'hotsplice.h'));
   const shipped = shippedNames(options.newCodeObjects);
   const newCode = await Promise.all(
@@ -80,7 +84,7 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
     // nothing, so the file only has to exist; kbuild also includes it as make syntax, so it holds a comment.
     await writeFile(join(src, `.${shipped[i]}.cmd`), `# ${shipped[i]}: new code of ${object.report.object || basename(object.path)}, shipped by hotsplice (no exports)\n`);
   }
-  const kbuild = kbuildFile(name, [LOADER_SOURCE.replace(/\.c$/, '.o'), META_SOURCE.replace(/\.c$/, '.o'), ...shipped]);
+  const kbuild = kbuildFile(name, [...[LOADER_SOURCE, CONTROL_SOURCE, META_SOURCE].map((c) => c.replace(/\.c$/, '.o')), ...shipped]);
   await writeFile(join(src, 'Kbuild'), kbuild);
 
   const started = Date.now();
@@ -92,6 +96,7 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
   const linked = `${ko}.linked`;
   await copyFile(ko, linked);
   await writeFile(ko, finalizeKlp(await readFile(linked)));
+  await checkLoaderSymbols([LOADER_SOURCE, CONTROL_SOURCE].map((c) => join(build, c.replace(/\.c$/, '.o'))), options.kernel.systemMap);
 
   const buildLog = [
     `module ${name}: ${options.newCodeObjects.map((o) => o.report.object || o.path).join(', ')}`,
@@ -102,6 +107,32 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
     '',
   ].join('\n');
   return { ko, linked, buildLog };
+}
+
+/**
+ * The loader reaches unexported vmlinux symbols by name with position 0 (HOTSPLICE_VMLINUX_SYMBOL, hotsplice.h),
+ * which livepatch resolves only when the name is vmlinux's exactly once (kernel/livepatch/core.c
+ * klp_find_object_symbol: "unresolvable ambiguity" otherwise). A kernel where one is missing or repeated is named
+ * here, not by a failing insmod on the target.
+ */
+async function checkLoaderSymbols(objects: string[], systemMap: string): Promise<void> {
+  const wanted = new Set<string>();
+  for (const object of objects) {
+    for (const s of parseElf(await readFile(object)).symbols) {
+      const klp = parseKlpSymbol(s.name);
+      if (klp) wanted.add(klp.name);
+    }
+  }
+  if (!wanted.size) return;
+  const counts = new Map([...wanted].map((n) => [n, 0]));
+  for (const line of (await readFile(systemMap, 'utf8')).split('\n')) {
+    const name = line.slice(line.lastIndexOf(' ') + 1);
+    const n = counts.get(name);
+    if (n !== undefined) counts.set(name, n + 1);
+  }
+  for (const [name, n] of counts) {
+    if (n !== 1) throw new UserError(`the loader uses vmlinux's ${name}, which ${systemMap} lists ${n === 0 ? 'nowhere' : `${n} times`}: livepatch could not resolve it`);
+  }
 }
 
 /** The Kbuild file: one composite module named after the update. */

@@ -60,12 +60,30 @@ export function metaObjects(reports: DiffReport[]): MetaObject[] {
       objectFor(report.objname).funcs.push({ oldName: p.oldName, newSymbol: p.newSymbol, sympos: p.sympos, object: report.object, forceUnsafe });
     }
   }
-  const objects = [...byObject.values()].sort((a, b) => rank(a.objname) - rank(b.objname) || compare(a.objname, b.objname));
+  refuseBesideSleepHeld(reports);
+  // livepatch names the first replaced function it finds on a task's stack, objects and functions in table order
+  // (kernel/livepatch/transition.c klp_check_stack); apply forces a transition only when every task holding it is
+  // named on a force-unsafe function. Those go last, so a task also inside another replaced function is named on that.
+  const unsafe = (o: MetaObject) => (o.funcs.some((f) => f.forceUnsafe) ? 2 : 0);
+  const objects = [...byObject.values()].sort((a, b) => unsafe(a) + rank(a.objname) - unsafe(b) - rank(b.objname) || compare(a.objname, b.objname));
   for (const o of objects) {
     if (o.objname !== 'vmlinux' && !/^[A-Za-z0-9_-]{1,55}$/.test(o.objname)) throw new UserError(`klp object "${o.objname}" is not a module name`);
-    o.funcs.sort((a, b) => compare(a.oldName, b.oldName) || a.sympos - b.sympos);
+    o.funcs.sort((a, b) => Number(a.forceUnsafe) - Number(b.forceUnsafe) || compare(a.oldName, b.oldName) || a.sympos - b.sympos);
   }
   return objects;
+}
+
+/**
+ * An update that forces a function every sleeping task holds (objdiff sleep-held.ts) carries nothing else, across
+ * its objects too: livepatch's force switches every task of the patch, whatever it is inside.
+ */
+function refuseBesideSleepHeld(reports: DiffReport[]): void {
+  const held = reports.flatMap((r) => r.sleepHeld ?? []);
+  if (!held.length) return;
+  for (const r of reports) {
+    const other = r.patched.find((p) => !r.sleepHeld?.includes(p.name));
+    if (other) throw new UserError(`${r.object}: ${other.name}: an update that forces ${held.join(', ')} (every sleeping task holds it) may replace nothing else; ship it in another update`);
+  }
 }
 
 /**

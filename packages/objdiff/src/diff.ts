@@ -10,6 +10,7 @@ import { tableEntries } from './special';
 import { referrers } from './correlate';
 import { PATCH_API_SECTION, readPatchApi } from './patch-api';
 import { promoteNotrace } from './promote';
+import { checkSleepHeld } from './sleep-held';
 import { isCopiedStatic } from './special-statics';
 import type { DiffOptions, DiffReport, DiffResult, SymbolReport } from './types';
 import { type PatchedFunction, newFunctionSymbol, writeIncluded } from './write';
@@ -112,6 +113,7 @@ export function diffObjects(preElf: ElfObject, postElf: ElfObject, options: Diff
     details.set(u, { ...d, reason: `notrace: carried by ${promotion.promotions.find((p) => p.function === u.name)!.calledBy.join(', ')}` });
   }
   report.promoted = promotion.promotions;
+  report.sleepHeld = checkSleepHeld({ pre, post, preTwin, nameOf, changed: [...changedPost].filter((u) => report.changed.includes(u.name)), carried: promotion.carried, forced: api.forced, refuse });
   const callbacks = api.callbacks;
   for (const u of pairing.onlyPost) {
     if (isCold(u) || PATCH_API_SECTION.test(u.section.name)) continue;

@@ -44,6 +44,11 @@ export interface DiffReport {
   ignored?: string[];
   /** Replaced functions the patch marks hotsplice_force_unsafe (KPATCH_FORCE_UNSAFE). */
   forced?: string[];
+  /**
+   * Forced functions every sleeping task holds (the scheduler's entries, sleep-held.ts), accepted because the code
+   * after each of their calls is unchanged; an update with one carries nothing else.
+   */
+  sleepHeld?: string[];
   symbols: SymbolReport[];
 }
 

@@ -1,4 +1,5 @@
 import { UserError, environmentError } from '@hotsplice/kernel';
+import { type ControlReport, type ControlSettings, controlParameters, describeControl, graceMs, readControl } from '../target/control';
 import { ForceUnsafe } from '../target/force-unsafe';
 import { kernelLogMark, kernelLogSince } from '../target/kmsg';
 import { type PatchState, listPatches, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
@@ -9,8 +10,8 @@ import { applyInstalled } from './installed';
 import { runPreCheck } from '../target/run-pre';
 import { checkKernel, runningKernel } from '../target/running-kernel';
 import { type OpenedUpdate, openUpdate } from '../target/update-package';
-import { describeBlockers } from '../target/blockers';
-import { awaitTransition } from '../target/transition';
+import { type Blocker, describeBlockers } from '../target/blockers';
+import { type TransitionWait, awaitTransition } from '../target/transition';
 import { waitUntil } from '../target/wait';
 import { parseVerb, usageError } from '../verb';
 import { apply as APPLY } from '../verbs';
@@ -22,7 +23,7 @@ import { apply as APPLY } from '../verbs';
  */
 export async function applyCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseVerb(APPLY, args);
-  const options = { timeoutMs: seconds(values.timeout) * 1000, skipRunPre: Boolean(values['skip-run-pre']) };
+  const options = applyOptions(values);
   if (values.installed) {
     if (positionals.length) throw usageError(APPLY);
     return applyInstalled(options, Boolean(values.json));
@@ -33,9 +34,14 @@ export async function applyCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-export interface ApplyOptions {
-  timeoutMs: number;
+/** The transition's timeout and transition control's grace (--timeout, --grace), and --skip-run-pre. */
+export interface ApplyOptions extends ControlSettings {
   skipRunPre: boolean;
+}
+
+/** apply's and install's options: --timeout, --grace, --skip-run-pre. */
+export function applyOptions(values: { timeout?: string; grace?: string; 'skip-run-pre'?: boolean }): ApplyOptions {
+  return { timeoutMs: seconds(values.timeout) * 1000, graceMs: graceMs(values.grace), skipRunPre: Boolean(values['skip-run-pre']) };
 }
 
 /** What one apply did: the manifest, livepatch's state after the transition, and how it went. */
@@ -70,41 +76,55 @@ export async function applyPackage(path: string, options: ApplyOptions, record: 
     });
     const loadStart = performance.now();
     const mark = kernelLogMark();
-    await insmod(update.ko, `update ${manifest.id}`).catch(async (err: unknown) => {
-      await removeRecord(manifest.module);
-      throw err;
-    });
-    const force = ForceUnsafe.of(manifest);
-    const state = await waitForTransition(update, options.timeoutMs, mark, force);
+    const load = () =>
+      insmod(update.ko, `update ${manifest.id}`, controlParameters(options)).catch(async (err: unknown) => {
+        await removeRecord(manifest.module);
+        throw err;
+      });
+    const force = ForceUnsafe.of(manifest, options);
+    const { state, transition } = await waitForTransition(update, load, options.timeoutMs, mark, force);
     const applyMs = performance.now() - loadStart;
     const replaced = manifest.replace ? before.filter((p) => p.module !== manifest.module).map((p) => p.module) : [];
     const warning = force?.describe(manifest.id);
     if (warning) process.stderr.write(`${warning}\n`);
-    return { manifest, state, applyMs, totalMs: performance.now() - started, runPre, replaced, forced: force?.forced };
+    return { manifest, state, applyMs, totalMs: performance.now() - started, runPre, replaced, forced: force?.forced, ...transition };
   } finally {
     await update.close();
   }
 }
 
 /**
- * After insmod: wait for the patch transition. Whatever fails from here on (the transition's timeout, sysfs
+ * Load the module and wait for the patch transition. Whatever fails after insmod (the transition's timeout, sysfs
  * reads) backs the update out again, so apply never ends with the update live and an error.
  */
-async function waitForTransition(update: OpenedUpdate, timeoutMs: number, mark: number, force?: ForceUnsafe): Promise<PatchState> {
+async function waitForTransition(
+  update: OpenedUpdate,
+  load: () => Promise<void>,
+  timeoutMs: number,
+  mark: number,
+  force?: ForceUnsafe,
+): Promise<{ state: PatchState; transition: TransitionReport }> {
   const { module, id } = update.manifest;
   let state: PatchState | undefined;
   let held = '';
+  let loaded = false;
   try {
     const wait = await awaitTransition(async () => (state = await readPatch(module))?.transition === false, {
+      module,
       target: 1,
       what: `the patch transition of ${id}`,
       timeoutMs,
       progress: process.stderr,
-      onBlockers: async (blockers) => force?.consider(module, blockers),
+      start: async () => {
+        await load();
+        loaded = true;
+      },
+      onBlockers: async (blockers, elapsedMs) => force?.consider(module, blockers, elapsedMs),
     });
-    if (wait.ms !== undefined && state) return state;
-    held = wait.blockers.length ? `; held by ${describeBlockers(wait.blockers)}` : '';
+    if (wait.ms !== undefined && state) return { state, transition: await transitionReport(module, wait) };
+    held = wait.holding.length ? `; held by ${describeBlockers(wait.holding)}` : '';
   } catch (err) {
+    if (!loaded) throw err; // insmod refused it: nothing to back out
     const known = err instanceof UserError ? err : environmentError(err);
     const line = `update ${id}: ${known ? known.message : `internal error: ${err instanceof Error ? err.message : String(err)}`}`;
     return backOut(update, timeoutMs, mark, line, known ? 1 : 70);
@@ -129,7 +149,18 @@ async function backOut(update: OpenedUpdate, timeoutMs: number, mark: number, li
   throw new UserError(withKernelLines(line + after, kernelLogSince(mark)), exitCode);
 }
 
-interface Timing {
+/** How long the transition took by the kernel's clock, what held it, what transition control did (--json). */
+export interface TransitionReport {
+  transitionMs?: number;
+  blockers: Blocker[];
+  control?: ControlReport;
+}
+
+async function transitionReport(module: string, wait: TransitionWait): Promise<TransitionReport> {
+  return { transitionMs: wait.kernelMs, blockers: wait.blockers, control: await readControl(module) };
+}
+
+interface Timing extends TransitionReport {
   applyMs: number;
   totalMs: number;
   runPre: Awaited<ReturnType<typeof runPreCheck>>;
@@ -149,6 +180,9 @@ function print(json: boolean, t: Applied): void {
       functions,
       replaced: t.replaced,
       ...(t.forced ? { forced: t.forced } : {}),
+      ...(t.transitionMs !== undefined ? { transitionMs: Math.round(t.transitionMs) } : {}),
+      blockers: t.blockers,
+      ...(t.control ? { control: t.control } : {}),
       runPre: t.runPre,
       applyMs: Math.round(t.applyMs),
       totalMs: Math.round(t.totalMs),
@@ -169,8 +203,18 @@ export function describeApplied(t: Applied): string[] {
     lines.push(`  ${o.name}${waiting}: ${o.functions.map((f) => (f.sympos > 1 ? `${f.name},${f.sympos}` : f.name)).join(', ')}`);
   }
   lines.push(`  run-pre: ${t.runPre.summary}`);
+  const held = describeHeld(t);
+  if (held) lines.push(held);
   if (t.replaced.length) lines.push(`  replaced: ${t.replaced.join(', ')} (atomic replace; their modules stay loaded until undone)`);
   return lines;
+}
+
+/** "  held for N ms by: …; <what transition control did>", or '' when no task held the transition. */
+export function describeHeld(t: TransitionReport): string {
+  if (!t.blockers.length) return '';
+  const controlled = describeControl(t.control);
+  const took = t.transitionMs === undefined ? '' : ` for ${Math.round(t.transitionMs)} ms`;
+  return `  held${took} by: ${describeBlockers(t.blockers)}${controlled ? `; ${controlled}` : ''}`;
 }
 
 export function seconds(text: string | undefined): number {

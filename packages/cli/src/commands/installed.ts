@@ -9,8 +9,8 @@ import { type Installed, installedUpdates, storeUpdate, unstoreUpdate } from '..
 import { openUpdate } from '../target/update-package';
 import { parseVerb, usageError } from '../verb';
 import { install as INSTALL, list as LIST, uninstall as UNINSTALL } from '../verbs';
-import { type ApplyOptions, type Applied, applyPackage, describeApplied, seconds } from './apply';
-import { moduleOf, undoUpdate } from './undo';
+import { type ApplyOptions, type Applied, applyOptions, applyPackage, describeApplied } from './apply';
+import { moduleOf, undoOptions, undoUpdate } from './undo';
 import { loadedUpdates } from './view';
 
 /**
@@ -22,7 +22,7 @@ import { loadedUpdates } from './view';
 export async function installCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseVerb(INSTALL, args);
   if (positionals.length !== 1) throw usageError(INSTALL);
-  const options: ApplyOptions = { timeoutMs: seconds(values.timeout) * 1000, skipRunPre: Boolean(values['skip-run-pre']) };
+  const options = applyOptions(values);
   const path = positionals[0];
   const update = await openUpdate(path);
   const { manifest } = update;
@@ -96,7 +96,7 @@ export async function uninstallCommand(args: string[]): Promise<number> {
   const module = entries[0]?.manifest.module ?? (await moduleOf(id));
   let undone = '';
   if ((await readPatch(module)) || moduleLoaded(module)) {
-    const result = await undoUpdate(id, { timeoutMs: seconds(values.timeout) * 1000, force: Boolean(values.force) });
+    const result = await undoUpdate(id, undoOptions(values));
     for (const w of result.warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
     undone = `undone in ${result.undoMs} ms${result.unloaded ? ', module unloaded' : ''}`;
   }

@@ -4,12 +4,13 @@ import { kernelLogMark, kernelLogSince } from '../target/kmsg';
 import { forceTransition, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
 import { rmmod, withKernelLines } from '../target/module-load';
 import { readRecords, removeRecord } from '../target/records';
-import { describeBlockers } from '../target/blockers';
+import { type Blocker, describeBlockers } from '../target/blockers';
+import { type ControlReport, type ControlSettings, graceMs, readControl, setControl } from '../target/control';
 import { awaitTransition } from '../target/transition';
 import { waitUntil } from '../target/wait';
 import { parseVerb, usageError } from '../verb';
 import { undo as UNDO } from '../verbs';
-import { seconds } from './apply';
+import { type TransitionReport, describeHeld, seconds } from './apply';
 
 /**
  * ksplice-undo: disable the update's livepatch, wait for the unpatch transition, unload the module.
@@ -22,14 +23,25 @@ export async function undoCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseVerb(UNDO, args);
   if (positionals.length !== 1) throw usageError(UNDO);
   const id = positionals[0];
-  const { module, undoMs, warnings, unloaded } = await undoUpdate(id, { timeoutMs: seconds(values.timeout) * 1000, force: Boolean(values.force) });
-  for (const w of warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
-  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, warnings }, null, 2)}\n`);
-  else process.stdout.write(`undone ${id} in ${undoMs} ms${unloaded ? '; module unloaded' : ''}\n`);
+  const u = await undoUpdate(id, undoOptions(values));
+  for (const w of u.warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
+  const { module, undoMs, transitionMs, warnings, blockers, control } = u;
+  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, ...(transitionMs !== undefined ? { transitionMs: Math.round(transitionMs) } : {}), warnings, blockers, ...(control ? { control } : {}) }, null, 2)}\n`);
+  else process.stdout.write(`undone ${id} in ${undoMs} ms${u.unloaded ? '; module unloaded' : ''}${describeHeld(u) ? `\n${describeHeld(u)}` : ''}\n`);
   return 0;
 }
 
-export interface Undone {
+/** undo's and uninstall's options: --timeout, --grace, --force. */
+export function undoOptions(values: { timeout?: string; grace?: string; force?: boolean }): UndoOptions {
+  return { timeoutMs: seconds(values.timeout) * 1000, graceMs: graceMs(values.grace), force: Boolean(values.force) };
+}
+
+export interface UndoOptions extends ControlSettings {
+  force: boolean;
+}
+
+/** TransitionReport: the unpatch transition by the kernel's clock, the tasks that held it, what transition control did. */
+export interface Undone extends TransitionReport {
   module: string;
   undoMs: number;
   /** Lines for stderr: a forced transition, a module that stays, a record that could not go. */
@@ -38,29 +50,42 @@ export interface Undone {
 }
 
 /** Take update `id` out of the kernel; a failure throws (a UserError with the exit code: 1, or 124 on a timeout). */
-export async function undoUpdate(id: string, values: { timeoutMs: number; force: boolean }): Promise<Undone> {
+export async function undoUpdate(id: string, values: UndoOptions): Promise<Undone> {
   const { timeoutMs } = values;
   const module = await moduleOf(id);
   const started = performance.now();
   const mark = kernelLogMark();
   const warnings: string[] = [];
+  let blockers: Blocker[] = [];
+  let transitionMs: number | undefined;
+  let control: ControlReport | undefined;
   const patch = await readPatch(module);
   if (!patch && !moduleLoaded(module)) {
     await removeRecord(module); // a leftover; failing to remove it changes nothing
     throw new UserError(`update ${id} is not applied (no livepatch or module named ${module})`);
   }
   if (patch) {
-    if (patch.enabled) await setEnabled(module, false);
+    // The module's transition control arms itself when the unpatch transition starts (its pre-unpatch callback).
+    const controlled = patch.enabled && (await setControl(module, values));
+    const disable = async () => {
+      if (patch.enabled) await setEnabled(module, false);
+    };
     const progress = process.stderr;
     const gone = () => readPatch(module).then((p) => !p);
     // Already undoing (an earlier undo timed out): --force ends it now, the waiting has been done. Waiting again
     // would race livepatch's own fake signals, which finish such a transition ~15 s after it began
     // (kernel/livepatch/transition.c SIGNALS_TIMEOUT).
     const forceNow = values.force && !patch.enabled && patch.transition;
-    const wait = forceNow ? { ms: undefined, blockers: [] } : await awaitTransition(gone, { target: 0, what: `the unpatch transition of ${id}`, timeoutMs, progress });
+    const wait = forceNow
+      ? { ms: undefined, blockers: [], holding: [] }
+      : await awaitTransition(gone, { module, target: 0, what: `the unpatch transition of ${id}`, timeoutMs, progress, start: disable });
+    blockers = wait.blockers;
+    transitionMs = wait.kernelMs;
+    // Its counters stay readable until rmmod.
+    if (controlled) control = await readControl(module);
     let done = wait.ms;
     if (done === undefined && !values.force) {
-      const held = wait.blockers.length ? ` (held by ${describeBlockers(wait.blockers)})` : '';
+      const held = wait.holding.length ? ` (held by ${describeBlockers(wait.holding)})` : '';
       const line = `undo of ${id} did not finish within ${timeoutMs / 1000} s: a task still runs patched code${held}; the kernel keeps trying (hotsplice undo --force ${id} ends it, unsafely)`;
       throw new UserError(withKernelLines(line, kernelLogSince(mark)), 124);
     }
@@ -84,7 +109,7 @@ export async function undoUpdate(id: string, values: { timeoutMs: number; force:
   if (rmmodError) warnings.push(`module ${module} stays loaded: ${rmmodError}`);
   const stale = await removeRecord(module);
   if (stale) warnings.push(stale);
-  return { module, undoMs: Math.round(performance.now() - started), warnings, unloaded: !rmmodError };
+  return { module, undoMs: Math.round(performance.now() - started), warnings, unloaded: !rmmodError, transitionMs, blockers, control };
 }
 
 /** The module of an update id: the one its apply recorded, else the name the link stage derives from the id. */

@@ -6,7 +6,7 @@
 // stack_trace_consume_entry_nosched), and do_nanosleep, schedule and mutex_lock are such functions.
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { kernelLogMark, kernelLogSince } from './kmsg';
+import { kernelLogMark, readKernelLog } from './kmsg';
 
 export interface Blocker {
   pid: number;
@@ -23,36 +23,79 @@ const CONTROL = '/proc/dynamic_debug/control';
 const SOURCE = 'kernel/livepatch/transition.c';
 const SWITCH = /klp_try_switch_task: (.*):(\d+) (is running|has an unreliable stack|is sleeping on function (\S+))$/;
 
-/** Watches one transition: livepatch's own account of its blockers, switched on for the watch (dynamic debug). */
+/** livepatch's per-task report (switched on for the watch): a failure's "held by" says it once, shortly. */
+export const isSwitchReport = (line: string) => SWITCH.test(line);
+
+/**
+ * Watches one transition of `module`: livepatch's own account of its blockers, switched on for the watch (dynamic
+ * debug), and its start and end as the kernel logged them (kernel/livepatch/transition.c klp_start_transition:
+ * "'<patch>': starting patching transition", klp_complete_transition: "'<patch>': patching complete").
+ */
 export class TransitionWatch {
   private seq: number;
-  private readonly said = new Map<number, Pick<Blocker, 'why' | 'function'>>();
+  private readonly said = new Map<number, Pick<Blocker, 'comm' | 'why' | 'function'>>();
+  private startedUs?: number;
+  private endedUs?: number;
 
-  private constructor(private readonly restore: string[]) {
+  private constructor(
+    private readonly restore: string[],
+    private readonly module: string,
+  ) {
     this.seq = kernelLogMark();
   }
 
   /**
    * Turn on klp_try_switch_task's pr_debug lines (CONFIG_DYNAMIC_DEBUG, as in Debian's kernels) and remember which
-   * were off; without dynamic debug the watch still lists the blockers, without livepatch's reasons.
+   * were off; without dynamic debug the watch still lists the blockers, without livepatch's reasons. Started before
+   * the transition is: its first attempt runs inside insmod (klp_enable_patch) or the `enabled` write, and a task
+   * the update's transition control frees a second later is named only there.
    */
-  static async start(): Promise<TransitionWatch> {
+  static async start(module: string): Promise<TransitionWatch> {
     const control = await readFile(CONTROL, 'utf8').catch(() => '');
     const off = control.split('\n').filter((l) => l.startsWith(`${SOURCE}:`) && /klp_try_switch_task =_ /.test(l));
     if (off.length) await writeFile(CONTROL, `file ${SOURCE} func klp_try_switch_task +p`).catch(() => undefined);
-    return new TransitionWatch(off.length ? [`file ${SOURCE} func klp_try_switch_task -p`] : []);
+    return new TransitionWatch(off.length ? [`file ${SOURCE} func klp_try_switch_task -p`] : [], module);
   }
 
-  /** The tasks not yet at `target` (1 while patching, 0 while unpatching), with what livepatch last said of each. */
-  async blockers(target: 0 | 1): Promise<Blocker[]> {
-    for (const line of kernelLogSince(this.seq)) {
-      const m = SWITCH.exec(line);
-      if (!m) continue;
-      const why = m[4] ? `sleeping on ${m[4]}` : m[3] === 'is running' ? 'running' : 'unreliable stack';
-      this.said.set(Number(m[2]), { why, function: m[4] });
+  /**
+   * The tasks not yet at `target` (1 while patching, 0 while unpatching), with what livepatch last said of each.
+   * The walk over /proc reads three files a thread (slow under TCG with a thousand threads): `stop` is asked every
+   * so often and ends it early (undefined), e.g. once the transition is over.
+   */
+  async blockers(target: 0 | 1, stop?: () => Promise<boolean>): Promise<Blocker[] | undefined> {
+    this.scan();
+    const tasks = await pendingTasks(target, stop);
+    return tasks?.map((t) => ({ ...t, ...this.said.get(t.pid) }));
+  }
+
+  /** Every task livepatch said it could not switch during the watch, as it said it (state unknown: '?'). */
+  named(): Blocker[] {
+    this.scan();
+    return [...this.said].map(([pid, s]) => ({ pid, state: '?', ...s }));
+  }
+
+  /** The transition's length by the kernel's own clock, once both of its lines were seen (read after it ended). */
+  kernelMs(): number | undefined {
+    this.scan();
+    return this.startedUs !== undefined && this.endedUs !== undefined ? (this.endedUs - this.startedUs) / 1000 : undefined;
+  }
+
+  private scan(): void {
+    const quoted = `livepatch: '${this.module}': `;
+    for (const line of readKernelLog()) {
+      if (line.seq <= this.seq) continue;
+      this.seq = line.seq;
+      const m = SWITCH.exec(line.text);
+      if (m) {
+        const why = m[4] ? `sleeping on ${m[4]}` : m[3] === 'is running' ? 'running' : 'unreliable stack';
+        this.said.set(Number(m[2]), { comm: m[1], why, function: m[4] });
+      } else if (line.text.startsWith(quoted)) {
+        const what = line.text.slice(quoted.length);
+        // A reversed transition has one start and ends once, in the other direction: its start is the first.
+        if (/^starting (un)?patching transition$/.test(what)) this.startedUs ??= line.usec;
+        else if (/^(un)?patching complete$/.test(what)) this.endedUs = line.usec;
+      }
     }
-    this.seq = kernelLogMark();
-    return (await pendingTasks(target)).map((t) => ({ ...t, ...this.said.get(t.pid) }));
   }
 
   async stop(): Promise<void> {
@@ -66,11 +109,15 @@ export function describeBlockers(blockers: Blocker[], max = 4): string {
   return blockers.length > max ? `${shown.join('; ')}; and ${blockers.length - max} more` : shown.join('; ');
 }
 
-/** Every task (thread) whose patch_state is not yet `target`. */
-async function pendingTasks(target: 0 | 1): Promise<Blocker[]> {
+const ASK_STOP_EVERY = 64;
+
+/** Every task (thread) whose patch_state is not yet `target`; undefined when `stop` said so first. */
+async function pendingTasks(target: 0 | 1, stop?: () => Promise<boolean>): Promise<Blocker[] | undefined> {
   const tasks: Blocker[] = [];
+  let visited = 0;
   for (const pid of await numbered('/proc')) {
     for (const tid of await numbered(join('/proc', String(pid), 'task'))) {
+      if (stop && ++visited % ASK_STOP_EVERY === 0 && (await stop())) return undefined;
       const dir = join('/proc', String(pid), 'task', String(tid));
       const state = Number((await read(join(dir, 'patch_state')))?.trim());
       if (!Number.isInteger(state) || state === -1 || state === target) continue;

@@ -5,23 +5,30 @@
 // skips module_put for a forced patch): the update can be disabled but not unloaded, as kpatch warns for this macro.
 import type { Manifest } from '@hotsplice/link';
 import type { Blocker } from './blockers';
+import type { ControlSettings } from './control';
 import { forceTransition } from './livepatch';
 
 export class ForceUnsafe {
   /** The tasks that held the transition when it was forced. */
   forced?: Blocker[];
 
-  private constructor(private readonly unsafe: Set<string>) {}
+  private constructor(
+    private readonly unsafe: Set<string>,
+    private readonly afterMs: number,
+  ) {}
 
-  /** Undefined when the update marks no function force-unsafe. */
-  static of(manifest: Manifest): ForceUnsafe | undefined {
+  /**
+   * Undefined when the update marks no function force-unsafe. Forcing waits a second, and with transition control
+   * a second past its grace: a task its signal frees switches safely, so only those it cannot free are forced.
+   */
+  static of(manifest: Manifest, control: ControlSettings): ForceUnsafe | undefined {
     const unsafe = new Set(manifest.objects.flatMap((o) => o.functions.filter((f) => f.forceUnsafe).map((f) => f.name)));
-    return unsafe.size ? new ForceUnsafe(unsafe) : undefined;
+    return unsafe.size ? new ForceUnsafe(unsafe, control.graceMs + 1000) : undefined;
   }
 
   /** Force the transition, once, when every task holding it sleeps in a force-unsafe function (livepatch's word). */
-  async consider(module: string, blockers: Blocker[]): Promise<void> {
-    if (this.forced || !blockers.length || !blockers.every((b) => b.function && this.unsafe.has(b.function))) return;
+  async consider(module: string, blockers: Blocker[], elapsedMs: number): Promise<void> {
+    if (this.forced || elapsedMs < this.afterMs || !blockers.length || !blockers.every((b) => b.function && this.unsafe.has(b.function))) return;
     await forceTransition(module);
     this.forced = blockers;
   }

@@ -4,6 +4,8 @@ import { closeSync, constants, openSync, readSync } from 'node:fs';
 
 export interface KernelLine {
   seq: number;
+  /** The record's time stamp (µs since boot, the kernel's local clock). */
+  usec: number;
   text: string;
 }
 
@@ -30,8 +32,8 @@ export function readKernelLog(): KernelLine[] {
       if (n <= 0) break;
       const record = buffer.toString('utf8', 0, n);
       const semicolon = record.indexOf(';');
-      const seq = Number(record.slice(0, semicolon).split(',')[1]);
-      lines.push({ seq, text: record.slice(semicolon + 1).split('\n')[0] });
+      const [, seq, usec] = record.slice(0, semicolon).split(',');
+      lines.push({ seq: Number(seq), usec: Number(usec), text: record.slice(semicolon + 1).split('\n')[0] });
     }
   } finally {
     closeSync(fd);

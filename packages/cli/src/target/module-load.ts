@@ -2,12 +2,13 @@
 // when the kernel says no.
 import { execa } from 'execa';
 import { UserError } from '@hotsplice/kernel';
+import { isSwitchReport } from './blockers';
 import { kernelLogMark, kernelLogSince } from './kmsg';
 
-/** insmod; on failure a UserError with insmod's message and the kernel's lines for it. */
-export async function insmod(ko: string, what: string): Promise<void> {
+/** insmod with the module's parameters; on failure a UserError with insmod's message and the kernel's lines for it. */
+export async function insmod(ko: string, what: string, parameters: string[] = []): Promise<void> {
   const mark = kernelLogMark();
-  const result = await execa('insmod', [ko], { reject: false, all: true });
+  const result = await execa('insmod', [ko, ...parameters], { reject: false, all: true });
   if (result.exitCode === 0) return;
   const said = String(result.all ?? result.shortMessage ?? '').trim().split('\n').pop();
   throw new UserError(withKernelLines(`${what}: insmod refused the module: ${said}`, kernelLogSince(mark)));
@@ -21,6 +22,6 @@ export async function rmmod(module: string): Promise<string | undefined> {
 
 /** One line for the user, then the kernel's own lines (indented) that explain it. */
 export function withKernelLines(line: string, kernel: string[]): string {
-  const shown = kernel.slice(-12);
+  const shown = kernel.filter((l) => !isSwitchReport(l)).slice(-12);
   return shown.length ? `${line}\n${shown.map((l) => `  kernel: ${l}`).join('\n')}` : line;
 }

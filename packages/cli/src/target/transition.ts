@@ -1,44 +1,69 @@
-// Waiting for a livepatch transition (apply: patching, undo: unpatching), with its blockers in view: after the first
-// second, once a second, the tasks not yet switched and what livepatch says of each (blockers.ts).
+// Waiting for a livepatch transition (apply: patching, undo: unpatching), with its blockers in view: the tasks not
+// yet switched and what livepatch says of each (blockers.ts), looked at as soon as the transition outlasts its first
+// attempt and then once a second.
 import { type Blocker, TransitionWatch, describeBlockers } from './blockers';
 import { type WaitStream, waitUntil } from './wait';
 
 export interface TransitionWait {
   /** Elapsed ms, or undefined when the timeout passed first. */
   ms: number | undefined;
-  /** The tasks that held it at the last look (empty when it finished within a second). */
+  /** From livepatch's "starting … transition" to its "… complete" line, by the kernel's clock. */
+  kernelMs?: number;
+  /** Every task seen holding the transition, as last seen (empty when it finished at its first attempt). */
   blockers: Blocker[];
+  /** The tasks that held it at the last look (on a timeout: the ones that kept it open). */
+  holding: Blocker[];
 }
 
-export async function awaitTransition(
-  done: () => Promise<boolean>,
-  options: { target: 0 | 1; what: string; timeoutMs: number; progress?: WaitStream; onBlockers?: (blockers: Blocker[]) => Promise<void> },
-): Promise<TransitionWait> {
-  const start = performance.now();
-  let watch: TransitionWatch | undefined;
-  let blockers: Blocker[] = [];
-  let looked = 0;
-  const settled = async () => {
-    if (await done()) return true;
-    const elapsed = performance.now() - start;
-    if (elapsed >= 1000 && elapsed - looked >= 1000) {
-      looked = elapsed;
-      // Switched on only for a transition that outlasts a second: a quick one touches no kernel setting.
-      watch ??= await TransitionWatch.start();
-      blockers = await watch.blockers(options.target);
-      await options.onBlockers?.(blockers);
-    }
-    return false;
-  };
+export interface TransitionOptions {
+  /** The livepatch (module) whose transition it is. */
+  module: string;
+  target: 0 | 1;
+  what: string;
+  timeoutMs: number;
+  progress?: WaitStream;
+  /**
+   * What starts the transition (insmod, writing `enabled`). It runs once livepatch's reasons are switched on, so
+   * its first attempt's reasons (made inside klp_enable_patch / the enabled write) are read too.
+   */
+  start?: () => Promise<void>;
+  /** Each look's blockers, with the ms since the wait began. */
+  onBlockers?: (blockers: Blocker[], elapsedMs: number) => Promise<void>;
+}
+
+const LOOK_EVERY_MS = 1000;
+
+export async function awaitTransition(done: () => Promise<boolean>, options: TransitionOptions): Promise<TransitionWait> {
+  const watch = await TransitionWatch.start(options.module);
+  const seen = new Map<number, Blocker>();
+  let holding: Blocker[] = [];
+  let looked: number | undefined;
   try {
+    await options.start?.();
+    const start = performance.now();
+    const settled = async () => {
+      if (await done()) return true;
+      const elapsed = performance.now() - start;
+      if (looked === undefined || elapsed - looked >= LOOK_EVERY_MS) {
+        looked = elapsed;
+        const now = await watch.blockers(options.target, done);
+        if (!now) return true; // it ended during the look
+        holding = now;
+        for (const b of holding) seen.set(b.pid, { ...seen.get(b.pid), ...b });
+        await options.onBlockers?.(holding, elapsed);
+      }
+      return false;
+    };
     const ms = await waitUntil(settled, {
       what: options.what,
       timeoutMs: options.timeoutMs,
       progress: options.progress,
-      detail: () => (blockers.length ? `held by ${describeBlockers(blockers)}` : undefined),
+      detail: () => (holding.length ? `held by ${describeBlockers(holding)}` : undefined),
     });
-    return { ms, blockers: ms === undefined ? blockers : [] };
+    // livepatch names every task it could not switch, the ones a look over /proc came too late for too.
+    for (const b of watch.named()) seen.set(b.pid, { ...b, ...seen.get(b.pid) });
+    return { ms, kernelMs: ms === undefined ? undefined : watch.kernelMs(), blockers: [...seen.values()], holding };
   } finally {
-    await watch?.stop();
+    await watch.stop();
   }
 }

@@ -89,13 +89,39 @@ describe('the example patch, linked', () => {
     expect([...relocations(first.ko)].filter(([name]) => !name.startsWith('.klp.')).flatMap(([, r]) => r).filter((r) => r.symbol.startsWith('.klp.'))).toEqual([]);
   });
 
+  it("reaches vmlinux's unexported wake_up_state and livepatch's transition state through the loader's own klp relocations", () => {
+    // hotsplice-control.c names them with HOTSPLICE_VMLINUX_SYMBOL: the same path as the new code's klp symbols.
+    const loader = [...relocations(first.ko)].filter(([name]) => name.startsWith('.klp.rela.vmlinux.') && name !== KLP_SECTION);
+    expect(loader.map(([name]) => name)).toEqual(['.klp.rela.vmlinux..text']);
+    const klp = sections(first.ko).find((s) => s.name === '.klp.rela.vmlinux..text')!;
+    for (const flag of ['A', 'I', 'o']) expect(klp.flags).toContain(flag);
+    expect(sections(first.ko)[klp.info - 1].name).toBe('.text');
+    const used = loader.flatMap(([, r]) => r.map((x) => `${x.type} ${x.symbol}`));
+    expect([...new Set(used)].sort()).toEqual([
+      'R_X86_64_32S .klp.sym.vmlinux.klp_transition_work,0',
+      'R_X86_64_PC32 .klp.sym.vmlinux.klp_transition_patch,0',
+      'R_X86_64_PLT32 .klp.sym.vmlinux.wake_up_state,0',
+    ]);
+    for (const name of ['wake_up_state', 'klp_transition_patch', 'klp_transition_work']) {
+      const symbol = symbols(first.ko).find((s) => s.name === `.klp.sym.vmlinux.${name},0`)!;
+      expect([symbol.bind, symbol.ndx], name).toEqual(['GLOBAL', 'OS [0xff20]']);
+    }
+    // Its switches are module parameters: /sys/module/<update>/parameters/<name>.
+    expect(run('modinfo', ['-F', 'parm', first.ko]).trim().split('\n').map((l) => l.split(':')[0]).sort()).toEqual(['signal_grace_ms', 'signal_rounds', 'signal_timeout_ms', 'signalled_tasks']);
+  });
+
   it('imports only exported symbols, each with Debian’s CRC in __versions', () => {
     const symvers = new Map(readFileSync(kernel.symvers, 'utf8').split('\n').map((l) => l.split('\t')).map(([crc, name]) => [name, crc]));
     const versions = new Map(run('modprobe', ['--dump-modversions', first.ko]).trim().split('\n').map((l) => l.split('\t')).map(([crc, name]) => [name, crc]));
     const undefined_ = symbols(first.ko).filter((s) => s.ndx === 'UND' && s.name).map((s) => s.name);
-    // The loader's hooks are indirect calls: with retpolines they go through __x86_indirect_thunk_rax.
+    // The loader's hooks are indirect calls: with retpolines they go through __x86_indirect_thunk_rax. The rest
+    // past the example's own (seq_*) is transition control's: a delayed work, the task list under RCU, its parameters.
     expect(undefined_.sort()).toEqual(
-      ['__dynamic_pr_debug', '__fentry__', '__x86_indirect_thunk_rax', '__x86_return_thunk', 'current_task', 'klp_enable_patch', 'seq_printf', 'seq_puts'].sort(),
+      [
+        '__dynamic_pr_debug', '__fentry__', '__x86_indirect_thunk_rax', '__x86_return_thunk', 'current_task', 'klp_enable_patch', 'seq_printf', 'seq_puts',
+        '__msecs_to_jiffies', '__rcu_read_lock', '__rcu_read_unlock', 'cancel_delayed_work_sync', 'delayed_work_timer_fn', 'init_task', 'init_timer_key',
+        'jiffies', 'kick_process', 'mod_delayed_work_on', 'param_ops_uint', 'queue_delayed_work_on', 'system_wq',
+      ].sort(),
     );
     for (const name of [...undefined_, 'module_layout']) {
       expect(versions.get(name), name).toBeDefined();
