@@ -15,8 +15,12 @@ import { PRELUDE, packageIn, parseLateness, stdoutOf } from './busy/script';
 import { type StepResult, parseSteps } from './suite/driver';
 
 const kernel = inject('kernel');
-/** How long the vfork child sleeps: its parent, in kernel_clone, outlasts an apply or undo with --timeout 3. */
-const HOLD_S = 15;
+/**
+ * How long the vfork child sleeps: its parent, in kernel_clone, outlasts an apply or undo with --timeout 3. An apply
+ * under TCG on a loaded machine took up to 21 s before its transition started (insmod, run-pre), so 15 s let the
+ * holder wake first once: 40 s keeps the hold longer than any apply measured.
+ */
+const HOLD_S = 40;
 
 const dstateScript = () => `
 ${PRELUDE}
