@@ -41,13 +41,13 @@ describe('a new global helper in fs/proc/meminfo.c called from fs/proc/version.c
   it('builds, modpost quiet, and the call binds to the module\'s own helper', () => {
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/undefined!|WARNING: modpost/);
-    const symbols = execFileSync('readelf', ['-Ws', ko], { encoding: 'utf8' });
+    const symbols = execFileSync('readelf', ['-Ws', ko], { encoding: 'utf8', maxBuffer: 256 << 20 });
     const helper = symbols.split('\n').filter((l) => l.trim().endsWith(` ${HELPER}`));
     expect(helper.length, symbols).toBe(1);
     expect(helper[0]).toMatch(/FUNC\s+GLOBAL\s+DEFAULT\s+\d+\s/); // defined in a section of the module
     expect(symbols).not.toContain(`.klp.sym.vmlinux.${HELPER}`);
     // version_proc_show's copy calls it through an ordinary relocation, which the module loader resolves.
-    const relocs = execFileSync('readelf', ['-Wr', ko], { encoding: 'utf8' });
+    const relocs = execFileSync('readelf', ['-Wr', ko], { encoding: 'utf8', maxBuffer: 256 << 20 });
     const sections = relocs.split(/\n(?=Relocation section)/);
     const calls = sections.filter((s) => s.includes(` ${HELPER} `) || s.includes(` ${HELPER} +`));
     const call = calls.find((s) => s.startsWith("Relocation section '.rela.text.version_proc_show'"));
