@@ -70,7 +70,8 @@ export function replacePhase(cases: PatchCase[], replaceId: string): string {
 
 /**
  * Phase 4: an apply, then an undo, that cannot finish. A task sleeping in do_nanosleep keeps the transition
- * open (livepatch only signals sleepers after 15 s, kernel/livepatch/transition.c SIGNALS_TIMEOUT): undo times out
+ * open (livepatch only signals sleepers after 15 s, kernel/livepatch/transition.c SIGNALS_TIMEOUT; the update's own
+ * transition control, which would signal it after a second, is off here: `--grace 0`; busy.test.ts has it on): undo times out
  * (exit 124), the update shows as undoing, and --force ends it with a warning. Then the same function marked
  * KPATCH_FORCE_UNSAFE: apply forces the transition itself once only the sleeper holds it.
  */
@@ -81,7 +82,7 @@ export function stallPhase(sleeper: PatchCase, forceId: string): string {
     // back the update out (the path every failure after insmod takes): nothing loaded, no record left.
     'sleep 120 & early=$!',
     'sleep 1',
-    `report stall apply-held hotsplice apply --timeout 2 ${packagePath(sleeper.id)}`,
+    `report stall apply-held hotsplice apply --grace 0 --timeout 2 ${packagePath(sleeper.id)}`,
     `report stall apply-held-view hotsplice view --json`,
     `report stall apply-held-modules grep ${q(`^${sleeper.id} `)} /proc/modules`,
     `report stall apply-held-record ls ${q(`/tmp/hotsplice-state/applied/${sleeper.id}.json`)}`,
@@ -89,9 +90,9 @@ export function stallPhase(sleeper: PatchCase, forceId: string): string {
     `report stall apply hotsplice apply --json ${packagePath(sleeper.id)}`,
     'sleep 120 & sleeper=$!',
     'sleep 1',
-    `report stall undo hotsplice undo --timeout 2 ${sleeper.id}`,
+    `report stall undo hotsplice undo --grace 0 --timeout 2 ${sleeper.id}`,
     `report stall status hotsplice status --json ${sleeper.id}`,
-    `report stall force hotsplice undo --force --timeout 3 ${sleeper.id}`,
+    `report stall force hotsplice undo --grace 0 --force --timeout 3 ${sleeper.id}`,
     'kill $sleeper',
     `report stall view hotsplice view --json`,
     `report stall modules grep ${q(`^${sleeper.id} `)} /proc/modules`,
@@ -99,7 +100,7 @@ export function stallPhase(sleeper: PatchCase, forceId: string): string {
     // sleeper holds the transition, inside do_nanosleep, so apply forces it after its grace second.
     'sleep 120 & holder=$!',
     'sleep 1',
-    `report stall force-unsafe-apply hotsplice apply --timeout 20 ${packagePath(forceId)}`,
+    `report stall force-unsafe-apply hotsplice apply --grace 0 --timeout 20 ${packagePath(forceId)}`,
     `report stall force-unsafe-check check ${caseDir(sleeper)}`,
     'kill $holder',
   ].join('\n');
