@@ -28,8 +28,8 @@ export class PhaseTimer {
   summary(title: string): string {
     const width = Math.max(...this.phases.map((p) => p.name.length), 5);
     const sum = this.phases.reduce((total, p) => total + p.seconds, 0);
-    const wall = Math.max(0, ...this.phases.map((p) => p.start + p.seconds)) - Math.min(...this.phases.map((p) => p.start));
-    const overlapped = sum - wall > 0.005 ? `  (phases add up to ${sum.toFixed(2)} s, ${(sum - wall).toFixed(2)} s of it side by side)` : '';
+    const wall = Math.max(0, ...this.phases.map((p) => p.start + p.seconds)) - Math.min(Infinity, ...this.phases.map((p) => p.start));
+    const overlapped = this.phases.length > 1 && sum - wall > 0.005 ? `  (phases add up to ${sum.toFixed(2)} s, ${(sum - wall).toFixed(2)} s of it side by side)` : '';
     const row = (name: string, seconds: number, note = '') => `  ${name.padEnd(width)}  ${seconds.toFixed(2).padStart(8)} s${note}`;
     const rows = [...this.phases].sort((a, b) => a.start - b.start).map((p) => row(p.name, p.seconds, overlapped ? `  at ${p.start.toFixed(2)} s` : ''));
     return [`${title} phase timings:`, ...rows, row('total', overlapped ? wall : sum, overlapped)].join('\n');
