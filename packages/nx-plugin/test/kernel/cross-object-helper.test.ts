@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { run } from '../../../link/test/helpers/toolchain';
 import { create, scratchWorkspace } from './workspace';
 
 const pristineTree = inject('pristineTree');
@@ -41,13 +42,13 @@ describe('a new global helper in fs/proc/meminfo.c called from fs/proc/version.c
   it('builds, modpost quiet, and the call binds to the module\'s own helper', () => {
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/undefined!|WARNING: modpost/);
-    const symbols = execFileSync('readelf', ['-Ws', ko], { encoding: 'utf8', maxBuffer: 256 << 20 });
+    const symbols = run('readelf', ['-Ws', ko]);
     const helper = symbols.split('\n').filter((l) => l.trim().endsWith(` ${HELPER}`));
     expect(helper.length, symbols).toBe(1);
     expect(helper[0]).toMatch(/FUNC\s+GLOBAL\s+DEFAULT\s+\d+\s/); // defined in a section of the module
     expect(symbols).not.toContain(`.klp.sym.vmlinux.${HELPER}`);
     // version_proc_show's copy calls it through an ordinary relocation, which the module loader resolves.
-    const relocs = execFileSync('readelf', ['-Wr', ko], { encoding: 'utf8', maxBuffer: 256 << 20 });
+    const relocs = run('readelf', ['-Wr', ko]);
     const sections = relocs.split(/\n(?=Relocation section)/);
     const calls = sections.filter((s) => s.includes(` ${HELPER} `) || s.includes(` ${HELPER} +`));
     const call = calls.find((s) => s.startsWith("Relocation section '.rela.text.version_proc_show'"));
