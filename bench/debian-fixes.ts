@@ -7,6 +7,7 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { create, scratchWorkspace } from '../packages/nx-plugin/test/kernel/workspace';
+import { columns } from './columns';
 
 const GOAL_WARM_S = 30;
 const FIXES = [
@@ -30,6 +31,5 @@ for (const fix of FIXES) {
   rows.push([fix.update, fix.abi, first.toFixed(1), warm.toFixed(1), cached.toFixed(1), warm <= GOAL_WARM_S ? 'met' : 'NOT met']);
   console.log(rows.at(-1)!.join('  '));
 }
-const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-console.log(`\n${rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')).join('\n')}`);
+console.log(`\n${columns(rows)}`);
 console.log(`(load average ${loadavg()[0]!.toFixed(1)} at the end: other work on the machine inflates every figure)`);

@@ -12,6 +12,7 @@ import { ensureKbuildPlan, readKbuildRecord } from '@hotsplice/tree';
 import { builtSources } from '../packages/nx-plugin/src/affected';
 import { REPO, scratchWorkspace } from '../packages/nx-plugin/test/kernel/workspace';
 import { parseSteps } from '../test/e2e/suite/guest-steps';
+import { columns } from './columns';
 
 const ABI = process.env.HOTSPLICE_SAMPLE_ABI ?? '6.1.0-53-amd64'; // Debian 6.1.187-1
 const UPDATE = process.env.HOTSPLICE_SAMPLE_UPDATE ?? '6.1.190-1';
@@ -113,8 +114,7 @@ async function main() {
     ['file', 'outcome', 'create s', 'apply ms', 'reason / functions'],
     ...rows.map((r) => [r.file, r.outcome, r.createSeconds.toFixed(1), r.applyMs === undefined ? '-' : r.applyMs.toFixed(0), r.reason]),
   ];
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  const text = table.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n');
+  const text = columns(table);
   const reasons = new Map<string, number>();
   for (const r of rows.filter((r) => !['applied + undone', 'no functional change', 'not self-contained'].includes(r.outcome))) {
     const key = r.reason.replace(/\b[\w.]+\.(c|o|h)\b/g, 'FILE').replace(/\b__\w+|\b\w+\.\d+\b/g, 'SYMBOL').slice(0, 120);
