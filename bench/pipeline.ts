@@ -3,12 +3,14 @@
 //   P2 a second patch touching one other object, vs the raw floor: make compiling that object twice + one module link
 //   P3 a re-run with nothing changed, split into Nx's start, plugin start-up, graph, hashing and the one task that
 //      always runs (kernel:manifest); beside it the same with Nx's isolated plugin worker (.env turns it off)
+//   P4 kbuild's dry-run plan of the prepared tree (once per tree, part of P1): one make job vs one per core
 // Run: npm run bench:pipeline   (P1 downloads ~1 GB and unpacks ~2 GB into a temporary cache; HOTSPLICE_BENCH_SKIP_COLD=1 skips it)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildExternalModule, kbuildVariables, prepareKernel } from '@hotsplice/kernel';
+import { dryRunPlan, withTreeLock } from '@hotsplice/tree';
 import { REPO, scratchWorkspace, writeConfig } from '../packages/nx-plugin/test/kernel/workspace';
 
 const GOALS = { P1: 60, P2: 1.3, P3: 1.0 };
@@ -94,7 +96,25 @@ async function main() {
       `createNodes ${s(p3.createNodes)}), task hashing ${s(p3.hashing)}, kernel:manifest in its own process ${s(p3.manifest)}, ` +
       `the rest (Node's start, Nx's set-up, cache restores) ${s(rest)}`,
   );
+  rows.push(await planJobs(kernel));
   console.log(rows.join('\n'));
+}
+
+/** P4: the plan's dry run at -j1 and at one job per core, side by side, and whether both list the same compiles. */
+async function planJobs(kernel: Awaited<ReturnType<typeof prepareKernel>>): Promise<string> {
+  return withTreeLock(kernel.sourceTree, async () => {
+    const time = async (jobs?: number) => {
+      const start = performance.now();
+      const plan = await dryRunPlan(kernel, jobs);
+      return { seconds: (performance.now() - start) / 1000, plan };
+    };
+    const one = await time(1);
+    const many = await time();
+    const sorted = (commands: Record<string, string>) => JSON.stringify(Object.entries(commands).sort());
+    const same = sorted(one.plan.commands) === sorted(many.plan.commands);
+    const count = Object.keys(many.plan.commands).length;
+    return `P4 kbuild's plan (${count} compiles): -j1 ${one.seconds.toFixed(1)} s, -j${availableParallelism()} ${many.seconds.toFixed(1)} s = ${(many.seconds / one.seconds).toFixed(2)}x; same commands: ${same ? 'yes' : 'NO'}`;
+  });
 }
 
 main().catch((err) => {

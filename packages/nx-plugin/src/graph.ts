@@ -128,7 +128,20 @@ export function fleetProject(root: string, config: HotpatchConfig): Projects {
   return { [root]: { name: kernelProjectName(root, config.id), targets } };
 }
 
-export function pipelineProjects(root: string, config: HotpatchConfig, objects: string[], scope = singleScope(root, config)): Projects {
+/**
+ * What the manifest step reads outside the workspace, named for its cache key: the prepared tree and a digest of
+ * the update's own inputs (its patches' texts and hotpatch.json), both found at graph time (index.ts updateKey).
+ */
+export interface ManifestStamp {
+  tree: string;
+  key: string;
+  /** The compiler whose version line the manifest hashes (hotpatch.json's chosen one, else kbuild's CC)… */
+  compiler: string;
+  /** …and the build root it runs in, if any. */
+  buildRoot?: string;
+}
+
+export function pipelineProjects(root: string, config: HotpatchConfig, objects: string[], stamp: ManifestStamp, scope = singleScope(root, config)): Projects {
   const { id } = config;
   const { abi, place } = scope;
   const fleet = scope.place !== id;
@@ -170,11 +183,21 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
 
   const kernelTargets: Record<string, TargetConfiguration> = {
     prepare: prepareTarget(config, abi),
-    // Uncached on purpose: it hashes the kernel tree (outside the workspace) into files Nx can see.
+    // It hashes the kernel tree (outside the workspace) into files Nx can see. Its own key reads that tree too, as
+    // a runtime input: the content of every file the objects' kbuild records name (tools/setup/tree-stamp.sh), so a
+    // run with nothing changed restores it instead of starting a process for it.
     manifest: {
       executor: `${PLUGIN}:manifest`,
-      cache: false,
+      cache: true,
       dependsOn: ['prepare'],
+      inputs: [
+        { runtime: 'bash tools/setup/prepared-stamp.sh' },
+        { runtime: ['bash', 'tools/setup/tree-stamp.sh', stamp.key, stamp.tree, stamp.buildRoot ?? '-', stamp.compiler, ...objects].map(shellQuote).join(' ') },
+        '{workspaceRoot}/tools/setup/*',
+        ...CODE.tree,
+        // The update's module name and the CVEs of its patches' headers (link's moduleName, cvesOfPatchHeader).
+        '{workspaceRoot}/packages/link/src/**/*',
+      ],
       outputs: [at(layout.hashDir(place)), at(layout.affected(place)), at(layout.inputs(place))],
       options: { id, ...where, abi, root },
     },
@@ -247,9 +270,14 @@ export function pipelineProjects(root: string, config: HotpatchConfig, objects: 
   if (fleet) {
     delete kernelTargets.hotpatch;
     // A fleet kernel's project has a virtual root: Nx's task hasher fails ("project … not found") on a target
-    // that would hash the root's files, so the uncached ones declare that they read none.
-    for (const target of [kernelTargets.manifest!, kernelTargets.try!]) target.inputs = [];
+    // that would hash the root's files, so `try` (uncached) declares that it reads none.
+    kernelTargets.try!.inputs = [];
   }
   projects[scope.root] = { name: kernelProject, targets: kernelTargets };
   return projects;
+}
+
+/** One word for the shell Nx runs a runtime input with. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

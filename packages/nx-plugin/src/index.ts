@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { CreateNodes, CreateNodesResult } from '@nx/devkit';
 import { type KernelPaths, cacheRoot, cachedDebianUpdate, preparedKernel } from '@hotsplice/kernel';
@@ -5,6 +6,7 @@ import { NeedsPlanning, planObjects } from './affected';
 import { type HotpatchConfig, readHotpatchConfig } from './config';
 import { type KernelScope, fleetProject, fleetScope, pipelineProjects, unpreparedProject } from './graph';
 import { readPatches } from './patches';
+import type { PatchInput } from '@hotsplice/tree';
 
 /**
  * Infers the pipeline from hotpatch.json. Graph time comes before any task (design.md §5): when the Debian kernel
@@ -45,7 +47,18 @@ export const createNodes: CreateNodes = [
 async function kernelPipeline(root: string, config: HotpatchConfig, kernel: KernelPaths, workspaceRoot: string, scope?: KernelScope) {
   const patches = readPatches(config, join(workspaceRoot, root), kernel);
   const { objects } = await planObjects(kernel, patches, { notBuilt: config.debianUpdate ? 'report' : 'refuse' });
-  return pipelineProjects(root, config, objects, scope);
+  const stamp = { tree: kernel.sourceTree, key: updateKey(config, patches), compiler: config.compiler ?? kernel.compiler, buildRoot: kernel.buildRoot };
+  return pipelineProjects(root, config, objects, stamp, scope);
+}
+
+/**
+ * The update's own inputs as the manifest reads them: its patches' texts (files, a git range, a Debian delta) and
+ * hotpatch.json, but for `check`, which only `try` reads. Part of the manifest's cache key (graph.ts).
+ */
+function updateKey(config: HotpatchConfig, patches: PatchInput[]): string {
+  const { check: _check, ...read } = config;
+  const texts = patches.map((p) => [p.name, p.fuzz ?? 0, p.text]);
+  return createHash('sha256').update(JSON.stringify({ config: read, texts })).digest('hex');
 }
 
 /**

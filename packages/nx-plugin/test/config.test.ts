@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readHotpatchConfig, selected } from '../src/config';
 import { pipelineProjects } from '../src/graph';
+
+const STAMP = { tree: '/cache/kernel/src/linux-source-6.1', key: 'k1', compiler: 'gcc-12' };
 import { createNodes } from '../src/index';
 
 async function configFile(content: string): Promise<string> {
@@ -99,7 +101,7 @@ describe('hotpatch.json', () => {
 
   it('with a prepared kernel infers one project per affected object with its snap and diff targets', () => {
     const config = { id: 'fix_1', kernel: { abi: 'newest' }, patches: ['a.patch'] };
-    const projects = pipelineProjects('.', config, ['fs/proc/version.o', 'fs/proc/meminfo.o', 'kernel/sched/core.o']);
+    const projects = pipelineProjects('.', config, ['fs/proc/version.o', 'fs/proc/meminfo.o', 'kernel/sched/core.o'], STAMP);
     expect(Object.keys(projects).sort()).toEqual([
       '.',
       '.hotsplice-kernel/fs/proc/meminfo.o',
@@ -115,28 +117,48 @@ describe('hotpatch.json', () => {
     expect(Object.keys(kernel.targets!)).toEqual(['prepare', 'manifest', 'collect', 'link', 'verify-pre', 'package', 'hotpatch', 'try']);
     expect(kernel.targets!.try.dependsOn).toEqual(['package']);
     expect(kernel.targets!.try.cache).toBe(false);
-    expect(kernel.targets!.manifest.cache).toBe(false);
+    // The manifest is cached, keyed by what it reads of the tree (tools/setup/tree-stamp.sh) and of the update.
+    expect(kernel.targets!.manifest.cache).toBe(true);
+    expect(kernel.targets!.manifest.inputs).toContainEqual({
+      runtime: 'bash tools/setup/tree-stamp.sh k1 /cache/kernel/src/linux-source-6.1 - gcc-12 fs/proc/version.o fs/proc/meminfo.o kernel/sched/core.o',
+    });
     expect(kernel.targets!.collect.dependsOn).toEqual([{ projects: ['tag:hotsplice:of:kernel'], target: 'diff' }]);
     expect(version.tags).toEqual(['hotsplice:object', 'hotsplice:of:kernel']);
   });
 
   it('puts the plugin’s own executors into the cache key of every task that runs one', () => {
-    const projects = pipelineProjects('.', { id: 'fix_1', kernel: { abi: 'newest' }, patches: ['a.patch'] }, ['fs/proc/version.o']);
+    const projects = pipelineProjects('.', { id: 'fix_1', kernel: { abi: 'newest' }, patches: ['a.patch'] }, ['fs/proc/version.o'], STAMP);
     const cached = Object.values(projects).flatMap((p) =>
       Object.entries(p.targets!).filter(([, t]) => t.cache && t.executor?.startsWith('@hotsplice/nx-plugin:')),
     );
-    expect(cached.map(([name]) => name).sort()).toEqual(['collect', 'diff', 'link', 'package', 'prepare', 'snap', 'verify-pre']);
+    expect(cached.map(([name]) => name).sort()).toEqual(['collect', 'diff', 'link', 'manifest', 'package', 'prepare', 'snap', 'verify-pre']);
     for (const [name, target] of cached) expect(target.inputs, name).toContain('{workspaceRoot}/packages/nx-plugin/src/**/*');
   });
 
   it('keeps the update’s own project the same whatever objects the patch touches and whatever "check" says', () => {
     // Nx hashes a project's whole configuration into each of its tasks: a change here would re-run prepare & co.
-    const one = pipelineProjects('.', { id: 'fix_1', kernel: { abi: 'newest' }, patches: ['a.patch'] }, ['fs/proc/version.o']);
-    const two = pipelineProjects('.', { id: 'fix_1', kernel: { abi: 'newest' }, patches: ['b.patch'], check: 'cat /proc/version' }, [
-      'fs/proc/meminfo.o',
-      'fs/proc/version.o',
-    ]);
-    expect(JSON.stringify(two['.'])).toBe(JSON.stringify(one['.']));
+    const one = pipelineProjects('.', { id: 'fix_1', kernel: { abi: 'newest' }, patches: ['a.patch'] }, ['fs/proc/version.o'], STAMP);
+    const two = pipelineProjects(
+      '.',
+      { id: 'fix_1', kernel: { abi: 'newest' }, patches: ['b.patch'], check: 'cat /proc/version' },
+      ['fs/proc/meminfo.o', 'fs/proc/version.o'],
+      { ...STAMP, key: 'k2' },
+    );
+    expect(JSON.stringify(hashedConfig(two['.']!))).toBe(JSON.stringify(hashedConfig(one['.']!)));
+    // The objects and the update's key are only in the manifest's own inputs, which Nx hashes for that task alone.
+    expect(JSON.stringify(two['.']!.targets!.manifest!.inputs)).not.toBe(JSON.stringify(one['.']!.targets!.manifest!.inputs));
     expect(Object.keys(two)).toHaveLength(3);
   });
 });
+
+/**
+ * The part of a project's configuration Nx hashes into each of its tasks (nx's native hash_project_config: the
+ * root, the tags and, per target, its executor, outputs, options, configurations and parallelism; not its inputs).
+ */
+function hashedConfig(project: { root?: string; tags?: string[]; targets?: Record<string, object> }) {
+  const targets = Object.entries(project.targets ?? {}).map(([name, t]) => {
+    const { executor, outputs, options, configurations, parallelism } = t as Record<string, unknown>;
+    return [name, executor, outputs, options, configurations, parallelism];
+  });
+  return { root: project.root, tags: project.tags, targets };
+}

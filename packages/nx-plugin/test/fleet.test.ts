@@ -39,11 +39,17 @@ describe('hotpatch.json fleets', () => {
     const config = readHotpatchConfig(await configFile('{"id":"f","patches":["a.patch"],"kernels":["newest-bookworm","newest-trixie"]}'));
     const scope = fleetScope('.', config, 'newest-trixie', '6.12.118+deb13-amd64');
     expect(scope).toEqual({ abi: 'newest-trixie', place: 'f/6.12.118+deb13-amd64', project: 'kernel-6.12.118_deb13-amd64', root: '.hotsplice-kernel-6.12.118_deb13-amd64' });
-    const projects = pipelineProjects('.', config, ['fs/proc/version.o'], scope);
+    const stamp = { tree: '/cache/6.12/src/linux-source-6.12', key: 'k', compiler: 'x86_64-linux-gnu-gcc-14', buildRoot: '/cache/buildroot/trixie-1' };
+    const projects = pipelineProjects('.', config, ['fs/proc/version.o'], stamp, scope);
     const kernel = projects[scope.root]!;
     expect(kernel.name).toBe('kernel-6.12.118_deb13-amd64');
     expect(Object.keys(kernel.targets!)).not.toContain('hotpatch');
     expect(kernel.targets!.manifest!.options).toEqual({ id: 'f', place: 'f/6.12.118+deb13-amd64', abi: 'newest-trixie', root: '.' });
+    // Its key names the kernel's own compiler in its build root; no input reads the virtual root's files.
+    expect(kernel.targets!.manifest!.inputs).toContainEqual({
+      runtime: 'bash tools/setup/tree-stamp.sh k /cache/6.12/src/linux-source-6.12 /cache/buildroot/trixie-1 x86_64-linux-gnu-gcc-14 fs/proc/version.o',
+    });
+    expect(JSON.stringify(kernel.targets!.manifest!.inputs)).not.toContain('{projectRoot}');
     expect(kernel.targets!.package!.outputs).toEqual(['{workspaceRoot}/dist/hotpatch/f/6.12.118+deb13-amd64']);
     const object = Object.values(projects).find((p) => p.name === 'kernel-6.12.118_deb13-amd64-fs-proc-version')!;
     expect(object.targets!.snap!.outputs).toEqual(['{workspaceRoot}/dist/.hotsplice/f/6.12.118+deb13-amd64/pre/fs/proc/version.o']);
@@ -56,7 +62,7 @@ describe('hotpatch.json fleets', () => {
 
   it('leaves a plain update’s layout as it was (place = id, no place option)', async () => {
     const config = readHotpatchConfig(await configFile('{"id":"one","patches":["a.patch"]}'));
-    const kernel = pipelineProjects('.', config, ['fs/proc/version.o'])['.']!;
+    const kernel = pipelineProjects('.', config, ['fs/proc/version.o'], { tree: '/t', key: 'k', compiler: 'gcc-12' })['.']!;
     expect(kernel.targets!.manifest!.options).toEqual({ id: 'one', abi: 'newest', root: '.' });
     expect(kernel.targets!.package!.outputs).toEqual(['{workspaceRoot}/dist/hotpatch/one']);
   });

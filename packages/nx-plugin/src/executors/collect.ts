@@ -4,7 +4,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import type { UpdateInputs } from '@hotsplice/link';
 import { layout, placeOf } from '../layout';
 import type { Marker } from './diff';
-import { eachTask, runTask, writeOutput } from './common';
+import { eachTask, runTask, writeOutput, dropPackages } from './common';
 
 interface CollectOptions {
   id: string;
@@ -36,6 +36,7 @@ export const NO_FUNCTIONAL_CHANGE = 'no functional change';
  */
 export default async function collect(options: CollectOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
+    await dropPackages(context, [placeOf(options)]);
     // The objects the manifest wrote down: the ones whose diff tasks this one depends on.
     const { objects } = JSON.parse(await readFile(join(context.root, layout.affected(placeOf(options))), 'utf8')) as { objects: string[] };
     const markers: Marker[] = [];

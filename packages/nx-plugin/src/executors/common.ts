@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { type CompilerUse, type KernelPaths, UserError, checkChosenCompiler, environmentError, keepConfigMakeflag, preparedKernel } from '@hotsplice/kernel';
 import { readHotpatchConfig } from '../config';
+import { layout } from '../layout';
 import { readPatches } from '../patches';
 
 export interface ObjectOptions {
@@ -65,6 +66,15 @@ export async function runTask(context: ExecutorContext, work: () => Promise<bool
     process.stderr.write(`${prefix}: ${oneLine(err)}\n`);
     return { success: false };
   }
+}
+
+/**
+ * A pipeline step that really runs (a cache miss) first removes the package of the places it works for: should it
+ * fail, no package of an earlier run is left looking like this run's. (The manifest cleared the whole place at
+ * every run while it was uncached; it now runs only when the update's inputs change.)
+ */
+export async function dropPackages(context: ExecutorContext, places: string[]): Promise<void> {
+  await Promise.all([...new Set(places)].map((place) => rm(join(context.root, layout.packageDir(place)), { recursive: true, force: true })));
 }
 
 /** One line for the user, no stack trace (UserError and friends; a full disk or missing directory names the file). */

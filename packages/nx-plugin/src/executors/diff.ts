@@ -7,7 +7,7 @@ import { diffFiles, parseSymvers, readParent, type ParentSymbol } from '@hotspli
 import { applyPatches, compileObjects, copyObjects, journalFor, lineMapFromPatch, readKbuildRecord, restoreTree, withTreeLock } from '@hotsplice/tree';
 import { layout, placeOf } from '../layout';
 import { findModule } from '../modules';
-import { type ObjectOptions, type TaskResults, compileSetup, kernelFor, patchesOf, runAll, single, withCompileSetup, writeOutput } from './common';
+import { type ObjectOptions, type TaskResults, compileSetup, dropPackages, kernelFor, patchesOf, runAll, single, withCompileSetup, writeOutput } from './common';
 
 /** What Makefile.ksplice's `X.o.KSPLICE` marker records here: the verdict and the differ's report. */
 export interface Marker {
@@ -24,7 +24,15 @@ export interface Marker {
 export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectOptions>, _o: ObjectOptions, context: ExecutorContext): Promise<TaskResults> {
   // `nx run-many` over several updates, or a fleet's kernels, batches their diff tasks together: each update has its
   // own patches, each kernel its own tree, and each such group its own outcome.
-  return runAll(taskGraph, inputs, async (tasks) => (await diffUpdate(context, tasks)).join('\n'), (t) => `${t.abi}\0${t.root ?? '.'}`);
+  return runAll(
+    taskGraph,
+    inputs,
+    async (tasks) => {
+      await dropPackages(context, tasks.map(placeOf));
+      return (await diffUpdate(context, tasks)).join('\n');
+    },
+    (t) => `${t.abi}\0${t.root ?? '.'}`,
+  );
 }
 
 /** One update's tasks: patch, build all its post objects, restore, then diff each object. */

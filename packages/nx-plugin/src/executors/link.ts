@@ -4,7 +4,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { linkModule, linkOldCode } from '@hotsplice/link';
 import { layout, placeOf } from '../layout';
 import { readCollected } from './collect';
-import { compileSetup, eachTask, kernelFor, runTask, withCompilerWrapper } from './common';
+import { compileSetup, eachTask, kernelFor, runTask, withCompilerWrapper, dropPackages } from './common';
 
 interface LinkOptions {
   id: string;
@@ -22,6 +22,7 @@ interface LinkOptions {
  */
 export default async function link(options: LinkOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
+    await dropPackages(context, [placeOf(options)]);
     const kernel = await kernelFor(options.abi);
     const collected = await readCollected(context, placeOf(options));
     const changed = collected.markers.filter((m) => m.status === 'changed');

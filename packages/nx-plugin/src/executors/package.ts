@@ -8,7 +8,7 @@ import { type Manifest, buildDeb, moduleName, toolsDeb, updateDeb, writePackage 
 import { linkMapOf, symbolNames } from '@hotsplice/runpre';
 import { layout, placeOf } from '../layout';
 import { readCollected } from './collect';
-import { kernelFor, patchesOf, runTask, eachTask } from './common';
+import { kernelFor, patchesOf, runTask, eachTask, dropPackages } from './common';
 
 interface PackageOptions {
   id: string;
@@ -25,6 +25,7 @@ interface PackageOptions {
  */
 export default async function packageUpdate(options: PackageOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
+    await dropPackages(context, [placeOf(options)]);
     const kernel = await kernelFor(options.abi);
     const collected = await readCollected(context, placeOf(options));
     const link = join(context.root, layout.link(placeOf(options)));

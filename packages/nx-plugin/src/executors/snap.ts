@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { compileObjects, copyObjects, isUpToDate, journalFor, restoreTree, withTreeLock } from '@hotsplice/tree';
 import { layout, placeOf } from '../layout';
-import { type ObjectOptions, type TaskResults, compileSetup, kernelFor, runAll, single, withCompileSetup } from './common';
+import { type ObjectOptions, type TaskResults, compileSetup, dropPackages, kernelFor, runAll, single, withCompileSetup } from './common';
 
 /**
  * Makefile.ksplice's snap: build the pre objects from the pristine tree, all of one kernel's tasks together (kbuild's recorded
@@ -11,6 +11,7 @@ import { type ObjectOptions, type TaskResults, compileSetup, kernelFor, runAll, 
  */
 export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectOptions>, _o: ObjectOptions, context: ExecutorContext): Promise<TaskResults> {
   return runAll(taskGraph, inputs, async (tasks) => {
+    await dropPackages(context, tasks.map(placeOf));
     const kernel = await kernelFor(tasks[0].abi);
     const objects = tasks.map((t) => t.object);
     const setup = await compileSetup(context, tasks[0].root, kernel);

@@ -6,7 +6,7 @@ import { oldCodeAsLinked } from '@hotsplice/link';
 import { type FunctionMatch, type MemorySource, VmlinuxSource, describeFailure, matchObject } from '@hotsplice/runpre';
 import { layout, workDir, placeOf } from '../layout';
 import { readCollected } from './collect';
-import { kernelFor, writeOutput, runTask, eachTask } from './common';
+import { kernelFor, writeOutput, runTask, eachTask, dropPackages } from './common';
 
 interface VerifyPreOptions {
   id: string;
@@ -111,6 +111,7 @@ export function verdictLine(v: ObjectVerdict): string {
 /** The `verify-pre` target: old code of every changed object against the -dbg vmlinux; a mismatch stops the package. */
 export default async function verifyPre(options: VerifyPreOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runTask(context, async () => {
+    await dropPackages(context, [placeOf(options)]);
     const kernel = await kernelFor(options.abi);
     const collected = await readCollected(context, placeOf(options));
     const inputs: VerifyInput[] = [];

@@ -60,10 +60,12 @@ describe('a fleet update: two bookworm 6.1 ABIs, trixie 6.12 and a kernel apt do
     }
   });
 
-  it('runs nothing again but the manifests when nothing changed', () => {
+  it('runs nothing again but the fleet step itself when nothing changed', () => {
     const again = nx(ws, ['run', 'kernel:hotpatch']);
     expect(again.code).toBe(1);
     const ran = [...again.tasks].filter(([, how]) => how === 'ran').map(([task]) => task).sort();
-    expect(ran).toEqual(['kernel:hotpatch', ...[bookworm.abi, OLDER, trixie.abi].map((abi) => `${project(abi)}:manifest`)].sort());
+    // Each kernel's manifest is restored too: its key reads that kernel's own tree (tools/setup/tree-stamp.sh).
+    expect(ran).toEqual(['kernel:hotpatch']);
+    for (const abi of [bookworm.abi, OLDER, trixie.abi]) expect(again.tasks.get(`${project(abi)}:manifest`), abi).toBe('cache');
   });
 });
