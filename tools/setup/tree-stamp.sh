@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # What the manifest step of one update reads of a prepared kernel tree, for Nx to hash (a runtime input of
 # `manifest`, packages/nx-plugin/src/graph.ts): the update's key (its patches and hotpatch.json, hashed at graph
-# time), then the content of every affected object's kbuild record (`.X.o.cmd`: its command and dependency list,
-# scripts/basic/fixdep.c) and of every file that record names (the source and each header), and what a run that was
-# interrupted left in the tree's journal. Content, not mtimes: each run's test-apply restores the patched files as
-# new copies (packages/tree journal.ts), so their times change when nothing else does.
-# The compiler the manifest asks for its version line is named too: the build root's marker, or the file the
-# compiler's name finds on PATH (a package upgrade, or another gcc-12 first on PATH, changes it).
+# time), the compiler the manifest asks for its version line (the build root's marker, or the file the compiler's
+# name finds on PATH: a package upgrade, or another gcc-12 first on PATH, changes it), then the content of every
+# affected object's kbuild record (`.X.o.cmd`: its command and dependency list, scripts/basic/fixdep.c) and of every
+# file that record names (the source and each header).
+# Content, not mtimes: each run's test-apply restores the patched files as new copies (packages/tree journal.ts).
+# The tree as the manifest will see it: a file that another run holds patched (or that a killed run left so) is
+# read from the journal's backup, which the manifest restores before it hashes anything.
 # Usage: tree-stamp.sh KEY TREE BUILD-ROOT|- COMPILER OBJECT...
 key=$1 tree=$2 root=$3 compiler=$4
 shift 4
@@ -19,13 +20,26 @@ for object in "$@"; do
   record="${object%/*}/.${object##*/}.cmd"
   if [[ -f $record ]]; then records+=("$record"); else printf 'no record %s\n' "$object"; fi
 done
-shopt -s nullglob
-for entry in "${tree%/*}"/.hotsplice-journal/*; do printf 'journal %s\n' "${entry##*/}"; done
+journal="${tree%/*}/.hotsplice-journal"
+declare -A journaled=()
+if [[ -f $journal/journal.json ]]; then
+  while IFS= read -r path; do journaled[$path]=1; done < <(grep -o '"path":"[^"]*"' "$journal/journal.json" | cut -d'"' -f4)
+fi
 # The record itself, then `source_X.o := X.c` and the `  path \` lines of `deps_X.o := \` (not the
 # `$(wildcard include/config/…)` ones: the config is the prepared tree's, in prepared-stamp.sh's markers).
-awk 'FNR == 1 && !seen[FILENAME]++ { print FILENAME }
+mapfile -t files < <(awk 'FNR == 1 && !seen[FILENAME]++ { print FILENAME }
      /^source_[^ ]* := [^ ]*$/ { file = $3 }
      /^  [^$ ][^ ]* \\$/ { file = $1 }
      file != "" && !seen[file]++ { print file }
-     { file = "" }' "${records[@]}" /dev/null | xargs -r -d '\n' sha256sum -- 2>&1
+     { file = "" }' "${records[@]}" /dev/null)
+here=() backup=()
+for file in "${files[@]}"; do
+  if [[ -z ${journaled[$file]} ]]; then here+=("$file")
+  elif [[ -f $journal/files/$file ]]; then backup+=("$file")
+  else printf 'absent %s\n' "$file"; fi
+done
+{
+  [[ ${#here[@]} -eq 0 ]] || sha256sum -- "${here[@]}" 2>&1
+  [[ ${#backup[@]} -eq 0 ]] || (cd "$journal/files" && sha256sum -- "${backup[@]}" 2>&1)
+} | LC_ALL=C sort -k 2
 exit 0

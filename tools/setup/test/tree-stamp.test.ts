@@ -47,23 +47,35 @@ describe('tree-stamp.sh', () => {
   it('names the key, the record, the source and each header the record lists, by content', () => {
     const lines = stamp('fs/proc/version.o').split('\n');
     expect(lines[0]).toBe('key1');
+    expect(lines[1]).toMatch(/^compiler \/usr\/bin\/gcc-12 \d+ \d+\.\d{9}$/);
     expect(lines.filter((l) => /^[0-9a-f]{64} {2}/.test(l)).map((l) => l.slice(66))).toEqual([
       'fs/proc/.version.o.cmd',
+      'fs/proc/internal.h',
       'fs/proc/version.c',
       'include/linux/kconfig.h',
-      'fs/proc/internal.h',
     ]);
   });
 
-  it('changes with a header’s content, not with its time; notes a missing record and a journal', () => {
+  it('changes with a header’s content, not with its time; notes a missing record', () => {
     const before = stamp('fs/proc/version.o');
     utimesSync(join(tree, 'fs/proc/internal.h'), new Date(2020, 1, 1), new Date(2020, 1, 1));
     expect(stamp('fs/proc/version.o')).toBe(before);
     write('fs/proc/internal.h', '#define I 2\n');
     expect(stamp('fs/proc/version.o')).not.toBe(before);
     expect(stamp('fs/proc/version.o', 'mm/memory.o')).toContain('no record mm/memory.o\n');
-    mkdirSync(join(root, '.hotsplice-journal'));
-    writeFileSync(join(root, '.hotsplice-journal', 'journal.json'), '{}');
-    expect(stamp('fs/proc/version.o')).toContain('journal journal.json\n');
+  });
+
+  it('reads a file another run holds patched from the journal’s backup, as the manifest will restore it', () => {
+    const pristine = stamp('fs/proc/version.o');
+    // What packages/tree journal.ts leaves while a run holds the tree patched: the backup, then journal.json.
+    const journal = join(root, '.hotsplice-journal');
+    mkdirSync(join(journal, 'files/fs/proc'), { recursive: true });
+    writeFileSync(join(journal, 'files/fs/proc/version.c'), 'int v;\n');
+    writeFileSync(join(journal, 'journal.json'), JSON.stringify({ tree, files: [{ path: 'fs/proc/version.c', existed: true, mode: 0o644 }] }));
+    write('fs/proc/version.c', 'int v = 1;\n');
+    expect(stamp('fs/proc/version.o')).toBe(pristine);
+    // A backup that differs from the tree's pristine file: that is what the tree will hold again.
+    writeFileSync(join(journal, 'files/fs/proc/version.c'), 'int w;\n');
+    expect(stamp('fs/proc/version.o')).not.toBe(pristine);
   });
 });
