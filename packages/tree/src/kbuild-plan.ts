@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { execa } from 'execa';
 import { isDone, kbuildVariables, once, toolchainCommand } from '@hotsplice/kernel';
@@ -30,17 +29,13 @@ export interface KbuildPlan {
  * the empty `force_checksrc` line of its rule (scripts/Makefile.build: `$(obj)/%.o: $(src)/%.c … $(call
  * cmd,force_checksrc)`), whose delete-on-interrupt trap names it; make found its recorded command equal to the
  * current one (if_changed's cmd-check), so that one is taken. (`-W` cannot list them all: make does not pass it to
- * sub-makes.) Several jobs, each sub-make's output kept whole: without output sync the sub-makes' long lines
- * interleave (measured: 254 of 13,431 commands cut at -j2, and one still with --output-sync=line); with
- * `--output-sync=recurse` a recursive make's output is written in one piece under make's output lock, and the
- * output equals -j1's but for the jobserver's MAKEFLAGS (6.1.0-53: the same 13,653 compiles, 51 s instead of 69 s
- * on two cores). About a minute at -j1; callers hold the tree lock (a concurrent build rewrites the `.cmd` files
- * make reads). In the tree's build root when it has one: the Makefiles' `$(shell $(CC) …)` probes must see the
- * kernel's own compiler.
+ * sub-makes.) One job: with several, the sub-makes' long lines interleave in the output (measured: 254 of 13,431
+ * commands cut at -j2, and one still with --output-sync=line). About a minute; callers hold the tree lock (a
+ * concurrent build rewrites the `.cmd` files make reads). In the tree's build root when it has one: the Makefiles'
+ * `$(shell $(CC) …)` probes must see the kernel's own compiler.
  */
-export async function dryRunPlan(tree: TreeInfo, jobs = availableParallelism()): Promise<KbuildPlan> {
-  const args = ['-C', tree.sourceTree, '-n', '-k', `-j${jobs}`, '--output-sync=recurse', ...kbuildVariables(tree), 'all'];
-  const [make, argv] = await toolchainCommand(tree, 'make', args);
+export async function dryRunPlan(tree: TreeInfo): Promise<KbuildPlan> {
+  const [make, argv] = await toolchainCommand(tree, 'make', ['-C', tree.sourceTree, '-n', '-k', '-j1', ...kbuildVariables(tree), 'all']);
   const result = await execa(make, argv, {
     reject: false,
     maxBuffer: 1 << 30,
