@@ -9,7 +9,7 @@ export { isUpToDate } from './fresh';
 export { parseKbuildCmd, shellWords, type KbuildCommand } from './kbuild-cmd';
 export { buildIncludeIndex, includers, loadIncludeIndex, resolveInclude, reverseIncludes, type IncludeIndex, type Includers } from './include-index';
 export { objectsIncludingEach } from './header-objects';
-export { type BuiltSources, ensureKbuildPlan, plannedCommands, plannedSources, treeCacheDir, treeIdentity } from './kbuild-plan';
+export { type BuiltSources, dryRunPlan, ensureKbuildPlan, plannedCommands, plannedSources, treeCacheDir, treeIdentity } from './kbuild-plan';
 export { type FileNarrowing, narrowHeaderChange } from './header-narrowing';
 export { type NarrowingAnswer, narrowingKey, readNarrowing, writeNarrowing } from './narrowing-answers';
 export { type Shadows, shadowTrees } from './shadow-trees';

@@ -26,16 +26,20 @@ export interface KbuildPlan {
 /**
  * The dry run. make -n runs the recursive makes and the Makefiles' `$(shell …)` probes, but no recipe; each
  * compile rule prints the command that fixdep would record. An object that is up to date prints no compile, only
- * the empty `force_checksrc` line of its rule (scripts/Makefile.build: `$(obj)/%.o: $(src)/%.c … $(call
+ * the `force_checksrc` line of its rule (scripts/Makefile.build: `$(obj)/%.o: $(src)/%.c … $(call
  * cmd,force_checksrc)`), whose delete-on-interrupt trap names it; make found its recorded command equal to the
- * current one (if_changed's cmd-check), so that one is taken. (`-W` cannot list them all: make does not pass it to
- * sub-makes.) One job: with several, the sub-makes' long lines interleave in the output (measured: 254 of 13,431
+ * current one (if_changed's cmd-check), so that one is taken. That line needs a command: 6.1's `cmd` macro printed
+ * the trap around an empty one, 6.12's prints only `:` for it (scripts/Kbuild.include `cmd = @$(if $(cmd_$(1)),
+ * …,:)`), so `C=2 CHECK=true` (KBUILD_CHECKSRC=2: force_checksrc runs the checker on every C file, here `true`,
+ * never run under -n) gives it one; it changes no compile command. (`-W` cannot list them all: make does not pass
+ * it to sub-makes.) One job: with several, the sub-makes' long lines interleave in the output (measured: 254 of 13,431
  * commands cut at -j2, and one still with --output-sync=line). About a minute; callers hold the tree lock (a
  * concurrent build rewrites the `.cmd` files make reads). In the tree's build root when it has one: the Makefiles'
- * `$(shell $(CC) …)` probes must see the kernel's own compiler.
+ * `$(shell $(CC) …)` probes must see the kernel's own compiler. `goal`: the whole build, or one directory
+ * (`fs/proc/`, kbuild's build of just that directory), which only a test asks for.
  */
-export async function dryRunPlan(tree: TreeInfo): Promise<KbuildPlan> {
-  const [make, argv] = await toolchainCommand(tree, 'make', ['-C', tree.sourceTree, '-n', '-k', '-j1', ...kbuildVariables(tree), 'all']);
+export async function dryRunPlan(tree: TreeInfo, goal = 'all'): Promise<KbuildPlan> {
+  const [make, argv] = await toolchainCommand(tree, 'make', ['-C', tree.sourceTree, '-n', '-k', '-j1', ...kbuildVariables(tree), 'C=2', 'CHECK=true', goal]);
   const result = await execa(make, argv, {
     reject: false,
     maxBuffer: 1 << 30,
@@ -46,7 +50,7 @@ export async function dryRunPlan(tree: TreeInfo): Promise<KbuildPlan> {
     const recorded = commands[object] ? undefined : await checkedCommand(tree.sourceTree, object, tree.compiler);
     if (recorded) commands[object] = recorded;
   }
-  if (Object.keys(commands).length < 100) {
+  if (goal === 'all' && Object.keys(commands).length < 100) {
     const why = result.stderr.split('\n').filter(Boolean).slice(-3).join('; ');
     throw new Error(`make -n in ${tree.sourceTree} listed ${Object.keys(commands).length} compiles (${why})`);
   }
@@ -138,10 +142,16 @@ export async function plannedCommands(tree: TreeInfo): Promise<Record<string, st
   return JSON.parse(await readFile(join(dir, 'commands.json'), 'utf8')) as Record<string, string>;
 }
 
+/**
+ * Bumped when a plan made before would list other objects (5: up-to-date objects of 6.12 trees, `C=2` above). A
+ * header change's answer is keyed by it too: its candidates are the plan's objects.
+ */
+export const PLAN_FORMAT = 5;
+
 /** The plan holds for one tree as prepared (its markers: version and make variables), one config and one toolchain. */
 async function planKey(tree: TreeInfo): Promise<string> {
   const make = kbuildVariables({ ...tree, sourceTree: '<tree>' });
-  return JSON.stringify({ format: 4, tree: await treeIdentity(tree.sourceTree), make, ...(tree.buildRoot ? { buildRoot: tree.buildRoot } : {}) });
+  return JSON.stringify({ format: PLAN_FORMAT, tree: await treeIdentity(tree.sourceTree), make, ...(tree.buildRoot ? { buildRoot: tree.buildRoot } : {}) });
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileNarrowing } from './header-narrowing';
 import type { PatchInput } from './journal';
-import { treeCacheDir, treeIdentity } from './kbuild-plan';
+import { PLAN_FORMAT, treeCacheDir, treeIdentity } from './kbuild-plan';
 import { changesByFile } from './patch';
 
 /** Bumped when the rule or what a decision records changes: older decisions and answers are not reused. */
@@ -19,14 +19,14 @@ export interface NarrowingAnswer {
 export const narrowingDir = (tree: string, part: 'answers' | 'decisions' | 'shadows') => join(treeCacheDir(tree, 'header-narrowing'), part);
 
 /**
- * The key of a change's narrowing: the tree, the rule, and each changed file's part of the patches (normalized by
- * splitPatch, so the same change in any patch file has one key). The objects compiled for their own source are
- * not candidates, so they are part of the key too.
+ * The key of a change's narrowing: the tree, the rule, the plan's format (its candidates are the plan's objects),
+ * and each changed file's part of the patches (normalized by splitPatch, so the same change in any patch file has
+ * one key). The objects compiled for their own source are not candidates, so they are part of the key too.
  */
 export async function narrowingKey(tree: string, patches: PatchInput[], files: string[], direct: string[]): Promise<string> {
   const changes = changesByFile(patches);
   const parts = [...files].sort().map((f) => [f, changes.get(f) ?? '']);
-  return sha256(JSON.stringify({ rule: RULE_VERSION, tree: await treeIdentity(tree), files: parts, direct: [...direct].sort() }));
+  return sha256(JSON.stringify({ rule: RULE_VERSION, plan: PLAN_FORMAT, tree: await treeIdentity(tree), files: parts, direct: [...direct].sort() }));
 }
 
 export async function readNarrowing(tree: string, key: string): Promise<NarrowingAnswer | undefined> {
