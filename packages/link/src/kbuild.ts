@@ -1,12 +1,12 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { type KernelPaths, UserError, buildExternalModule, objtoolAtLink, parseConfig } from '@hotsplice/kernel';
+import { type KernelPaths, UserError, buildExternalModule, objtoolArgs, objtoolAtLink, parseConfig, runLinkObjtool } from '@hotsplice/kernel';
 import { type DiffReport, parseSymvers } from '@hotsplice/objdiff';
 import { parseElf } from '@hotsplice/elf';
 import { definedGlobals, finalizeKlp, parseKlpSymbol, toLinkable } from './klp-form';
 import { generateMeta, moduleName } from './meta';
 import { importedNamespaces } from './namespaces';
-import { objtoolTables, withoutObjtoolTables } from './objtool-tables';
+import { objtoolTables, refuseStoppedObjtool, tablesObjtoolOwes, withoutObjtoolTables } from './objtool-tables';
 import { KERNEL_MODULE_DIR } from './paths';
 
 export interface NewCodeObject {
@@ -93,6 +93,7 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
   const seconds = (Date.now() - started) / 1000;
   const ko = join(build, `${name}.ko`);
   if (!modules.includes(ko)) throw new UserError(`kbuild built ${modules.map((m) => basename(m)).join(', ')}, not ${name}.ko`);
+  if (tables.length) await checkModuleObjtool(options.kernel, config, join(build, `${name}.o`), `the update module ${name}.ko`);
   const linked = `${ko}.linked`;
   await copyFile(ko, linked);
   await writeFile(ko, finalizeKlp(await readFile(linked)));
@@ -138,6 +139,24 @@ async function checkLoaderSymbols(objects: string[], systemMap: string): Promise
 /** The Kbuild file: one composite module named after the update. */
 export function kbuildFile(name: string, objects: string[]): string {
   return [`obj-m := ${name}.o`, `${name}-y := ${objects.join(' ')}`, 'ccflags-y := -I$(src)/include', ''].join('\n');
+}
+
+/**
+ * kbuild's objtool pass over the linked module (6.12: `--link --module` after `ld -r`) exits 0 when it stops at a
+ * fatal warning, and make is silent about it: the module then lacks the tables the pass owes (refuseStoppedObjtool).
+ * Only then is the pass run once more, on a copy of the module's object: it stops at the same place, for its message.
+ */
+async function checkModuleObjtool(kernel: LinkModuleOptions['kernel'], config: Map<string, string>, object: string, what: string): Promise<void> {
+  const linked = parseElf(await readFile(object));
+  if (tablesObjtoolOwes(linked, objtoolArgs(config, true)).every((table) => linked.sectionByName(table))) return;
+  const copy = `${object}.objtool-again`;
+  await copyFile(object, copy);
+  try {
+    const pass = await runLinkObjtool(kernel, copy, true);
+    if (pass) refuseStoppedObjtool(linked, linked, pass, what);
+  } finally {
+    await rm(copy, { force: true });
+  }
 }
 
 /**

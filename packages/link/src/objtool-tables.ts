@@ -1,4 +1,5 @@
 import { type ElfObject, ObjectBuilder, SHF_EXECINSTR, SHT_RELA, parseElf } from '@hotsplice/elf';
+import { type ObjtoolPass, UserError, lastObjtoolWarning } from '@hotsplice/kernel';
 
 /**
  * The tables objtool writes (tools/objtool/check.c: .static_call_sites, .retpoline_sites, .return_sites,
@@ -60,7 +61,13 @@ export function tablesObjtoolOwes(code: ElfObject, args: readonly string[]): str
   return owed;
 }
 
-/** What tablesObjtoolOwes(before) names that objtool's pass did not write into `after`. */
-export function tablesObjtoolLeftOut(before: ElfObject, after: ElfObject, args: readonly string[]): string[] {
-  return tablesObjtoolOwes(before, args).filter((table) => !after.sectionByName(table));
+/**
+ * Refuses code a pass of objtool left without a table it owes (tablesObjtoolOwes of the code before the pass): the
+ * pass stopped at a fatal warning. `what` names the code; objtool's last warning says why it stopped.
+ */
+export function refuseStoppedObjtool(before: ElfObject, after: ElfObject, pass: ObjtoolPass, what: string): void {
+  const missing = tablesObjtoolOwes(before, pass.args).filter((table) => !after.sectionByName(table));
+  if (missing.length) {
+    throw new UserError(`objtool (as at the kernel's link) wrote no ${missing.join(', ')} for ${what}: ${lastObjtoolWarning(pass.output) ?? 'it printed nothing'}`);
+  }
 }

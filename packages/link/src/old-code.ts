@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ObjectBuilder, SHN_ABS, STB_LOCAL, STT_FILE, parseElf } from '@hotsplice/elf';
-import { type KernelPaths, UserError, lastObjtoolWarning, run, runLinkObjtool } from '@hotsplice/kernel';
-import { tablesObjtoolLeftOut } from './objtool-tables';
+import { type KernelPaths, UserError, run, runLinkObjtool } from '@hotsplice/kernel';
+import { refuseStoppedObjtool } from './objtool-tables';
 
 export interface OldCodeObject {
   path: string;
@@ -60,12 +60,7 @@ async function objtoolAsLinked(kernel: LinkingKernel, file: string, module: bool
   const before = parseElf(await readFile(file));
   if (before.sectionByName('.orc_unwind_ip')) return;
   const pass = await runLinkObjtool(kernel, file, module);
-  if (!pass) return;
-  const missing = tablesObjtoolLeftOut(before, parseElf(await readFile(file)), pass.args);
-  if (missing.length) {
-    const said = lastObjtoolWarning(pass.output) ?? 'it printed nothing';
-    throw new UserError(`objtool (as at the kernel's link) wrote no ${missing.join(', ')} for the old code of ${object}: ${said}`);
-  }
+  if (pass) refuseStoppedObjtool(before, parseElf(await readFile(file)), pass, `the old code of ${object}`);
 }
 
 /**

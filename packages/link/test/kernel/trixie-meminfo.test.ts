@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ElfObject, ObjectBuilder, SHN_UNDEF, parseElf } from '@hotsplice/elf';
-import { diffObjects, parseSymvers, readParent } from '@hotsplice/objdiff';
+import { type DiffReport, diffObjects, parseSymvers, readParent } from '@hotsplice/objdiff';
 import { buildPrePost, lineMapFromPatch } from '@hotsplice/tree';
-import { linkOldCode } from '../../src';
+import { linkModule, linkOldCode } from '../../src';
 import { sections } from '../helpers/toolchain';
 
 const kernel = inject('trixie');
@@ -24,6 +24,7 @@ let pre: ElfObject;
 let post: ElfObject;
 let newCode: Buffer;
 let oldCode: Buffer;
+let report: DiffReport;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'hs-trixie-meminfo-'));
@@ -40,6 +41,7 @@ beforeAll(async () => {
   expect(diffed.report.changed).toEqual(['meminfo_proc_show']);
   newCode = Buffer.from(diffed.newCode!);
   oldCode = Buffer.from(diffed.oldCode!);
+  report = diffed.report;
 });
 
 afterAll(async () => {
@@ -86,17 +88,29 @@ describe('trixie 6.12: copied .altinstr_replacement / .altinstr_aux of meminfo_p
 });
 
 describe('trixie 6.12: objtool stopping at a fatal warning (exit 0, no tables)', () => {
-  it('refuses the old code in one line naming the object and objtool\'s message', async () => {
-    // The old code as the differ wrote it before its fix: the copied sections without their relocations.
-    const b = ObjectBuilder.fromElf(parseElf(oldCode));
+  const STOP = ".altinstr_replacement+0x0: can't find jump dest instruction at .altinstr_replacement+0x5";
+
+  /** The code as the differ wrote it before its fix: the copied sections without their relocations. */
+  function withoutCopiedRelocations(code: Buffer): Buffer {
+    const b = ObjectBuilder.fromElf(parseElf(code));
     for (const rela of b.relaSections.filter((r) => COPIED.includes(r.target.name))) rela.relocations.length = 0;
-    const broken = await written('old-no-relocs.o', b.toBuffer());
+    return b.toBuffer();
+  }
+
+  it('refuses the old code in one line naming the object and objtool\'s message', async () => {
+    const broken = await written('old-no-relocs.o', withoutCopiedRelocations(oldCode));
     const error = await linkOldCode([{ path: broken, object: OBJECT }], join(dir, 'refused.o'), kernel).then(() => undefined, (e: Error) => e);
     expect(error?.name).toBe('UserError');
-    expect(error?.message).toBe(
-      "objtool (as at the kernel's link) wrote no .orc_unwind_ip, .return_sites for the old code of fs/proc/meminfo.o: " +
-        ".altinstr_replacement+0x0: can't find jump dest instruction at .altinstr_replacement+0x5",
-    );
+    expect(error?.message).toBe(`objtool (as at the kernel's link) wrote no .orc_unwind_ip, .return_sites for the old code of ${OBJECT}: ${STOP}`);
+  });
+
+  it('refuses the update module whose link-time pass (kbuild, --link --module) stopped, with objtool\'s message', async () => {
+    // The loader's indirect calls owe retpoline sites too.
+    const broken = await written('new-no-relocs.o', withoutCopiedRelocations(newCode));
+    const link = linkModule({ id: 'meminfo_stopped', kernel, newCodeObjects: [{ path: broken, report }], workDir: join(dir, 'link-stopped') });
+    const error = await link.then(() => undefined, (e: Error) => e);
+    expect(error?.name).toBe('UserError');
+    expect(error?.message).toBe(`objtool (as at the kernel's link) wrote no .orc_unwind_ip, .return_sites, .retpoline_sites for the update module meminfo_stopped.ko: ${STOP}`);
   });
 });
 
