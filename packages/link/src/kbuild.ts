@@ -89,7 +89,9 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
 
   const started = Date.now();
   const kcflags = reproducibleCflags(options.kernel.headersTree);
-  const modules = await withKcflags(kcflags, () => buildExternalModule({ sourceDir: src, buildDir: build, kernel: options.kernel }));
+  // make turns environment variables into make variables; KCFLAGS reaches every compile (top Makefile).
+  const env = { KCFLAGS: [process.env.KCFLAGS, kcflags].filter(Boolean).join(' ') };
+  const modules = await buildExternalModule({ sourceDir: src, buildDir: build, kernel: options.kernel, env });
   const seconds = (Date.now() - started) / 1000;
   const ko = join(build, `${name}.ko`);
   if (!modules.includes(ko)) throw new UserError(`kbuild built ${modules.map((m) => basename(m)).join(', ')}, not ${name}.ko`);
@@ -170,29 +172,6 @@ async function checkModuleObjtool(kernel: LinkModuleOptions['kernel'], config: M
  */
 export function reproducibleCflags(headersTree: string): string {
   return `-ffile-prefix-map=$(KBUILD_EXTMOD)/= -ffile-prefix-map=${dirname(headersTree)}/=`;
-}
-
-let kcflagsLock: Promise<unknown> = Promise.resolve();
-
-/**
- * buildExternalModule() runs make with this process's environment, and make turns environment variables into
- * make variables: set KCFLAGS for the duration of one build. Builds are serialized so that two links in one
- * process never see each other's value.
- */
-async function withKcflags<T>(kcflags: string, build: () => Promise<T>): Promise<T> {
-  const previous = kcflagsLock;
-  let release!: () => void;
-  kcflagsLock = new Promise<void>((resolve) => (release = resolve));
-  await previous;
-  const saved = process.env.KCFLAGS;
-  process.env.KCFLAGS = saved ? `${saved} ${kcflags}` : kcflags;
-  try {
-    return await build();
-  } finally {
-    if (saved === undefined) delete process.env.KCFLAGS;
-    else process.env.KCFLAGS = saved;
-    release();
-  }
 }
 
 /** `new-<object path with / as ->.o` per new-code object, unique, never equal to the module's own name. */

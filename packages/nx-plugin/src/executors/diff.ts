@@ -24,7 +24,7 @@ export interface Marker {
 export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectOptions>, _o: ObjectOptions, context: ExecutorContext): Promise<TaskResults> {
   // `nx run-many` over several updates, or a fleet's kernels, batches their diff tasks together: each update has its
   // own patches, each kernel its own tree, and each such group its own outcome.
-  return runAll(taskGraph, inputs, async (tasks) => (await diffUpdate(context, tasks)).join('\n'), (t) => `${t.abi}\0${t.root ?? '.'}`);
+  return runAll(taskGraph, inputs, async (tasks) => (await diffUpdate(context, tasks)).join('\n'), (t) => `${t.abi}\0${t.root ?? '.'}`, (t) => t.abi);
 }
 
 /** One update's tasks: patch, build all its post objects, restore, then diff each object. */
