@@ -137,8 +137,8 @@ export function single<T extends object>(
 /**
  * A batch implementation from a single-task executor: each task with its own project in the context and its own
  * share of the output; the tasks of one kernel one after another, those of different kernels (a fleet) side by
- * side. Nx batches the tasks of one executor that are ready together, such as the links of several updates in
- * `nx run-many -t link`: one process instead of one each.
+ * side. Used when Nx batches (`--batch`): collect, link, verify-pre and package do not prefer batches (executors.json),
+ * since Nx starts nothing else while a batch runs and these are one task per update and kernel.
  */
 export function eachTask<T extends { abi?: string; place?: string }>(executor: (options: T, context: ExecutorContext) => Promise<{ success: boolean }>) {
   return async (taskGraph: TaskGraph, inputs: Record<string, T>, _o: T, context: ExecutorContext): Promise<TaskResults> => {
