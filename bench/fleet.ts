@@ -24,13 +24,16 @@ interface Run {
   seconds: number;
   /** Per task: project, target, start and end (ms). */
   tasks: Array<{ project: string; target: string; start: number; end: number }>;
+  /** The fleet step's own timings (`hotsplice fleet: … in N s`). */
+  fleetTimes: string[];
 }
 
 function hotpatch(label: string, kernels: string[]): Run {
   const ws = scratchWorkspace();
   const config = kernels.length === 1 ? { kernel: { abi: kernels[0] } } : { kernels };
   writeFileSync(join(ws, 'hotpatch.json'), JSON.stringify({ id: 'bench_fleet', patches: [PATCH], ...config }));
-  const profile = join(ws, 'nx-profile.json');
+  // Nx writes NX_PROFILE relative to its working directory (join(cwd, file): an absolute path would be nested).
+  const profile = 'nx-profile.json';
   const start = performance.now();
   const r = spawnSync(process.execPath, [join(ws, 'node_modules/nx/dist/bin/nx.js'), 'run', 'kernel:hotpatch', '--output-style=static'], {
     cwd: ws,
@@ -40,9 +43,10 @@ function hotpatch(label: string, kernels: string[]): Run {
   });
   const seconds = (performance.now() - start) / 1000;
   if (r.status !== 0) throw new Error(`${label} failed:\n${r.stdout}\n${r.stderr}`);
-  const tasks = [profile, nestedProfile(profile)].filter(existsSync).flatMap(readProfile);
+  const tasks = [profile, nestedProfile(profile)].map((file) => join(ws, file)).filter(existsSync).flatMap(readProfile);
   rmSync(ws, { recursive: true, force: true });
-  return { seconds, tasks };
+  const fleetTimes = r.stdout.split('\n').filter((line) => /^hotsplice fleet: .* in [\d.]+ s\)?$/.test(line.trim()));
+  return { seconds, tasks, fleetTimes };
 }
 
 function readProfile(file: string): Run['tasks'] {
@@ -83,7 +87,7 @@ async function main() {
   const all = hotpatch('FN', abis);
   rows.push(`F1 one fix, one ABI: ${one.seconds.toFixed(1)} s`, ...phaseTable(one, [abis[0]!], false));
   rows.push(`F${abis.length} one fix, ${abis.length} ABIs of one series: ${all.seconds.toFixed(1)} s = ${(all.seconds / one.seconds).toFixed(2)}x one ABI (goal <= ${GOAL}x)`);
-  rows.push(...phaseTable(all, abis, true));
+  rows.push(...phaseTable(all, abis, true), ...all.fleetTimes.map((line) => `    ${line.trim()}`));
 
   if (!process.env.HOTSPLICE_BENCH_SKIP_ROOT) {
     const scratch = mkdtempSync(join(tmpdir(), 'hs-bench-root-'));

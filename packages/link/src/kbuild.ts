@@ -1,12 +1,12 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { type KernelPaths, UserError, buildExternalModule, objtoolAtLink, parseConfig } from '@hotsplice/kernel';
+import { type KernelPaths, UserError, buildExternalModule, objtoolArgs, objtoolAtLink, parseConfig, runLinkObjtool } from '@hotsplice/kernel';
 import { type DiffReport, parseSymvers } from '@hotsplice/objdiff';
 import { parseElf } from '@hotsplice/elf';
 import { definedGlobals, finalizeKlp, parseKlpSymbol, toLinkable } from './klp-form';
 import { generateMeta, moduleName } from './meta';
 import { importedNamespaces } from './namespaces';
-import { objtoolTables, withoutObjtoolTables } from './objtool-tables';
+import { objtoolTables, refuseStoppedObjtool, tablesObjtoolOwes, withoutObjtoolTables } from './objtool-tables';
 import { KERNEL_MODULE_DIR } from './paths';
 
 export interface NewCodeObject {
@@ -89,10 +89,13 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
 
   const started = Date.now();
   const kcflags = reproducibleCflags(options.kernel.headersTree);
-  const modules = await withKcflags(kcflags, () => buildExternalModule({ sourceDir: src, buildDir: build, kernel: options.kernel }));
+  // make turns environment variables into make variables; KCFLAGS reaches every compile (top Makefile).
+  const env = { KCFLAGS: [process.env.KCFLAGS, kcflags].filter(Boolean).join(' ') };
+  const modules = await buildExternalModule({ sourceDir: src, buildDir: build, kernel: options.kernel, env });
   const seconds = (Date.now() - started) / 1000;
   const ko = join(build, `${name}.ko`);
   if (!modules.includes(ko)) throw new UserError(`kbuild built ${modules.map((m) => basename(m)).join(', ')}, not ${name}.ko`);
+  if (tables.length) await checkModuleObjtool(options.kernel, config, join(build, `${name}.o`), `the update module ${name}.ko`);
   const linked = `${ko}.linked`;
   await copyFile(ko, linked);
   await writeFile(ko, finalizeKlp(await readFile(linked)));
@@ -141,6 +144,24 @@ export function kbuildFile(name: string, objects: string[]): string {
 }
 
 /**
+ * kbuild's objtool pass over the linked module (6.12: `--link --module` after `ld -r`) exits 0 when it stops at a
+ * fatal warning, and make is silent about it: the module then lacks the tables the pass owes (refuseStoppedObjtool).
+ * Only then is the pass run once more, on a copy of the module's object: it stops at the same place, for its message.
+ */
+async function checkModuleObjtool(kernel: LinkModuleOptions['kernel'], config: Map<string, string>, object: string, what: string): Promise<void> {
+  const linked = parseElf(await readFile(object));
+  if (tablesObjtoolOwes(linked, objtoolArgs(config, true)).every((table) => linked.sectionByName(table))) return;
+  const copy = `${object}.objtool-again`;
+  await copyFile(object, copy);
+  try {
+    const pass = await runLinkObjtool(kernel, copy, true);
+    if (pass) refuseStoppedObjtool(linked, linked, pass, what);
+  } finally {
+    await rm(copy, { force: true });
+  }
+}
+
+/**
  * Compiler flags that keep machine paths out of the module, so the same inputs give the same .ko bytes wherever
  * the workspace and the kernel cache are: the build folder (debug info, and `__FILE__` in pr_debug's dynamic-debug
  * records) and the headers tree (debug info's include directories) become relative.
@@ -151,29 +172,6 @@ export function kbuildFile(name: string, objects: string[]): string {
  */
 export function reproducibleCflags(headersTree: string): string {
   return `-ffile-prefix-map=$(KBUILD_EXTMOD)/= -ffile-prefix-map=${dirname(headersTree)}/=`;
-}
-
-let kcflagsLock: Promise<unknown> = Promise.resolve();
-
-/**
- * buildExternalModule() runs make with this process's environment, and make turns environment variables into
- * make variables: set KCFLAGS for the duration of one build. Builds are serialized so that two links in one
- * process never see each other's value.
- */
-async function withKcflags<T>(kcflags: string, build: () => Promise<T>): Promise<T> {
-  const previous = kcflagsLock;
-  let release!: () => void;
-  kcflagsLock = new Promise<void>((resolve) => (release = resolve));
-  await previous;
-  const saved = process.env.KCFLAGS;
-  process.env.KCFLAGS = saved ? `${saved} ${kcflags}` : kcflags;
-  try {
-    return await build();
-  } finally {
-    if (saved === undefined) delete process.env.KCFLAGS;
-    else process.env.KCFLAGS = saved;
-    release();
-  }
 }
 
 /** `new-<object path with / as ->.o` per new-code object, unique, never equal to the module's own name. */

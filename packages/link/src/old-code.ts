@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ObjectBuilder, SHN_ABS, STB_LOCAL, STT_FILE, parseElf } from '@hotsplice/elf';
 import { type KernelPaths, UserError, run, runLinkObjtool } from '@hotsplice/kernel';
+import { refuseStoppedObjtool } from './objtool-tables';
 
 export interface OldCodeObject {
   path: string;
@@ -38,7 +39,7 @@ export async function linkOldCode(
       });
       const input = join(scratch, `${i}.o`);
       await writeFile(input, withFileSymbol(bytes, sourceName(object ?? path)));
-      if (kernel) await objtoolAsLinked(kernel, input, module ?? false);
+      if (kernel) await objtoolAsLinked(kernel, input, module ?? false, object ?? path);
       inputs.push(input);
     }
     await run('ld', ['-r', '-o', out, ...inputs]);
@@ -52,22 +53,26 @@ type LinkingKernel = Pick<KernelPaths, 'headersTree' | 'config' | 'buildRoot'>;
 /**
  * The pass the kernel's link gave this code (runLinkObjtool), on the object file in place, when the kernel runs
  * objtool at link time. A single-object module's code had objtool's pass when it was compiled: it has its ORC
- * already and is left as it is.
+ * already and is left as it is. A pass that stopped at a fatal warning (exit 0, no tables) is refused: run-pre
+ * would take the kernel's rewritten sites (a return thunk jump turned into `ret; int3`) for changed code.
  */
-async function objtoolAsLinked(kernel: LinkingKernel, file: string, module: boolean): Promise<void> {
-  if (!parseElf(await readFile(file)).sectionByName('.orc_unwind_ip')) await runLinkObjtool(kernel, file, module);
+async function objtoolAsLinked(kernel: LinkingKernel, file: string, module: boolean, object: string): Promise<void> {
+  const before = parseElf(await readFile(file));
+  if (before.sectionByName('.orc_unwind_ip')) return;
+  const pass = await runLinkObjtool(kernel, file, module);
+  if (pass) refuseStoppedObjtool(before, parseElf(await readFile(file)), pass, `the old code of ${object}`);
 }
 
 /**
  * Old code as the kernel's link left the same code (see linkOldCode): what build-time run-pre compares with the
  * -dbg vmlinux. On 6.12 objtool's `--hacks=jump_label` turns a jump label's `jmp` into the nop vmlinux holds.
  */
-export async function oldCodeAsLinked(kernel: LinkingKernel, bytes: Buffer, module: boolean): Promise<Buffer> {
+export async function oldCodeAsLinked(kernel: LinkingKernel, bytes: Buffer, module: boolean, object: string): Promise<Buffer> {
   const scratch = await mkdtemp(join(tmpdir(), 'hotsplice-old-code-'));
   try {
     const file = join(scratch, 'old.o');
     await writeFile(file, bytes);
-    await objtoolAsLinked(kernel, file, module);
+    await objtoolAsLinked(kernel, file, module, object);
     return await readFile(file);
   } finally {
     await rm(scratch, { recursive: true, force: true });

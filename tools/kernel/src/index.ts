@@ -1,7 +1,7 @@
 export { chooseKernel, offeredKernels, packagesFor, parseAbis, parseMadison, resolveKernel, type KernelPackages, type OfferedKernel } from './apt';
 export { kbuildVariables, objectCflags } from './build-flags';
 export { toolchainCommand } from './toolchain-command';
-export { objtoolArgs, objtoolAtLink, parseConfig, runLinkObjtool } from './objtool';
+export { type ObjtoolPass, lastObjtoolWarning, objtoolArgs, objtoolAtLink, parseConfig, runLinkObjtool } from './objtool';
 export { altInstrEntrySize } from './x86-tables';
 export { BUILD_ROOT_PACKAGES, currentBuildRoot, ensureBuildRoot, inBuildRoot, type BuildRoot } from './build-root';
 export { type ChosenCompiler, type CompilerUse, checkChosenCompiler, keepConfigMakeflag } from './chosen-compiler';

@@ -12,6 +12,8 @@ export interface ModuleBuild {
   buildDir: string;
   /** The prepared kernel: its unpacked, Makefile-fixed headers tree, its compiler and build root. */
   kernel: { headersTree: string; compiler: string; buildRoot?: string };
+  /** Variables for make beside this process's environment (make takes them as make variables: KCFLAGS). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function buildExternalModule(build: ModuleBuild): Promise<string[]>
   const { headersTree, compiler } = build.kernel;
   const make = ['-C', headersTree, `M=${build.buildDir}`, `CC=${compiler}`, `-j${availableParallelism()}`, '-s', 'modules'];
   const [file, args] = await toolchainCommand(build.kernel, 'make', make);
-  await run(file, args, {}, `make ${make.join(' ')}`);
+  await run(file, args, { env: build.env }, `make ${make.join(' ')}`);
   const modules = (await readdir(build.buildDir)).filter((name) => name.endsWith('.ko'));
   if (modules.length === 0) throw new UserError(`kbuild produced no .ko in ${build.buildDir}`);
   return modules.map((name) => join(build.buildDir, name));

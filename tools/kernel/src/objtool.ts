@@ -56,25 +56,44 @@ const OBJTOOL_FLAGS: Array<[string, string]> = [
   ['GCOV_KERNEL|KCOV', '--no-unreachable'],
 ];
 
+/** What a pass of objtool said: its arguments and everything it printed (warnings included). */
+export interface ObjtoolPass {
+  args: string[];
+  output: string;
+}
+
 /**
  * Run the kernel's own objtool (the headers tree's, i.e. its kbuild's) over one object the way the kernel's link
  * ran it over vmlinux.o or a module, in the kernel's build root: the object gains the tables the shipped kernel has
- * for the same code. Returns whether it ran (not for a kernel whose objtool runs per object). The caller leaves out
- * objects objtool already processed (a single-object module's: kbuild runs objtool on it when compiling it).
+ * for the same code. Returns the pass, or undefined for a kernel whose objtool runs per object. The caller leaves
+ * out objects objtool already processed (a single-object module's: kbuild runs objtool on it when compiling it).
+ * objtool exits 0 after a fatal warning too (tools/objtool/check.c check): the caller checks the tables it wrote.
  */
 export async function runLinkObjtool(
   kernel: { headersTree: string; config: string; buildRoot?: string },
   object: string,
   module: boolean,
-): Promise<boolean> {
+): Promise<ObjtoolPass | undefined> {
   const config = parseConfig(await readFile(kernel.config, 'utf8'));
-  if (!objtoolAtLink(config)) return false;
+  if (!objtoolAtLink(config)) return undefined;
   const objtool = join(kernel.headersTree, 'tools', 'objtool', 'objtool');
-  const [file, args] = await toolchainCommand(kernel, objtool, [...objtoolArgs(config, module), object]);
+  const objtoolArguments = objtoolArgs(config, module);
+  const [file, args] = await toolchainCommand(kernel, objtool, [...objtoolArguments, object]);
   // kbuild exports SRCARCH; objtool refuses to start without it.
   const result = await execa(file, args, { reject: false, all: true, env: { SRCARCH: 'x86' } });
+  const output = String(result.all ?? result.shortMessage).trim();
   if (result.failed) {
-    throw new UserError(`objtool (as at the kernel's link) failed on ${object}:\n${String(result.all ?? result.shortMessage).trim().split('\n').slice(-8).join('\n')}`);
+    throw new UserError(`objtool (as at the kernel's link) failed on ${object}:\n${output.split('\n').slice(-8).join('\n')}`);
   }
-  return true;
+  return { args: objtoolArguments, output };
+}
+
+/**
+ * objtool's last warning in its output, without the file name it starts with (objtool prints "<file>: warning:
+ * objtool: <what>"): after a fatal warning objtool stops, so the last one is the reason it stopped.
+ */
+export function lastObjtoolWarning(output: string): string | undefined {
+  const lines = output.split('\n').filter((line) => line.includes('objtool: '));
+  const last = lines.at(-1);
+  return last === undefined ? undefined : last.slice(last.indexOf('objtool: ') + 'objtool: '.length).trim();
 }

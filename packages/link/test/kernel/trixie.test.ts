@@ -112,7 +112,7 @@ describe('trixie 6.12: the example patch', () => {
     expect(before.functions[0]).toMatchObject({ name: 'prctl_set_mm', status: 'mismatch' });
     const failure = before.functions[0]!;
     expect(failure.status === 'mismatch' && failure.difference.reason).toMatch(/^jump-label site at \+0x[0-9a-f]+ holds neither the original nor a legal patched form/);
-    const linked = await oldCodeAsLinked(kernel, Buffer.from(raw!), false);
+    const linked = await oldCodeAsLinked(kernel, Buffer.from(raw!), false, 'kernel/sys.o');
     const after = await matchObject(parseElf(linked), source, { object: 'kernel/sys.o', functions: ['prctl_set_mm'] });
     expect(after.functions.map((f) => [f.name, f.status])).toEqual([['prctl_set_mm', 'matched']]);
   });

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -87,18 +88,21 @@ export function oneLine(err: unknown): string {
  * Run a batch executor's work once per group of its tasks (`groupOf`: by default one group) and report every task
  * of a group with that group's outcome (they share one compile step, so they succeed or fail together). Nx batches
  * the ready tasks of one executor across projects: a fleet's kernels each form their own group, so one kernel whose
- * build fails leaves the others' tasks to succeed. Nx passes the tasks' options keyed by task id.
+ * build fails leaves the others' tasks to succeed. Groups of different kernels (`kernelOf`) run side by side, one
+ * kernel's make beside another's diff: a batch ends when its last group does, so in turn the kernels' steps would
+ * add up. Nx passes the tasks' options keyed by task id.
  */
 export async function runAll<T>(
   taskGraph: TaskGraph,
   inputs: Record<string, T>,
   work: (options: T[]) => Promise<string>,
   groupOf: (options: T) => string = () => '',
+  kernelOf: (options: T) => string = groupOf,
 ): Promise<TaskResults> {
   const groups = new Map<string, string[]>();
   for (const id of Object.keys(inputs).filter((id) => taskGraph.tasks[id])) groups.set(groupOf(inputs[id]!), [...(groups.get(groupOf(inputs[id]!)) ?? []), id]);
   const results: TaskResults = {};
-  for (const ids of groups.values()) {
+  await sideBySide([...groups.values()], (ids) => kernelOf(inputs[ids[0]!]!), async (ids) => {
     const start = Date.now();
     let output: string;
     let success = true;
@@ -113,8 +117,19 @@ export async function runAll<T>(
     ids.forEach(recordRun);
     if (success) console.log(output);
     for (const id of ids) results[id] = { success, terminalOutput: output, startTime: start, endTime: end };
-  }
+  });
   return results;
+}
+
+/** `work` for every item: the items of one lane one after another, the lanes side by side. */
+export async function sideBySide<I>(items: I[], laneOf: (item: I) => string, work: (item: I) => Promise<void>): Promise<void> {
+  const lanes = new Map<string, I[]>();
+  for (const item of items) lanes.set(laneOf(item), [...(lanes.get(laneOf(item)) ?? []), item]);
+  await Promise.all(
+    [...lanes.values()].map(async (lane) => {
+      for (const item of lane) await work(item);
+    }),
+  );
 }
 
 /** Adapt a batch implementation to Nx's single-task executor signature. */
@@ -130,42 +145,46 @@ export function single<T extends object>(
 }
 
 /**
- * A batch implementation from a single-task executor: the batch's tasks run one after another in this process, each
- * with its own project in the context and its own share of the output. Nx batches the tasks of one executor that
- * are ready together, such as the links of several updates in `nx run-many -t link`: one process instead of one
- * each.
+ * A batch implementation from a single-task executor: each task with its own project in the context and its own
+ * share of the output; the tasks of one kernel one after another, those of different kernels (a fleet) side by
+ * side. Used when Nx batches (`--batch`): collect, link, verify-pre and package do not prefer batches (executors.json),
+ * since Nx starts nothing else while a batch runs and these are one task per update and kernel.
  */
-export function eachTask<T>(executor: (options: T, context: ExecutorContext) => Promise<{ success: boolean }>) {
+export function eachTask<T extends { abi?: string; place?: string }>(executor: (options: T, context: ExecutorContext) => Promise<{ success: boolean }>) {
   return async (taskGraph: TaskGraph, inputs: Record<string, T>, _o: T, context: ExecutorContext): Promise<TaskResults> => {
     const results: TaskResults = {};
-    for (const id of Object.keys(inputs).filter((id) => taskGraph.tasks[id])) {
+    const ids = Object.keys(inputs).filter((id) => taskGraph.tasks[id]);
+    await sideBySide(ids, (id) => inputs[id]!.abi ?? inputs[id]!.place ?? '', async (id) => {
       const { project, target, configuration } = taskGraph.tasks[id]!.target;
       const startTime = Date.now();
       const { value, output } = await capturingOutput(() =>
         executor(inputs[id]!, { ...context, projectName: project, targetName: target, configurationName: configuration }),
       );
       results[id] = { success: value.success, terminalOutput: output, startTime, endTime: Date.now() };
-    }
+    });
     return results;
   };
 }
 
-/** Run `work` and also keep what it writes to stdout and stderr (which still reach the terminal). */
+/** Where what this process writes goes besides the terminal: the chunks of the task whose work wrote it. */
+const taskOutput = new AsyncLocalStorage<string[]>();
+let outputHooked = false;
+
+/** Run `work` and also keep what it (and only it, whatever runs beside it) writes to stdout and stderr. */
 async function capturingOutput<V>(work: () => Promise<V>): Promise<{ value: V; output: string }> {
-  const chunks: string[] = [];
-  const streams = [process.stdout, process.stderr] as const;
-  const writes = streams.map((stream) => stream.write);
-  streams.forEach((stream, i) => {
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
-      return (writes[i] as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
-    }) as typeof stream.write;
-  });
-  try {
-    return { value: await work(), output: chunks.join('') };
-  } finally {
-    streams.forEach((stream, i) => (stream.write = writes[i]!));
+  if (!outputHooked) {
+    outputHooked = true;
+    for (const stream of [process.stdout, process.stderr]) {
+      const write = stream.write;
+      stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        taskOutput.getStore()?.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+        return (write as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+      }) as typeof stream.write;
+    }
   }
+  const chunks: string[] = [];
+  const value = await taskOutput.run(chunks, work);
+  return { value, output: chunks.join('') };
 }
 
 /**
@@ -222,6 +241,25 @@ export async function withCompilerWrapper<T>(
   use?: CompilerUse,
 ): Promise<T> {
   if (!wrapper && !use) return work();
+  // PATH and MAKEFLAGS are this process's: kernels side by side in one batch take turns here.
+  return inTurn(() => withMasquerade(wrapper, kernel, work, use));
+}
+
+let turn: Promise<unknown> = Promise.resolve();
+
+/** `work` after every earlier caller's has finished. */
+function inTurn<T>(work: () => Promise<T>): Promise<T> {
+  const result = turn.then(work);
+  turn = result.catch(() => undefined);
+  return result;
+}
+
+async function withMasquerade<T>(
+  wrapper: string | undefined,
+  kernel: Pick<KernelPaths, 'compiler' | 'buildRoot' | 'abi'>,
+  work: () => Promise<T>,
+  use?: CompilerUse,
+): Promise<T> {
   if (wrapper && kernel.buildRoot) throw new UserError(`compiler wrapper "${wrapper}": ${kernel.abi}'s compiler ${kernel.compiler} runs in a build root, which has no ${wrapper.split(/\s+/)[0]}`);
   const cc = kernel.compiler;
   const dir = await mkdtemp(join(tmpdir(), 'hotsplice-cc-'));

@@ -32,6 +32,7 @@ export async function batch(taskGraph: TaskGraph, inputs: Record<string, ObjectO
       return (await diffUpdate(context, tasks)).join('\n');
     },
     (t) => `${t.abi}\0${t.root ?? '.'}`,
+    (t) => t.abi,
   );
 }
 

@@ -45,6 +45,7 @@ export default async function fleet(options: FleetOptions, context: ExecutorCont
   const config = readHotpatchConfig(join(context.root, options.root, 'hotpatch.json'));
   await rm(join(context.root, layout.fleetSummary(options.id)), { force: true });
   const entries: FleetEntry[] = [];
+  const started = Date.now();
   for (const request of options.kernels) {
     const entry: FleetEntry = { request };
     entries.push(entry);
@@ -67,8 +68,10 @@ export default async function fleet(options: FleetOptions, context: ExecutorCont
     const projects = ready.map((e) => fleetProjectName(options.root, options.id, e.abi!));
     // What is there after the run is this run's (built, or restored from Nx's cache).
     for (const e of ready) await rm(join(context.root, layout.packageDir(fleetPlace(options.id, e.abi!))), { recursive: true, force: true });
-    console.log(`hotsplice fleet: ${ready.map((e) => `${e.abi} (${e.request})`).join(', ')}`);
+    console.log(`hotsplice fleet: ${ready.map((e) => `${e.abi} (${e.request})`).join(', ')} (prepared and planned in ${seconds(started)} s)`);
+    const building = Date.now();
     const { code, output } = await nestedNx(context.root, ['run-many', '-t', 'package', '-p', projects.join(',')]);
+    console.log(`hotsplice fleet: the kernels' pipelines ran in ${seconds(building)} s`);
     const blocks = taskOutputs(output);
     for (const [i, entry] of ready.entries()) {
       const tarball = join(layout.packageDir(fleetPlace(options.id, entry.abi!)), `hotsplice-${options.id}.tar.gz`);
@@ -81,6 +84,10 @@ export default async function fleet(options: FleetOptions, context: ExecutorCont
   await writeOutput(context, join(layout.packageDir(options.id), 'fleet.txt'), text);
   process.stdout.write(text);
   return { success: entries.every((e) => e.package) };
+}
+
+function seconds(since: number): string {
+  return ((Date.now() - since) / 1000).toFixed(1);
 }
 
 /** The table fleet.txt holds and `hotpatch` prints. */

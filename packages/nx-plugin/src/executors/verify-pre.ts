@@ -120,7 +120,7 @@ export default async function verifyPre(options: VerifyPreOptions, context: Exec
         object: m.object,
         objname: m.objname,
         // As the kernel's link left the same code (objtool at link time on 6.12), else it cannot equal vmlinux.
-        oldCode: await oldCodeAsLinked(kernel, await readFile(join(context.root, layout.oldCode(placeOf(options), m.object))), m.objname !== 'vmlinux'),
+        oldCode: await oldCodeAsLinked(kernel, await readFile(join(context.root, layout.oldCode(placeOf(options), m.object))), m.objname !== 'vmlinux', m.object),
         patched: (m.report?.patched ?? []).map((p) => ({ oldName: p.oldName, sympos: p.sympos })),
       });
     }

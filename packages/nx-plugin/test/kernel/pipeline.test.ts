@@ -63,19 +63,27 @@ describe('the Nx pipeline: cache keys and early cutoff', () => {
     expect(run.tasks.get('kernel:collect')).toBe('cache');
   });
 
-  it('links and packages two updates in one process each when Nx batches them (run-many)', () => {
+  it('links and packages two updates side by side (run-many): those steps are not batched, a batch holds Nx up', () => {
     mkdirSync(join(ws, 'second'));
     writeFileSync(join(ws, 'second', 'hotpatch.json'), JSON.stringify({ id: 'cache_second', kernel: { abi: 'newest' }, patches: ['../one.patch'] }));
     // Up to collect first; then a job that re-links every update (the uncached manifest left out, or it staggers
     // the two pipelines) has both links ready at the same moment.
     const upToCollect = nx(ws, ['run-many', '-t', 'collect', '--projects', 'kernel,kernel-cache_second']);
     expect(upToCollect.code, upToCollect.output.slice(-3000)).toBe(0);
-    const run = nx(ws, ['run-many', '-t', 'link,verify-pre,package', '--projects', 'kernel,kernel-cache_second', '--exclude-task-dependencies']);
+    // Nx writes its task profile under its working directory.
+    const run = nx(ws, ['run-many', '-t', 'link,verify-pre,package', '--projects', 'kernel,kernel-cache_second', '--exclude-task-dependencies'], { NX_PROFILE: 'links.json' });
     expect(run.code, run.output.slice(-3000)).toBe(0);
     for (const step of ['link', 'verify-pre', 'package']) {
-      expect(run.output).toMatch(new RegExp(`Running 2 tasks with @hotsplice/nx-plugin:${step}`));
+      // Nx awaits a running batch before it starts any other task: batched, the two links ran one after the other.
+      expect(run.output).not.toMatch(new RegExp(`Running 2 tasks with @hotsplice/nx-plugin:${step}`));
       expect([run.tasks.get(`kernel:${step}`), run.tasks.get(`kernel-cache_second:${step}`)]).toEqual(['ran', 'ran']);
     }
+    const spans = (JSON.parse(readFileSync(join(ws, 'links.json'), 'utf8')) as Array<{ ph: string; name: string; ts: number; dur: number }>)
+      .filter((e) => e.ph === 'X' && e.name.endsWith(':link'))
+      .map((e) => [e.ts, e.ts + e.dur]);
+    expect(spans).toHaveLength(2);
+    // Side by side: the second link started before the first ended.
+    expect(Math.max(spans[0]![0]!, spans[1]![0]!)).toBeLessThan(Math.min(spans[0]![1]!, spans[1]![1]!));
     expect(existsSync(join(ws, 'dist/hotpatch/cache_test/hotsplice-cache_test.tar.gz'))).toBe(true);
     expect(existsSync(join(ws, 'dist/hotpatch/cache_second/hotsplice-cache_second.tar.gz'))).toBe(true);
     rmSync(join(ws, 'second'), { recursive: true });
