@@ -30,6 +30,8 @@ describe('a fleet update: two bookworm 6.1 ABIs, trixie 6.12 and a kernel apt do
   it('builds a package per real kernel and names the one it could not build, exit 1', async () => {
     expect(first.code, first.output.slice(-3000)).toBe(1);
     const summary = await readFleetSummary(ws, ID);
+    // A real kernel without a package says why first (its step's own line).
+    expect(summary.kernels.slice(0, 3).map((k) => `${k.request}: ${k.reason ?? 'package'}`)).toEqual([bookworm.abi, OLDER, 'newest-trixie'].map((r) => `${r}: package`));
     expect(summary.kernels.map((k) => [k.request, k.abi, k.suite, k.version, k.package])).toEqual([
       [bookworm.abi, bookworm.abi, 'bookworm', bookworm.version, `dist/hotpatch/${ID}/${bookworm.abi}/hotsplice-${ID}.tar.gz`],
       [OLDER, OLDER, 'bookworm', '6.1.192-1', `dist/hotpatch/${ID}/${OLDER}/hotsplice-${ID}.tar.gz`],
