@@ -6,7 +6,7 @@
 // stack_trace_consume_entry_nosched), and do_nanosleep, schedule and mutex_lock are such functions.
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { kernelLogMark, readKernelLog } from './kmsg';
+import { KernelLogTail } from './kmsg';
 
 export interface Blocker {
   pid: number;
@@ -32,7 +32,6 @@ export const isSwitchReport = (line: string) => SWITCH.test(line);
  * "'<patch>': starting patching transition", klp_complete_transition: "'<patch>': patching complete").
  */
 export class TransitionWatch {
-  private seq: number;
   private readonly said = new Map<number, Pick<Blocker, 'comm' | 'why' | 'function'>>();
   private startedUs?: number;
   private endedUs?: number;
@@ -40,21 +39,22 @@ export class TransitionWatch {
   private constructor(
     private readonly restore: string[],
     private readonly module: string,
-  ) {
-    this.seq = kernelLogMark();
-  }
+    private readonly log: KernelLogTail,
+    private readonly ownLog: boolean,
+  ) {}
 
   /**
    * Turn on klp_try_switch_task's pr_debug lines (CONFIG_DYNAMIC_DEBUG, as in Debian's kernels) and remember which
    * were off; without dynamic debug the watch still lists the blockers, without livepatch's reasons. Started before
    * the transition is: its first attempt runs inside insmod (klp_enable_patch) or the `enabled` write, and a task
-   * the update's transition control frees a second later is named only there.
+   * the update's transition control frees a second later is named only there. `log`: the caller's, opened before
+   * it acted (read from there on, left open); without one the watch opens its own.
    */
-  static async start(module: string): Promise<TransitionWatch> {
+  static async start(module: string, log?: KernelLogTail): Promise<TransitionWatch> {
     const control = await readFile(CONTROL, 'utf8').catch(() => '');
     const off = control.split('\n').filter((l) => l.startsWith(`${SOURCE}:`) && /klp_try_switch_task =_ /.test(l));
     if (off.length) await writeFile(CONTROL, `file ${SOURCE} func klp_try_switch_task +p`).catch(() => undefined);
-    return new TransitionWatch(off.length ? [`file ${SOURCE} func klp_try_switch_task -p`] : [], module);
+    return new TransitionWatch(off.length ? [`file ${SOURCE} func klp_try_switch_task -p`] : [], module, log ?? KernelLogTail.open(), !log);
   }
 
   /**
@@ -82,9 +82,7 @@ export class TransitionWatch {
 
   private scan(): void {
     const quoted = `livepatch: '${this.module}': `;
-    for (const line of readKernelLog()) {
-      if (line.seq <= this.seq) continue;
-      this.seq = line.seq;
+    for (const line of this.log.next()) {
       const m = SWITCH.exec(line.text);
       if (m) {
         const why = m[4] ? `sleeping on ${m[4]}` : m[3] === 'is running' ? 'running' : 'unreliable stack';
@@ -100,6 +98,7 @@ export class TransitionWatch {
 
   async stop(): Promise<void> {
     for (const command of this.restore) await writeFile(CONTROL, command).catch(() => undefined);
+    if (this.ownLog) this.log.close();
   }
 }
 
