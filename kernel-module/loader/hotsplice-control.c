@@ -25,6 +25,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/jiffies.h>
+#include <linux/limits.h>
 #include <linux/livepatch.h>
 #include <linux/minmax.h>
 #include <linux/moduleparam.h>
@@ -77,7 +78,8 @@ static struct {
 	unsigned long next_round;
 	unsigned int interval_ms;
 	unsigned int settle_ms;
-	bool retried;		/* livepatch's retry was run since the last round */
+	bool signalled;		/* a round signalled tasks in this direction */
+	unsigned int tried_at;	/* tasks pending when livepatch's retry was last run early; UINT_MAX: not since the round */
 } control;
 
 /* set_notify_signal() (include/linux/sched/signal.h), with wake_up_state() through the klp relocation. */
@@ -142,32 +144,37 @@ static void control_round(struct work_struct *work)
 		control.interval_ms = signal_grace_ms;
 		control.settle_ms = CONTROL_SETTLE_MS;
 		control.fresh = false;
-		control.retried = true; /* nothing to retry for before a round */
+		control.signalled = false;
+		control.tried_at = UINT_MAX;
 	}
 	if (!signal_grace_ms || (signal_timeout_ms && time_after(now, control.started + msecs_to_jiffies(signal_timeout_ms))))
 		return; /* switched off, or given up: livepatch's own signals go on */
 
 	if (time_after_eq(now, control.next_round)) {
 		pending = visit_pending(true);
-		signal_rounds++;
+		/* Nothing left to signal: every task has switched, and livepatch is completing the transition
+		 * (an unpatch unregisters its ftrace handlers there, with an RCU-tasks grace period each). */
+		signal_rounds += !!pending.tasks;
 		signalled_tasks += pending.tasks;
 		pr_debug("signalled %u task(s) holding the %s transition (%u kernel threads)\n", pending.tasks,
 			 enabled ? "patch" : "unpatch", pending.kthreads);
 		control.next_round = now + msecs_to_jiffies(control.interval_ms);
 		control.interval_ms = min(control.interval_ms * 2, CONTROL_MAX_INTERVAL_MS);
 		control.settle_ms = CONTROL_SETTLE_MS;
-		control.retried = false;
+		control.signalled |= pending.tasks > 0;
+		control.tried_at = UINT_MAX;
 	} else {
 		pending = visit_pending(false);
 		/*
-		 * Every task has switched, or the signalled ones have gone their way and the rest wait for a retry:
-		 * let livepatch try now, not at its next round. Once a round, unless everything has switched.
+		 * Let livepatch try now, not at its next round, when that can end or advance the transition: every
+		 * task has switched, or the signalled tasks have gone their way and fewer tasks are pending than at
+		 * the last early try (the rest, kernel threads and tasks asleep outside the patch, only a try switches).
 		 */
-		if (!pending.tasks || (!pending.moving && !control.retried)) {
+		if (pending.tasks < control.tried_at && (!pending.tasks || (control.signalled && !pending.moving))) {
 			pr_debug("retrying the %s transition now: %u task(s) pending (%u kernel threads)\n",
 				 enabled ? "patch" : "unpatch", pending.tasks, pending.kthreads);
 			mod_delayed_work(system_wq, &hs_klp_transition_work, 0);
-			control.retried = true;
+			control.tried_at = pending.tasks;
 		}
 	}
 	left = (long)(control.next_round - now);

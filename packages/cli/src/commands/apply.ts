@@ -162,12 +162,22 @@ async function backOut(update: OpenedUpdate, timeoutMs: number, mark: number, li
 /** How long the transition took by the kernel's clock, what held it, what transition control did (--json). */
 export interface TransitionReport {
   transitionMs?: number;
+  /** Of transitionMs, until every task had switched; the rest is the kernel completing the transition. */
+  switchedMs?: number;
   blockers: Blocker[];
   control?: ControlReport;
 }
 
+/** transitionMs and switchedMs for --json, in whole ms, each when known. */
+export function transitionTimes(t: Pick<TransitionReport, 'transitionMs' | 'switchedMs'>): { transitionMs?: number; switchedMs?: number } {
+  return {
+    ...(t.transitionMs !== undefined ? { transitionMs: Math.round(t.transitionMs) } : {}),
+    ...(t.switchedMs !== undefined ? { switchedMs: Math.round(t.switchedMs) } : {}),
+  };
+}
+
 async function transitionReport(module: string, wait: TransitionWait): Promise<TransitionReport> {
-  return { transitionMs: wait.kernelMs, blockers: wait.blockers, control: await readControl(module) };
+  return { transitionMs: wait.kernelMs, switchedMs: wait.switchedMs, blockers: wait.blockers, control: await readControl(module) };
 }
 
 interface Timing extends TransitionReport {
@@ -192,7 +202,7 @@ function print(json: boolean, t: Applied): void {
       functions,
       replaced: t.replaced,
       ...(t.forced ? { forced: t.forced } : {}),
-      ...(t.transitionMs !== undefined ? { transitionMs: Math.round(t.transitionMs) } : {}),
+      ...transitionTimes(t),
       blockers: t.blockers,
       ...(t.control ? { control: t.control } : {}),
       runPre: t.runPre,

@@ -11,7 +11,7 @@ import { awaitTransition } from '../target/transition';
 import { waitUntil } from '../target/wait';
 import { parseVerb, usageError } from '../verb';
 import { undo as UNDO } from '../verbs';
-import { type TransitionReport, describeHeld, seconds } from './apply';
+import { type TransitionReport, describeHeld, seconds, transitionTimes } from './apply';
 
 /**
  * ksplice-undo: disable the update's livepatch, wait for the unpatch transition, unload the module.
@@ -26,8 +26,8 @@ export async function undoCommand(args: string[]): Promise<number> {
   const id = positionals[0];
   const u = await undoUpdate(id, undoOptions(values));
   for (const w of u.warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
-  const { module, undoMs, transitionMs, warnings, blockers, control, phases } = u;
-  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, ...(transitionMs !== undefined ? { transitionMs: Math.round(transitionMs) } : {}), warnings, blockers, ...(control ? { control } : {}), phases }, null, 2)}\n`);
+  const { module, undoMs, warnings, blockers, control, phases } = u;
+  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, ...transitionTimes(u), warnings, blockers, ...(control ? { control } : {}), phases }, null, 2)}\n`);
   else process.stdout.write(`undone ${id} in ${undoMs} ms${u.unloaded ? '; module unloaded' : ''}${describeHeld(u) ? `\n${describeHeld(u)}` : ''}\n`);
   return 0;
 }
@@ -45,7 +45,7 @@ export interface UndoOptions extends ControlSettings {
 export interface Undone extends TransitionReport {
   module: string;
   undoMs: number;
-  /** ms per step (Phases): kmsg (the log read once), open, watch, start (the enabled write), wait, looks, lines, control, rmmod. */
+  /** ms per step (Phases): kmsg (the log read once), open, watch, start (the enabled write), wait, looks, lines, control, rmmod, record. */
   phases: Record<string, number>;
   /** Lines for stderr: a forced transition, a module that stays, a record that could not go. */
   warnings: string[];
@@ -74,6 +74,7 @@ async function undoWith(id: string, module: string, values: UndoOptions, run: { 
   const warnings: string[] = [];
   let blockers: Blocker[] = [];
   let transitionMs: number | undefined;
+  let switchedMs: number | undefined;
   let control: ControlReport | undefined;
   const patch = await readPatch(module);
   if (!patch && !moduleLoaded(module)) {
@@ -98,6 +99,7 @@ async function undoWith(id: string, module: string, values: UndoOptions, run: { 
       : await awaitTransition(gone, { module, target: 0, what: `the unpatch transition of ${id}`, timeoutMs, progress, start: disable, phases, log });
     blockers = wait.blockers;
     transitionMs = wait.kernelMs;
+    switchedMs = wait.switchedMs;
     // Its counters stay readable until rmmod.
     if (controlled) control = await readControl(module);
     phases.lap('control');
@@ -128,7 +130,8 @@ async function undoWith(id: string, module: string, values: UndoOptions, run: { 
   if (rmmodError) warnings.push(`module ${module} stays loaded: ${rmmodError}`);
   const stale = await removeRecord(module);
   if (stale) warnings.push(stale);
-  return { module, undoMs: Math.round(performance.now() - started), phases: phases.toJSON(), warnings, unloaded: !rmmodError, transitionMs, blockers, control };
+  phases.lap('record');
+  return { module, undoMs: Math.round(performance.now() - started), phases: phases.toJSON(), warnings, unloaded: !rmmodError, transitionMs, switchedMs, blockers, control };
 }
 
 /** The module of an update id: the one its apply recorded, else the name the link stage derives from the id. */

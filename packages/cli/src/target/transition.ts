@@ -11,6 +11,8 @@ export interface TransitionWait {
   ms: number | undefined;
   /** From livepatch's "starting … transition" to its "… complete" line, by the kernel's clock. */
   kernelMs?: number;
+  /** From that start to livepatch's "completing" line: every task had switched (TransitionWatch.switchedMs). */
+  switchedMs?: number;
   /** Every task seen holding the transition, as last seen (empty when it finished at its first attempt). */
   blockers: Blocker[];
   /** The tasks that held it at the last look (on a timeout: the ones that kept it open). */
@@ -78,9 +80,9 @@ export async function awaitTransition(done: () => Promise<boolean>, options: Tra
     phases?.lap('wait');
     // livepatch names every task it could not switch, the ones a look over /proc came too late for too.
     for (const b of watch.named()) seen.set(b.pid, { ...b, ...seen.get(b.pid) });
-    const kernelMs = ms === undefined ? undefined : watch.kernelMs();
+    const [kernelMs, switchedMs] = ms === undefined ? [] : [watch.kernelMs(), watch.switchedMs()];
     phases?.lap('lines');
-    return { ms, kernelMs, blockers: [...seen.values()], holding };
+    return { ms, kernelMs, switchedMs, blockers: [...seen.values()], holding };
   } finally {
     await watch.stop();
   }
