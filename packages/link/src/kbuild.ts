@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { type KernelPaths, UserError, buildExternalModule, objtoolAtLink, parseConfig } from '@hotsplice/kernel';
 import { type DiffReport, parseSymvers } from '@hotsplice/objdiff';
 import { parseElf } from '@hotsplice/elf';
-import { ANCHOR_NAMES, rebaseKlpRelocations, systemMapAddresses } from './klp-anchor';
+import { ANCHOR, rebaseKlpRelocations, systemMapAddresses } from './klp-anchor';
 import { definedGlobals, finalizeKlp, parseKlpSymbol, toLinkable } from './klp-form';
 import { generateMeta, moduleName } from './meta';
 import { importedNamespaces } from './namespaces';
@@ -105,7 +105,7 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
     `KCFLAGS='${kcflags}' make -C ${options.kernel.headersTree} M=${build} CC=${options.kernel.compiler}${options.kernel.buildRoot ? ` (in ${options.kernel.buildRoot})` : ''} -s modules (${seconds.toFixed(1)} s)`,
     '--- Kbuild',
     kbuild.trimEnd(),
-    `--- finalized ${name}.ko (klp relocations and symbols restored; ${rebased.rebased} vmlinux klp relocation(s) rebased onto ${ANCHOR_NAMES}, ${rebased.kept} left to livepatch's lookup by name)`,
+    `--- finalized ${name}.ko (klp relocations and symbols restored; ${rebased.rebased} vmlinux klp relocation(s) rebased onto ${ANCHOR} or to sympos 1, ${rebased.kept} left to livepatch's lookup by name)`,
     '',
   ].join('\n');
   return { ko, linked, buildLog };

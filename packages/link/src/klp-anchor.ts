@@ -8,20 +8,17 @@
 // image KASLR moves as one piece (arch/x86/boot/compressed/misc.c handle_relocations: one delta for every
 // address in it). So a symbol's distance from `_text` is known here, and a relocation against `name,0` becomes
 // one against `_text,1` with that distance added to its addend: livepatch's walk stops at the first `_text`, a few
-// hundred symbols in (kallsyms is sorted by address; only the per-CPU symbols come before it). Per-CPU symbols are
-// offsets KASLR does not move (kallsyms keeps them absolute, CONFIG_KALLSYMS_ABSOLUTE_PERCPU): they are rebased
-// the same way onto `__per_cpu_start,1`, at the very start of kallsyms. What the walk no longer checks at load,
-// this step checks against the build's own System.map: the name is there exactly once, inside the range of its
-// anchor. Anything else (sympos > 0, whose walk already stops at the match; a module's symbols) stays as it was.
+// hundred symbols in (kallsyms is sorted by address; only the per-CPU symbols come before it). A per-CPU symbol
+// (an offset KASLR does not move) keeps its name with sympos 1: its walk then stops at it, among those first few
+// hundred. (Not an anchor of their own: the range's first symbols are at offset 0, and klp_find_object_symbol
+// takes address 0 for "not found".) What the walk no longer checks at load, this step checks against the build's
+// own System.map: the name is there exactly once. Anything else (sympos > 0, whose walk already stops at the
+// match; a module's symbols) stays as it was.
 import { type BuildRelocation, type BuildSymbol, ObjectBuilder, SHF_RELA_LIVEPATCH, SHN_LIVEPATCH, STB_GLOBAL, parseElf } from '@hotsplice/elf';
 import { parseKlpSymbol } from './klp-form';
 
-/** What a rebased relocation names: the first symbol of its range, first of its name in kallsyms order. */
-const ANCHORS = [
-  { anchor: '_text', end: '_end' },
-  { anchor: '__per_cpu_start', end: '__per_cpu_end' },
-];
-export const ANCHOR_NAMES = ANCHORS.map((a) => a.anchor).join(', ');
+/** What an image symbol's relocation is rebased onto: the image's first symbol, first of its name in kallsyms. */
+export const ANCHOR = '_text';
 
 /** A vmlinux System.map ("<address> <type> <name>" lines, nm's format): name → every address it has. */
 export function systemMapAddresses(text: string): Map<string, bigint[]> {
@@ -43,10 +40,11 @@ export interface Rebased {
   kept: number;
 }
 
-/** The finished .ko (finalizeKlp's form) with its vmlinux klp relocations rebased onto ANCHOR where that is sound. */
+/** The finished .ko (finalizeKlp's form) with its vmlinux klp relocations rebased where that is sound (onto ANCHOR, or to sympos 1). */
 export function rebaseKlpRelocations(ko: Buffer, systemMap: Map<string, bigint[]>): Rebased {
   const once = (name: string) => (systemMap.get(name)?.length === 1 ? systemMap.get(name)![0] : undefined);
-  const ranges = ANCHORS.map((a) => ({ name: `.klp.sym.vmlinux.${a.anchor},1`, start: once(a.anchor), end: once(a.end) }));
+  const [text, end, perCpuStart, perCpuEnd] = [ANCHOR, '_end', '__per_cpu_start', '__per_cpu_end'].map(once);
+  const within = (a: bigint, start?: bigint, stop?: bigint) => start !== undefined && stop !== undefined && a >= start && a < stop;
   const b = ObjectBuilder.fromElf(parseElf(ko));
   const anchors = new Map<string, BuildSymbol>();
   const anchorSymbol = (name: string) =>
@@ -57,8 +55,10 @@ export function rebaseKlpRelocations(ko: Buffer, systemMap: Map<string, bigint[]
     const klp = symbol && symbol.section === SHN_LIVEPATCH ? parseKlpSymbol(symbol.name) : undefined;
     if (!klp || klp.objname !== 'vmlinux' || klp.sympos !== 0) return undefined;
     const address = once(klp.name);
-    const range = address === undefined ? undefined : ranges.find((r) => r.start !== undefined && r.end !== undefined && address >= r.start && address < r.end);
-    return range && { anchor: range.name, offset: address! - range.start! };
+    if (address === undefined) return undefined;
+    if (within(address, text, end)) return { anchor: `.klp.sym.vmlinux.${ANCHOR},1`, offset: address - text! };
+    if (address > 0n && within(address, perCpuStart, perCpuEnd)) return { anchor: `.klp.sym.vmlinux.${klp.name},1`, offset: 0n };
+    return undefined;
   };
   for (const rela of b.relaSections) {
     if ((rela.flags & SHF_RELA_LIVEPATCH) === 0n || !rela.name.startsWith('.klp.rela.vmlinux.')) continue;

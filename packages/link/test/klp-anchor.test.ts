@@ -30,7 +30,7 @@ function moduleWith(entries: Array<{ symbol: string; obj?: string }>): Buffer {
     const obj = e.obj ?? 'vmlinux';
     const rela = sections.get(obj) ?? sections.set(obj, b.addRelaSection({ target: text, name: `.klp.rela.${obj}..text`, flags: KLP_RELA_FLAGS })).get(obj)!;
     const symbol = b.symbols.find((s) => s.name === e.symbol) ?? b.addSymbol({ name: e.symbol, section: SHN_LIVEPATCH, bind: STB_GLOBAL });
-    const percpu = e.symbol.includes('runqueues');
+    const percpu = /runqueues|fixed_percpu_data/.test(e.symbol);
     rela.relocations.push({ offset: BigInt(8 * i), type: percpu ? R_X86_64_32S : R_X86_64_PC32, symbol, addend: percpu ? 8n : -4n });
   });
   return b.toBuffer();
@@ -40,13 +40,14 @@ const entries = (ko: Buffer) =>
   ObjectBuilder.fromElf(parseElf(ko)).relaSections.flatMap((r) => r.relocations.map((x) => `${r.name} ${x.symbol?.name} ${x.addend}`));
 
 describe('rebaseKlpRelocations', () => {
-  it('rebases name,0 onto _text,1 or __per_cpu_start,1 by the distance System.map gives, and leaves the rest to livepatch', () => {
+  it('rebases name,0 onto _text,1 by the distance System.map gives, a per-CPU one to name,1, and leaves the rest to livepatch', () => {
     const ko = moduleWith([
       { symbol: '.klp.sym.vmlinux.tcp_v4_fill_cb,0' },
       { symbol: '.klp.sym.vmlinux.counter,0' },
       { symbol: '.klp.sym.vmlinux.tcp_v4_fill_cb,0' },
       { symbol: '.klp.sym.vmlinux.runqueues,0' },
-      // kept: a name System.map has twice (livepatch refuses it, as before), one it lacks, a position, a module's symbol
+      { symbol: '.klp.sym.vmlinux.fixed_percpu_data,0' },
+      // kept: one at offset 0 (livepatch takes address 0 for "not found"), a name System.map has twice (livepatch refuses it, as before), one it lacks, a position, a module's symbol
       { symbol: '.klp.sym.vmlinux.twice,0' },
       { symbol: '.klp.sym.vmlinux.nowhere,0' },
       { symbol: '.klp.sym.vmlinux.helper,2' },
@@ -54,22 +55,23 @@ describe('rebaseKlpRelocations', () => {
     ]);
     const out = rebaseKlpRelocations(ko, systemMapAddresses(SYSTEM_MAP));
     // kept: vmlinux relocations only (a module object's section is never touched)
-    expect([out.rebased, out.kept]).toEqual([4, 3]);
+    expect([out.rebased, out.kept]).toEqual([4, 4]);
     expect(entries(out.ko)).toEqual([
       `.klp.rela.vmlinux..text .klp.sym.vmlinux._text,1 ${0x8a6ff0 - 4}`,
       `.klp.rela.vmlinux..text .klp.sym.vmlinux._text,1 ${0x1000000 - 4}`,
       `.klp.rela.vmlinux..text .klp.sym.vmlinux._text,1 ${0x8a6ff0 - 4}`,
-      `.klp.rela.vmlinux..text .klp.sym.vmlinux.__per_cpu_start,1 ${0x31c40 + 8}`,
+      '.klp.rela.vmlinux..text .klp.sym.vmlinux.runqueues,1 8',
+      '.klp.rela.vmlinux..text .klp.sym.vmlinux.fixed_percpu_data,0 8',
       '.klp.rela.vmlinux..text .klp.sym.vmlinux.twice,0 -4',
       '.klp.rela.vmlinux..text .klp.sym.vmlinux.nowhere,0 -4',
       '.klp.rela.vmlinux..text .klp.sym.vmlinux.helper,2 -4',
       '.klp.rela.nfs..text .klp.sym.nfs.nfs_fn,0 -4',
     ]);
-    // The anchors are livepatch symbols like the rest.
-    const anchors = ObjectBuilder.fromElf(parseElf(out.ko)).symbols.filter((s) => s.name.endsWith(',1') && !s.name.includes('helper'));
-    expect(anchors.map((s) => [s.name, s.section, s.bind])).toEqual([
+    // The new names are livepatch symbols like the rest.
+    const added = ObjectBuilder.fromElf(parseElf(out.ko)).symbols.filter((s) => s.name.endsWith(',1') && !s.name.includes('helper'));
+    expect(added.map((s) => [s.name, s.section, s.bind])).toEqual([
       ['.klp.sym.vmlinux._text,1', SHN_LIVEPATCH, STB_GLOBAL],
-      ['.klp.sym.vmlinux.__per_cpu_start,1', SHN_LIVEPATCH, STB_GLOBAL],
+      ['.klp.sym.vmlinux.runqueues,1', SHN_LIVEPATCH, STB_GLOBAL],
     ]);
   });
 
