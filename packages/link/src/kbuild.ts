@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { type KernelPaths, UserError, buildExternalModule, objtoolArgs, objtoolAtLink, parseConfig, runLinkObjtool } from '@hotsplice/kernel';
 import { type DiffReport, parseSymvers } from '@hotsplice/objdiff';
 import { parseElf } from '@hotsplice/elf';
+import { ANCHOR, rebaseKlpRelocations, systemMapAddresses } from './klp-anchor';
 import { definedGlobals, finalizeKlp, parseKlpSymbol, toLinkable } from './klp-form';
 import { generateMeta, moduleName } from './meta';
 import { importedNamespaces } from './namespaces';
@@ -98,15 +99,16 @@ export async function linkModule(options: LinkModuleOptions): Promise<LinkModule
   if (tables.length) await checkModuleObjtool(options.kernel, config, join(build, `${name}.o`), `the update module ${name}.ko`);
   const linked = `${ko}.linked`;
   await copyFile(ko, linked);
-  await writeFile(ko, finalizeKlp(await readFile(linked)));
   await checkLoaderSymbols([LOADER_SOURCE, CONTROL_SOURCE].map((c) => join(build, c.replace(/\.c$/, '.o'))), options.kernel.systemMap);
+  const rebased = rebaseKlpRelocations(finalizeKlp(await readFile(linked)), systemMapAddresses(await readFile(options.kernel.systemMap, 'latin1')));
+  await writeFile(ko, rebased.ko);
 
   const buildLog = [
     `module ${name}: ${options.newCodeObjects.map((o) => o.report.object || o.path).join(', ')}`,
     `KCFLAGS='${kcflags}' make -C ${options.kernel.headersTree} M=${build} CC=${options.kernel.compiler}${options.kernel.buildRoot ? ` (in ${options.kernel.buildRoot})` : ''} -s modules (${seconds.toFixed(1)} s)`,
     '--- Kbuild',
     kbuild.trimEnd(),
-    `--- finalized ${name}.ko (klp relocations and symbols restored)`,
+    `--- finalized ${name}.ko (klp relocations and symbols restored; ${rebased.rebased} vmlinux klp relocation(s) rebased onto ${ANCHOR} or to sympos 1, ${rebased.kept} left to livepatch's lookup by name)`,
     '',
   ].join('\n');
   return { ko, linked, buildLog };

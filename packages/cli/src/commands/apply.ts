@@ -1,7 +1,7 @@
 import { UserError, environmentError } from '@hotsplice/kernel';
 import { type ControlReport, type ControlSettings, controlParameters, describeControl, graceMs, readControl } from '../target/control';
 import { ForceUnsafe } from '../target/force-unsafe';
-import { kernelLogMark, kernelLogSince } from '../target/kmsg';
+import { KernelLogTail, kernelLogSince } from '../target/kmsg';
 import { type PatchState, listPatches, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
 import { insmod, rmmod, withKernelLines } from '../target/module-load';
 import { type UpdateRecord, fixesOf, removeRecord, writeRecord } from '../target/records';
@@ -11,6 +11,7 @@ import { runPreCheck } from '../target/run-pre';
 import { checkKernel, runningKernel } from '../target/running-kernel';
 import { type OpenedUpdate, openUpdate } from '../target/update-package';
 import { type Blocker, describeBlockers } from '../target/blockers';
+import { Phases } from '../target/phases';
 import { type TransitionWait, awaitTransition } from '../target/transition';
 import { waitUntil } from '../target/wait';
 import { parseVerb, usageError } from '../verb';
@@ -53,6 +54,7 @@ export interface Applied extends Timing {
 /** Apply one package file; a failure throws (a UserError with the exit code) with the kernel as it was. */
 export async function applyPackage(path: string, options: ApplyOptions, record: Partial<UpdateRecord> = {}): Promise<Applied> {
   const started = performance.now();
+  const phases = new Phases();
   const update = await openUpdate(path);
   try {
     const { manifest } = update;
@@ -60,7 +62,9 @@ export async function applyPackage(path: string, options: ApplyOptions, record: 
     if ((await readPatch(manifest.module)) || moduleLoaded(manifest.module)) {
       throw new UserError(`update ${manifest.id} is already applied (module ${manifest.module} is loaded); undo it first`);
     }
+    phases.lap('open');
     const runPre = await runPreCheck(update, { skip: options.skipRunPre });
+    phases.lap('runPre');
     const before = await listPatches();
     // The record first: a state directory that cannot take it fails here, with nothing loaded.
     await writeRecord({
@@ -74,20 +78,23 @@ export async function applyPackage(path: string, options: ApplyOptions, record: 
       ...fixesOf(manifest),
       ...record,
     });
+    phases.lap('record');
     const loadStart = performance.now();
-    const mark = kernelLogMark();
+    const log = KernelLogTail.open();
+    phases.lap('kmsg');
     const load = () =>
-      insmod(update.ko, `update ${manifest.id}`, controlParameters(options)).catch(async (err: unknown) => {
+      insmod(update.ko, `update ${manifest.id}`, controlParameters(options), log.mark).catch(async (err: unknown) => {
         await removeRecord(manifest.module);
         throw err;
       });
     const force = ForceUnsafe.of(manifest, options);
-    const { state, transition } = await waitForTransition(update, load, options.timeoutMs, mark, force);
+    const { state, transition } = await waitForTransition(update, load, options.timeoutMs, log, phases, force).finally(() => log.close());
+    phases.lap('report');
     const applyMs = performance.now() - loadStart;
     const replaced = manifest.replace ? before.filter((p) => p.module !== manifest.module).map((p) => p.module) : [];
     const warning = force?.describe(manifest.id);
     if (warning) process.stderr.write(`${warning}\n`);
-    return { manifest, state, applyMs, totalMs: performance.now() - started, runPre, replaced, forced: force?.forced, ...transition };
+    return { manifest, state, applyMs, totalMs: performance.now() - started, phases: phases.toJSON(), runPre, replaced, forced: force?.forced, ...transition };
   } finally {
     await update.close();
   }
@@ -101,7 +108,8 @@ async function waitForTransition(
   update: OpenedUpdate,
   load: () => Promise<void>,
   timeoutMs: number,
-  mark: number,
+  log: KernelLogTail,
+  phases: Phases,
   force?: ForceUnsafe,
 ): Promise<{ state: PatchState; transition: TransitionReport }> {
   const { module, id } = update.manifest;
@@ -120,6 +128,8 @@ async function waitForTransition(
         loaded = true;
       },
       onBlockers: async (blockers, elapsedMs) => force?.consider(module, blockers, elapsedMs),
+      phases,
+      log,
     });
     if (wait.ms !== undefined && state) return { state, transition: await transitionReport(module, wait) };
     held = wait.holding.length ? `; held by ${describeBlockers(wait.holding)}` : '';
@@ -127,10 +137,10 @@ async function waitForTransition(
     if (!loaded) throw err; // insmod refused it: nothing to back out
     const known = err instanceof UserError ? err : environmentError(err);
     const line = `update ${id}: ${known ? known.message : `internal error: ${err instanceof Error ? err.message : String(err)}`}`;
-    return backOut(update, timeoutMs, mark, line, known ? 1 : 70);
+    return backOut(update, timeoutMs, log.mark, line, known ? 1 : 70);
   }
   const line = `update ${id}: the patch transition did not finish within ${timeoutMs / 1000} s (a task kept running old code${held})`;
-  return backOut(update, timeoutMs, mark, line, 124);
+  return backOut(update, timeoutMs, log.mark, line, 124);
 }
 
 /** Reverse the transition (disabling mid-transition undoes it, kernel/livepatch/transition.c), unload, say why. */
@@ -152,17 +162,29 @@ async function backOut(update: OpenedUpdate, timeoutMs: number, mark: number, li
 /** How long the transition took by the kernel's clock, what held it, what transition control did (--json). */
 export interface TransitionReport {
   transitionMs?: number;
+  /** Of transitionMs, until every task had switched; the rest is the kernel completing the transition. */
+  switchedMs?: number;
   blockers: Blocker[];
   control?: ControlReport;
 }
 
+/** transitionMs and switchedMs for --json, in whole ms, each when known. */
+export function transitionTimes(t: Pick<TransitionReport, 'transitionMs' | 'switchedMs'>): { transitionMs?: number; switchedMs?: number } {
+  return {
+    ...(t.transitionMs !== undefined ? { transitionMs: Math.round(t.transitionMs) } : {}),
+    ...(t.switchedMs !== undefined ? { switchedMs: Math.round(t.switchedMs) } : {}),
+  };
+}
+
 async function transitionReport(module: string, wait: TransitionWait): Promise<TransitionReport> {
-  return { transitionMs: wait.kernelMs, blockers: wait.blockers, control: await readControl(module) };
+  return { transitionMs: wait.kernelMs, switchedMs: wait.switchedMs, blockers: wait.blockers, control: await readControl(module) };
 }
 
 interface Timing extends TransitionReport {
   applyMs: number;
   totalMs: number;
+  /** ms per step (Phases): open, runPre, record, kmsg (the log read once), watch, start (insmod), wait, looks, lines, report. */
+  phases: Record<string, number>;
   runPre: Awaited<ReturnType<typeof runPreCheck>>;
   replaced: string[];
   forced?: ForceUnsafe['forced'];
@@ -180,12 +202,13 @@ function print(json: boolean, t: Applied): void {
       functions,
       replaced: t.replaced,
       ...(t.forced ? { forced: t.forced } : {}),
-      ...(t.transitionMs !== undefined ? { transitionMs: Math.round(t.transitionMs) } : {}),
+      ...transitionTimes(t),
       blockers: t.blockers,
       ...(t.control ? { control: t.control } : {}),
       runPre: t.runPre,
       applyMs: Math.round(t.applyMs),
       totalMs: Math.round(t.totalMs),
+      phases: t.phases,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;

@@ -1,16 +1,17 @@
 import { UserError } from '@hotsplice/kernel';
 import { moduleName } from '@hotsplice/link';
-import { kernelLogMark, kernelLogSince } from '../target/kmsg';
+import { KernelLogTail, kernelLogSince } from '../target/kmsg';
 import { forceTransition, moduleLoaded, readPatch, setEnabled } from '../target/livepatch';
 import { rmmod, withKernelLines } from '../target/module-load';
 import { readRecords, removeRecord } from '../target/records';
 import { type Blocker, describeBlockers } from '../target/blockers';
 import { type ControlReport, type ControlSettings, graceMs, readControl, setControl } from '../target/control';
+import { Phases } from '../target/phases';
 import { awaitTransition } from '../target/transition';
 import { waitUntil } from '../target/wait';
 import { parseVerb, usageError } from '../verb';
 import { undo as UNDO } from '../verbs';
-import { type TransitionReport, describeHeld, seconds } from './apply';
+import { type TransitionReport, describeHeld, seconds, transitionTimes } from './apply';
 
 /**
  * ksplice-undo: disable the update's livepatch, wait for the unpatch transition, unload the module.
@@ -25,8 +26,8 @@ export async function undoCommand(args: string[]): Promise<number> {
   const id = positionals[0];
   const u = await undoUpdate(id, undoOptions(values));
   for (const w of u.warnings) process.stderr.write(`hotsplice: warning: ${w}\n`);
-  const { module, undoMs, transitionMs, warnings, blockers, control } = u;
-  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, ...(transitionMs !== undefined ? { transitionMs: Math.round(transitionMs) } : {}), warnings, blockers, ...(control ? { control } : {}) }, null, 2)}\n`);
+  const { module, undoMs, warnings, blockers, control, phases } = u;
+  if (values.json) process.stdout.write(`${JSON.stringify({ id, module, state: 'undone', undoMs, ...transitionTimes(u), warnings, blockers, ...(control ? { control } : {}), phases }, null, 2)}\n`);
   else process.stdout.write(`undone ${id} in ${undoMs} ms${u.unloaded ? '; module unloaded' : ''}${describeHeld(u) ? `\n${describeHeld(u)}` : ''}\n`);
   return 0;
 }
@@ -44,6 +45,8 @@ export interface UndoOptions extends ControlSettings {
 export interface Undone extends TransitionReport {
   module: string;
   undoMs: number;
+  /** ms per step (Phases): kmsg (the log read once), open, watch, start (the enabled write), wait, looks, lines, control, rmmod, record. */
+  phases: Record<string, number>;
   /** Lines for stderr: a forced transition, a module that stays, a record that could not go. */
   warnings: string[];
   unloaded: boolean;
@@ -51,13 +54,27 @@ export interface Undone extends TransitionReport {
 
 /** Take update `id` out of the kernel; a failure throws (a UserError with the exit code: 1, or 124 on a timeout). */
 export async function undoUpdate(id: string, values: UndoOptions): Promise<Undone> {
-  const { timeoutMs } = values;
   const module = await moduleOf(id);
   const started = performance.now();
-  const mark = kernelLogMark();
+  const phases = new Phases();
+  // Read once here; the wait reads on from its end (the ring may hold a thousand lines of the last transition).
+  const log = KernelLogTail.open();
+  phases.lap('kmsg');
+  try {
+    return await undoWith(id, module, values, { log, phases, started });
+  } finally {
+    log.close();
+  }
+}
+
+async function undoWith(id: string, module: string, values: UndoOptions, run: { log: KernelLogTail; phases: Phases; started: number }): Promise<Undone> {
+  const { timeoutMs } = values;
+  const { log, phases, started } = run;
+  const { mark } = log;
   const warnings: string[] = [];
   let blockers: Blocker[] = [];
   let transitionMs: number | undefined;
+  let switchedMs: number | undefined;
   let control: ControlReport | undefined;
   const patch = await readPatch(module);
   if (!patch && !moduleLoaded(module)) {
@@ -76,13 +93,16 @@ export async function undoUpdate(id: string, values: UndoOptions): Promise<Undon
     // would race livepatch's own fake signals, which finish such a transition ~15 s after it began
     // (kernel/livepatch/transition.c SIGNALS_TIMEOUT).
     const forceNow = values.force && !patch.enabled && patch.transition;
+    phases.lap('open');
     const wait = forceNow
       ? { ms: undefined, blockers: [], holding: [] }
-      : await awaitTransition(gone, { module, target: 0, what: `the unpatch transition of ${id}`, timeoutMs, progress, start: disable });
+      : await awaitTransition(gone, { module, target: 0, what: `the unpatch transition of ${id}`, timeoutMs, progress, start: disable, phases, log });
     blockers = wait.blockers;
     transitionMs = wait.kernelMs;
+    switchedMs = wait.switchedMs;
     // Its counters stay readable until rmmod.
     if (controlled) control = await readControl(module);
+    phases.lap('control');
     let done = wait.ms;
     if (done === undefined && !values.force) {
       const held = wait.holding.length ? ` (held by ${describeBlockers(wait.holding)})` : '';
@@ -105,11 +125,13 @@ export async function undoUpdate(id: string, values: UndoOptions): Promise<Undon
     }
   }
   const rmmodError = await rmmod(module);
+  phases.lap('rmmod');
   if (rmmodError && !warnings.length) throw new UserError(withKernelLines(`undo of ${id}: rmmod ${module} failed: ${rmmodError}`, kernelLogSince(mark)));
   if (rmmodError) warnings.push(`module ${module} stays loaded: ${rmmodError}`);
   const stale = await removeRecord(module);
   if (stale) warnings.push(stale);
-  return { module, undoMs: Math.round(performance.now() - started), warnings, unloaded: !rmmodError, transitionMs, blockers, control };
+  phases.lap('record');
+  return { module, undoMs: Math.round(performance.now() - started), phases: phases.toJSON(), warnings, unloaded: !rmmodError, transitionMs, switchedMs, blockers, control };
 }
 
 /** The module of an update id: the one its apply recorded, else the name the link stage derives from the id. */

@@ -6,7 +6,7 @@
 // stack_trace_consume_entry_nosched), and do_nanosleep, schedule and mutex_lock are such functions.
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { kernelLogMark, readKernelLog } from './kmsg';
+import { KernelLogTail } from './kmsg';
 
 export interface Blocker {
   pid: number;
@@ -21,6 +21,8 @@ export interface Blocker {
 
 const CONTROL = '/proc/dynamic_debug/control';
 const SOURCE = 'kernel/livepatch/transition.c';
+/** Whose pr_debug lines the watch reads: the tasks it cannot switch, and the moment it starts completing. */
+const WATCHED = ['klp_try_switch_task', 'klp_complete_transition'];
 const SWITCH = /klp_try_switch_task: (.*):(\d+) (is running|has an unreliable stack|is sleeping on function (\S+))$/;
 
 /** livepatch's per-task report (switched on for the watch): a failure's "held by" says it once, shortly. */
@@ -32,29 +34,30 @@ export const isSwitchReport = (line: string) => SWITCH.test(line);
  * "'<patch>': starting patching transition", klp_complete_transition: "'<patch>': patching complete").
  */
 export class TransitionWatch {
-  private seq: number;
   private readonly said = new Map<number, Pick<Blocker, 'comm' | 'why' | 'function'>>();
   private startedUs?: number;
+  private completingUs?: number;
   private endedUs?: number;
 
   private constructor(
     private readonly restore: string[],
     private readonly module: string,
-  ) {
-    this.seq = kernelLogMark();
-  }
+    private readonly log: KernelLogTail,
+    private readonly ownLog: boolean,
+  ) {}
 
   /**
-   * Turn on klp_try_switch_task's pr_debug lines (CONFIG_DYNAMIC_DEBUG, as in Debian's kernels) and remember which
-   * were off; without dynamic debug the watch still lists the blockers, without livepatch's reasons. Started before
+   * Turn on the pr_debug lines of klp_try_switch_task and klp_complete_transition (CONFIG_DYNAMIC_DEBUG, as in
+   * Debian's kernels) and remember which were off; without dynamic debug the watch still lists the blockers, without livepatch's reasons. Started before
    * the transition is: its first attempt runs inside insmod (klp_enable_patch) or the `enabled` write, and a task
-   * the update's transition control frees a second later is named only there.
+   * the update's transition control frees a second later is named only there. `log`: the caller's, opened before
+   * it acted (read from there on, left open); without one the watch opens its own.
    */
-  static async start(module: string): Promise<TransitionWatch> {
-    const control = await readFile(CONTROL, 'utf8').catch(() => '');
-    const off = control.split('\n').filter((l) => l.startsWith(`${SOURCE}:`) && /klp_try_switch_task =_ /.test(l));
-    if (off.length) await writeFile(CONTROL, `file ${SOURCE} func klp_try_switch_task +p`).catch(() => undefined);
-    return new TransitionWatch(off.length ? [`file ${SOURCE} func klp_try_switch_task -p`] : [], module);
+  static async start(module: string, log?: KernelLogTail): Promise<TransitionWatch> {
+    const control = (await readFile(CONTROL, 'utf8').catch(() => '')).split('\n');
+    const off = WATCHED.filter((func) => control.some((l) => l.startsWith(`${SOURCE}:`) && l.includes(`${func} =_ `)));
+    for (const func of off) await writeFile(CONTROL, `file ${SOURCE} func ${func} +p`).catch(() => undefined);
+    return new TransitionWatch(off.map((func) => `file ${SOURCE} func ${func} -p`), module, log ?? KernelLogTail.open(), !log);
   }
 
   /**
@@ -80,11 +83,19 @@ export class TransitionWatch {
     return this.startedUs !== undefined && this.endedUs !== undefined ? (this.endedUs - this.startedUs) / 1000 : undefined;
   }
 
+  /**
+   * From the start to livepatch's "completing" line: the time the tasks took to switch, which transition control
+   * governs. The rest of kernelMs is the kernel's own completion: an unpatch unregisters one ftrace handler per
+   * function, each with RCU-tasks grace periods (kernel/trace/ftrace.c ftrace_shutdown).
+   */
+  switchedMs(): number | undefined {
+    this.scan();
+    return this.startedUs !== undefined && this.completingUs !== undefined ? (this.completingUs - this.startedUs) / 1000 : undefined;
+  }
+
   private scan(): void {
     const quoted = `livepatch: '${this.module}': `;
-    for (const line of readKernelLog()) {
-      if (line.seq <= this.seq) continue;
-      this.seq = line.seq;
+    for (const line of this.log.next()) {
       const m = SWITCH.exec(line.text);
       if (m) {
         const why = m[4] ? `sleeping on ${m[4]}` : m[3] === 'is running' ? 'running' : 'unreliable stack';
@@ -93,6 +104,7 @@ export class TransitionWatch {
         const what = line.text.slice(quoted.length);
         // A reversed transition has one start and ends once, in the other direction: its start is the first.
         if (/^starting (un)?patching transition$/.test(what)) this.startedUs ??= line.usec;
+        else if (/^completing (un)?patching transition$/.test(what)) this.completingUs = line.usec;
         else if (/^(un)?patching complete$/.test(what)) this.endedUs = line.usec;
       }
     }
@@ -100,6 +112,7 @@ export class TransitionWatch {
 
   async stop(): Promise<void> {
     for (const command of this.restore) await writeFile(CONTROL, command).catch(() => undefined);
+    if (this.ownLog) this.log.close();
   }
 }
 

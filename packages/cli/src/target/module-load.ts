@@ -5,9 +5,11 @@ import { UserError } from '@hotsplice/kernel';
 import { isSwitchReport } from './blockers';
 import { kernelLogMark, kernelLogSince } from './kmsg';
 
-/** insmod with the module's parameters; on failure a UserError with insmod's message and the kernel's lines for it. */
-export async function insmod(ko: string, what: string, parameters: string[] = []): Promise<void> {
-  const mark = kernelLogMark();
+/**
+ * insmod with the module's parameters; on failure a UserError with insmod's message and the kernel's lines since
+ * `mark` (a caller that has just taken one passes it: the read is the whole ring buffer, slow when it is full).
+ */
+export async function insmod(ko: string, what: string, parameters: string[] = [], mark = kernelLogMark()): Promise<void> {
   const result = await execa('insmod', [ko, ...parameters], { reject: false, all: true });
   if (result.exitCode === 0) return;
   const said = String(result.all ?? result.shortMessage ?? '').trim().split('\n').pop();

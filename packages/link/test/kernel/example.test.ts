@@ -1,17 +1,34 @@
 // The example patch through the link stage against the prepared Debian kernel: a livepatch .ko built by kbuild
 // (modpost CRCs from Debian's Module.symvers), finalized into klp form, reproducible, and packaged.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LinkModuleResult, type PackageResult, linkModule, linkOldCode, writePackage } from '../../src';
+import { type LinkModuleResult, type PackageResult, finalizeKlp, linkModule, linkOldCode, writePackage } from '../../src';
 import { type BuiltExample, EXAMPLE_ID, EXAMPLE_OBJECT, diffExample } from '../helpers/example';
 import { relocations, run, sectionBytes, sections, symbols } from '../helpers/toolchain';
 
 const kernel = inject('kernel');
 const KLP_SECTION = '.klp.rela.vmlinux..text.version_proc_show';
 const KLP_SYMBOL = '.klp.sym.vmlinux.linux_proc_banner,0';
+/** What vmlinux's klp relocations are rebased onto (klp-anchor.ts): one short kallsyms walk each at load. */
+const ANCHOR_SYMBOL = '.klp.sym.vmlinux._text,1';
+/** kbuild's module in klp form, before the rebase onto _text (what linkModule does between the two). */
+function finalizedOnly(): string {
+  const path = join(dir, 'finalized-only.ko');
+  writeFileSync(path, finalizeKlp(readFileSync(first.linked)));
+  return path;
+}
+/** A symbol's distance from _text in the kernel's System.map (the oracle for a rebased addend). */
+function fromText(name: string): bigint {
+  const address = (n: string) => {
+    const lines = readFileSync(kernel.systemMap, 'latin1').split('\n').filter((l) => l.endsWith(` ${n}`));
+    expect(lines, n).toHaveLength(1);
+    return BigInt(`0x${lines[0].split(' ')[0]}`);
+  };
+  return address(name) - address('_text');
+}
 
 let dir: string;
 let example: BuiltExample;
@@ -74,16 +91,21 @@ describe('the example patch, linked', () => {
     expect(modinfo('license')).toBe('GPL');
   });
 
-  it('has the klp relocation to linux_proc_banner in klp form', () => {
+  it('has the klp relocation to linux_proc_banner in klp form, rebased onto _text', () => {
     const klp = sections(first.ko).find((s) => s.name === KLP_SECTION)!;
     expect(klp).toBeDefined();
     expect(klp.type).toBe('RELA');
     for (const flag of ['A', 'I', 'o']) expect(klp.flags).toContain(flag);
     expect(sections(first.ko)[klp.info - 1].name).toBe('.text.version_proc_show');
     const entries = relocations(first.ko).get(KLP_SECTION)!;
-    expect(entries.map((r) => [r.type, r.symbol, r.addend])).toEqual([['R_X86_64_32S', KLP_SYMBOL, 0n]]);
-    const symbol = symbols(first.ko).find((s) => s.name === KLP_SYMBOL)!;
-    expect([symbol.bind, symbol.ndx]).toEqual(['GLOBAL', 'OS [0xff20]']); // SHN_LIVEPATCH
+    // Against linux_proc_banner,0 before the rebase (kbuild's output, finalized); from _text after it.
+    expect(relocations(finalizedOnly()).get(KLP_SECTION)!.map((r) => [r.type, r.symbol, r.addend])).toEqual([['R_X86_64_32S', KLP_SYMBOL, 0n]]);
+    expect(entries.map((r) => [r.type, r.symbol, r.addend])).toEqual([['R_X86_64_32S', ANCHOR_SYMBOL, fromText('linux_proc_banner')]]);
+    expect(first.buildLog).toMatch(/\d+ vmlinux klp relocation\(s\) rebased onto _text or to sympos 1, 0 left to livepatch's lookup by name/);
+    for (const name of [KLP_SYMBOL, ANCHOR_SYMBOL]) {
+      const symbol = symbols(first.ko).find((s) => s.name === name)!;
+      expect([symbol.bind, symbol.ndx], name).toEqual(['GLOBAL', 'OS [0xff20]']); // SHN_LIVEPATCH
+    }
     // Nothing of the intermediate form is left.
     expect(symbols(first.ko).filter((s) => s.bind === 'WEAK')).toEqual([]);
     expect([...relocations(first.ko)].filter(([name]) => !name.startsWith('.klp.')).flatMap(([, r]) => r).filter((r) => r.symbol.startsWith('.klp.'))).toEqual([]);
@@ -96,12 +118,17 @@ describe('the example patch, linked', () => {
     const klp = sections(first.ko).find((s) => s.name === '.klp.rela.vmlinux..text')!;
     for (const flag of ['A', 'I', 'o']) expect(klp.flags).toContain(flag);
     expect(sections(first.ko)[klp.info - 1].name).toBe('.text');
-    const used = loader.flatMap(([, r]) => r.map((x) => `${x.type} ${x.symbol}`));
+    const used = relocations(finalizedOnly()).get('.klp.rela.vmlinux..text')!.map((x) => `${x.type} ${x.symbol}`);
     expect([...new Set(used)].sort()).toEqual([
       'R_X86_64_32S .klp.sym.vmlinux.klp_transition_work,0',
       'R_X86_64_PC32 .klp.sym.vmlinux.klp_transition_patch,0',
       'R_X86_64_PLT32 .klp.sym.vmlinux.wake_up_state,0',
     ]);
+    // Rebased: each entry from _text, its addend moved by the symbol's distance from it (PC32/PLT32: -4 as before).
+    const before = relocations(finalizedOnly()).get('.klp.rela.vmlinux..text')!;
+    const after = loader[0][1];
+    expect(after.map((r) => [r.offset, r.type, r.symbol])).toEqual(before.map((r) => [r.offset, r.type, ANCHOR_SYMBOL]));
+    expect(after.map((r) => r.addend)).toEqual(before.map((r) => r.addend + fromText(/^\.klp\.sym\.vmlinux\.(\w+),0$/.exec(r.symbol)![1])));
     for (const name of ['wake_up_state', 'klp_transition_patch', 'klp_transition_work']) {
       const symbol = symbols(first.ko).find((s) => s.name === `.klp.sym.vmlinux.${name},0`)!;
       expect([symbol.bind, symbol.ndx], name).toEqual(['GLOBAL', 'OS [0xff20]']);
@@ -138,9 +165,13 @@ describe('the example patch, linked', () => {
     expect(thisModule(first.ko)).toEqual(thisModule(first.linked));
     expect(thisModule(first.ko).map((r) => r.split(':')[2]).sort()).toEqual(['cleanup_module', 'init_module']);
     const names = (file: string) => symbols(file).map((s) => s.name).sort();
-    expect(names(first.ko)).toEqual(names(first.linked));
+    expect(names(finalizedOnly())).toEqual(names(first.linked));
     const all = (file: string) => [...relocations(file).values()].flat().map(key).sort();
-    expect(all(first.ko)).toEqual(all(first.linked));
+    expect(all(finalizedOnly())).toEqual(all(first.linked));
+    // The rebase adds its one symbol and changes only klp relocations' symbol and addend.
+    expect(names(first.ko)).toEqual([...names(first.linked), ANCHOR_SYMBOL].sort());
+    const plain = (file: string) => [...relocations(file)].filter(([name]) => !name.startsWith('.klp.')).flatMap(([, r]) => r).map(key).sort();
+    expect(plain(first.ko)).toEqual(plain(finalizedOnly()));
   });
 
   it('links the old code behind the STT_FILE vmlinux has for it', () => {
