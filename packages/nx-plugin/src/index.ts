@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { CreateNodes, CreateNodesResult } from '@nx/devkit';
 import { type KernelPaths, cacheRoot, cachedDebianUpdate, preparedKernel } from '@hotsplice/kernel';
+import type { PatchInput } from '@hotsplice/tree';
 import { NeedsPlanning, planObjects } from './affected';
 import { type HotpatchConfig, readHotpatchConfig } from './config';
 import { type KernelScope, fleetProject, fleetScope, pipelineProjects, unpreparedProject } from './graph';
 import { readPatches } from './patches';
-import type { PatchInput } from '@hotsplice/tree';
 
 /**
  * Infers the pipeline from hotpatch.json. Graph time comes before any task (design.md §5): when the Debian kernel

@@ -32,8 +32,8 @@ export interface KbuildPlan {
  * the trap around an empty one, 6.12's prints only `:` for it (scripts/Kbuild.include `cmd = @$(if $(cmd_$(1)),
  * …,:)`), so `C=2 CHECK=true` (KBUILD_CHECKSRC=2: force_checksrc runs the checker on every C file, here `true`,
  * never run under -n) gives it one; it changes no compile command. (`-W` cannot list them all: make does not pass
- * it to sub-makes.) One job: with several, the sub-makes' long lines interleave in the output (measured: 254 of 13,431
- * commands cut at -j2, and one still with --output-sync=line). About a minute; callers hold the tree lock (a
+ * it to sub-makes.) One job: with several, the sub-makes' long lines interleave in the output (measured: 254 of
+ * 13,431 commands cut at -j2, and one still with --output-sync=line). About a minute; callers hold the tree lock (a
  * concurrent build rewrites the `.cmd` files make reads). In the tree's build root when it has one: the Makefiles'
  * `$(shell $(CC) …)` probes must see the kernel's own compiler. `goal`: the whole build, or one directory
  * (`fs/proc/`, kbuild's build of just that directory), which only a test asks for.
